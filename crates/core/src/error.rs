@@ -1,0 +1,123 @@
+//! The public error codes. Agents, the UI and scripts branch on [`ErrorCode`], never on message
+//! text. Add a code only when someone branches on it, and document it in the table below and in
+//! the README.
+//!
+//! | code | meaning | what the caller should do |
+//! |---|---|---|
+//! | `bad_request` | the request was malformed or a field is missing/invalid | fix the request |
+//! | `unauthorized` | no or wrong token / session | log in again (`switchboard login-url`) |
+//! | `forbidden` | authenticated but not allowed, or a foreign `Origin` | do not retry |
+//! | `not_found` | the thing named does not exist | check the id |
+//! | `conflict` | already exists / state changed underneath | reload and retry |
+//! | `audit_unavailable` | the audit row could not be committed, so the action did not run | fix storage, retry |
+//! | `storage_full` | the disk or the database's size limit is full; nothing was written | free space, retry |
+//! | `storage_read_only` | the database file or folder is read-only; nothing was written | fix permissions |
+//! | `storage_corrupt` | the database is corrupt or from a newer Switchboard; it was not touched | restore a backup / upgrade |
+//! | `keychain_unavailable` | the OS keychain cannot be reached or is locked | start/unlock the keychain |
+//! | `internal` | a bug; the message says what failed | report it |
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Stable, machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    AuditUnavailable,
+    StorageFull,
+    StorageReadOnly,
+    StorageCorrupt,
+    KeychainUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::AuditUnavailable => "audit_unavailable",
+            Self::StorageFull => "storage_full",
+            Self::StorageReadOnly => "storage_read_only",
+            Self::StorageCorrupt => "storage_corrupt",
+            Self::KeychainUnavailable => "keychain_unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status an edge should answer with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::AuditUnavailable
+            | Self::StorageFull
+            | Self::StorageReadOnly
+            | Self::StorageCorrupt
+            | Self::KeychainUnavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{code, message}`: what every edge (HTTP, IPC, MCP, CLI `--json`) returns on failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message} ({code})")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_documented_names() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Conflict,
+            ErrorCode::AuditUnavailable,
+            ErrorCode::StorageFull,
+            ErrorCode::StorageReadOnly,
+            ErrorCode::StorageCorrupt,
+            ErrorCode::KeychainUnavailable,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).expect("serialize code");
+            assert_eq!(json, format!("\"{}\"", code.as_str()), "wire name drifted from as_str for {code:?}");
+        }
+    }
+}

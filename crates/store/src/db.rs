@@ -1,0 +1,148 @@
+//! Opening `switchboard.db`: header and schema checks, pragmas, migrations.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{StoreError, migrations};
+
+/// How durable a write must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Durability {
+    /// WAL + `synchronous=NORMAL`: survives a process crash; the group's commit may roll back
+    /// on power loss. For read-call audit rows.
+    Normal,
+    /// WAL + `synchronous=FULL`: fsynced before the caller is told. For approvals, outbox rows,
+    /// grant changes and write/delete decisions.
+    Full,
+}
+
+/// Settings for the store.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer connection;
+    /// appends beyond it fail with `storage_full` and write nothing.
+    pub max_page_count: Option<u64>,
+}
+
+/// An opened, migrated database file.
+#[derive(Debug, Clone)]
+pub struct Database {
+    path: PathBuf,
+    options: StoreOptions,
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl Database {
+    /// Opens (creating if absent) and migrates the database at `path`. A corrupt file, a file
+    /// that is not SQLite, or one from a newer Switchboard is refused and left untouched.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
+        check_header(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(path, e))?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| open_error(path, e))?;
+        let known = migrations::latest();
+        if found > known {
+            return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, known });
+        }
+        if found == 0 {
+            let foreign: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", [], |r| r.get(0))
+                .map_err(|e| open_error(path, e))?;
+            if foreign > 0 {
+                return Err(StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: "it holds tables but no Switchboard schema version".into(),
+                });
+            }
+        }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| open_error(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open { path: path.to_path_buf(), detail: format!("cannot enable WAL (journal_mode={mode})") });
+        }
+        migrations::apply(&mut conn).map_err(|e| with_path(path, e))?;
+        Ok(Self { path: path.to_path_buf(), options })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// A new read-only connection (WAL readers never block the writer).
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(&self.path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    /// The connection the writer thread owns: NORMAL by default, no auto-checkpoint (the writer
+    /// checkpoints off the request path).
+    pub(crate) fn writer_connection(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(&self.path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        if let Some(max) = self.options.max_page_count {
+            conn.query_row(&format!("PRAGMA max_page_count = {max}"), [], |_| Ok(()))?;
+        }
+        Ok(conn)
+    }
+}
+
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Open { path: path.to_path_buf(), detail: e.to_string() }),
+    };
+    let mut header = [0u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return Err(StoreError::Open { path: path.to_path_buf(), detail: e.to_string() }),
+        }
+    }
+    if read == 0 {
+        // An empty file is what SQLite itself creates before the first write.
+        return Ok(());
+    }
+    if read < header.len() || &header != SQLITE_HEADER {
+        return Err(StoreError::Corrupt { path: path.to_path_buf(), detail: "the file does not start with the SQLite header".into() });
+    }
+    Ok(())
+}
+
+fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {
+    with_path(path, StoreError::from(e))
+}
+
+fn with_path(path: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path: path.to_path_buf(), detail },
+        StoreError::Sqlite(detail) => StoreError::Open { path: path.to_path_buf(), detail },
+        other => other,
+    }
+}

@@ -1,0 +1,28 @@
+//! SQLite storage for Switchboard: `DATA_DIR/switchboard.db` (rusqlite, bundled SQLite, WAL).
+//!
+//! - [`Database`] opens the file, refuses a corrupt file or one written by a newer Switchboard
+//!   (never recreating or overwriting it), and applies the numbered, append-only migrations in
+//!   `src/migrations/`.
+//! - [`audit`] holds the hash chain: canonical row encoding, HMAC'd head checkpoints, `verify`,
+//!   list/search and export.
+//! - [`writer::Writer`] is the one thread that writes. It groups whatever is queued into one
+//!   transaction (group commit), runs each job in its own savepoint, commits with
+//!   `synchronous=FULL` when any job in the group needs power-loss durability and `NORMAL`
+//!   otherwise, and runs WAL checkpoints off the request path.
+//!
+//! Must not depend on: the keychain, HTTP, Tauri. The checkpoint key is handed in as bytes by
+//! the caller (the `api` crate reads it from the keychain).
+//!
+//! How to add a table: add `src/migrations/NNNN_name.sql` (never edit a released one), append it
+//! to [`migrations::MIGRATIONS`], and add one module with that table's queries. Writes go through
+//! [`writer::Writer::transact`] so they commit together with the audit row that describes them.
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod migrations;
+pub mod writer;
+
+pub use db::{Database, Durability, StoreOptions};
+pub use error::StoreError;
+pub use writer::{Head, Writer};

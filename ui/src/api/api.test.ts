@@ -1,0 +1,181 @@
+import { describe, expect, it, vi } from 'vitest';
+import { auditListCall, auditVerifyCall, buildAuditQueryString, normalizeAuditQuery, statusCall } from './calls';
+import { ApiFailure, failureFromHttp, failureFromInvoke, failureFromNetwork } from './errors';
+import { createHttpTransport, createTauriTransport, detectTransportKind, type FetchFn } from './transport';
+
+describe('buildAuditQueryString', () => {
+  it('omits null, undefined and empty values', () => {
+    expect(
+      buildAuditQueryString({ text: null, actor_kind: null, decision: '', before_id: null, limit: null }),
+    ).toBe('');
+    expect(buildAuditQueryString({})).toBe('');
+    expect(buildAuditQueryString({ text: '   ' })).toBe('');
+  });
+
+  it('keeps set values in contract order and encodes them', () => {
+    expect(
+      buildAuditQueryString({ text: 'gmail send', actor_kind: 'agent', decision: 'queued', before_id: 120, limit: 50 }),
+    ).toBe('?text=gmail+send&actor_kind=agent&decision=queued&before_id=120&limit=50');
+    expect(buildAuditQueryString({ text: 'a&b=c' })).toBe('?text=a%26b%3Dc');
+  });
+
+  it('keeps a zero before_id (a number, not "empty")', () => {
+    expect(buildAuditQueryString({ before_id: 0 })).toBe('?before_id=0');
+  });
+});
+
+describe('calls', () => {
+  it('audit_list sends every AuditQuery key to Tauri and only set ones over HTTP', () => {
+    const call = auditListCall({ text: ' deal ', limit: 25 });
+    expect(call.command).toBe('audit_list');
+    expect(call.args).toEqual({
+      query: { text: 'deal', actor_kind: null, decision: null, before_id: null, limit: 25 },
+    });
+    expect(call.method).toBe('GET');
+    expect(call.path).toBe('/api/control/v1/audit?text=deal&limit=25');
+  });
+
+  it('status and verify map to the contract', () => {
+    expect(statusCall()).toEqual({ command: 'gateway_status', method: 'GET', path: '/api/control/v1/status' });
+    expect(auditVerifyCall()).toEqual({ command: 'audit_verify', method: 'POST', path: '/api/control/v1/audit/verify' });
+  });
+
+  it('normalizeAuditQuery turns blanks into null', () => {
+    expect(normalizeAuditQuery({ text: '', decision: '  ' })).toEqual({
+      text: null,
+      actor_kind: null,
+      decision: null,
+      before_id: null,
+      limit: null,
+    });
+  });
+});
+
+describe('detectTransportKind', () => {
+  it('picks Tauri only when the IPC bridge is present', () => {
+    expect(detectTransportKind({ __TAURI_INTERNALS__: {} })).toBe('tauri');
+    expect(detectTransportKind({ __TAURI__: {} })).toBe('http');
+    expect(detectTransportKind({})).toBe('http');
+    expect(detectTransportKind(undefined)).toBe('http');
+  });
+});
+
+describe('failureFromHttp', () => {
+  it('uses the ApiError body when it is one', () => {
+    const f = failureFromHttp(503, 'Service Unavailable', '{"code":"audit_unavailable","message":"audit log is locked"}');
+    expect(f).toBeInstanceOf(ApiFailure);
+    expect(f.code).toBe('audit_unavailable');
+    expect(f.message).toBe('audit log is locked');
+    expect(f.status).toBe(503);
+  });
+
+  it('maps a non-JSON body to internal with status and an excerpt', () => {
+    const f = failureFromHttp(502, 'Bad Gateway', '<html><body>nginx upstream error</body></html>');
+    expect(f.code).toBe('internal');
+    expect(f.message).toContain('HTTP 502 Bad Gateway');
+    expect(f.message).toContain('non-JSON body');
+    expect(f.message).toContain('nginx upstream error');
+  });
+
+  it('maps an empty body and an unknown code to internal', () => {
+    expect(failureFromHttp(500, '', '').message).toBe('Gateway answered HTTP 500 with an empty body');
+    const unknown = failureFromHttp(500, 'Internal Server Error', '{"code":"teapot","message":"short and stout"}');
+    expect(unknown.code).toBe('internal');
+    expect(unknown.message).toContain('teapot');
+  });
+
+  it('cuts long non-JSON bodies', () => {
+    const f = failureFromHttp(500, '', 'x'.repeat(5000));
+    expect(f.message.length).toBeLessThan(300);
+  });
+
+  it('treats any 401 as an expired session', () => {
+    expect(failureFromHttp(401, 'Unauthorized', 'nope').code).toBe('unauthorized');
+    expect(failureFromHttp(401, '', '{"code":"unauthorized","message":"session expired"}').message).toBe('session expired');
+  });
+});
+
+describe('failureFromInvoke', () => {
+  it('passes a Tauri ApiError through', () => {
+    const f = failureFromInvoke('audit_list', { code: 'storage_full', message: 'disk full' });
+    expect([f.code, f.message, f.status]).toEqual(['storage_full', 'disk full', null]);
+  });
+
+  it('maps plain strings and unknown shapes to internal naming the command', () => {
+    expect(failureFromInvoke('audit_verify', 'command audit_verify not found')).toMatchObject({
+      code: 'internal',
+      message: 'Command audit_verify failed: command audit_verify not found',
+    });
+    expect(failureFromInvoke('gateway_status', 42).code).toBe('internal');
+  });
+});
+
+describe('http transport', () => {
+  const json = (status: number, body: unknown, statusText = '') =>
+    new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, statusText });
+
+  it('sends same-origin credentials and decodes JSON', async () => {
+    const fetchFn = vi.fn<FetchFn>(async () => json(200, { rows: [], next_before_id: null }));
+    const t = createHttpTransport({ fetch: fetchFn });
+    await expect(t.request(auditListCall({ limit: 10 }))).resolves.toEqual({ rows: [], next_before_id: null });
+    const [url, init] = fetchFn.mock.calls[0]!;
+    expect(url).toBe('/api/control/v1/audit?limit=10');
+    expect(init.credentials).toBe('same-origin');
+    expect(init.method).toBe('GET');
+  });
+
+  it('rejects with the ApiError of a non-2xx answer', async () => {
+    const t = createHttpTransport({ fetch: async () => json(403, { code: 'forbidden', message: 'foreign origin' }) });
+    await expect(t.request(auditVerifyCall())).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+  });
+
+  it('rejects with internal when a 2xx body is not JSON', async () => {
+    const t = createHttpTransport({ fetch: async () => json(200, '<!doctype html>') });
+    await expect(t.request(statusCall())).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  it('reports a network failure as unreachable', async () => {
+    const t = createHttpTransport({
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    });
+    const failure = await t.request(statusCall()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApiFailure);
+    expect((failure as ApiFailure).code).toBe('unreachable');
+    expect((failure as ApiFailure).message).toContain('Failed to fetch');
+  });
+
+  it('gives up after the timeout', async () => {
+    const t = createHttpTransport({
+      timeoutMs: 20,
+      fetch: (_url, init) =>
+        new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+    });
+    await expect(t.request(statusCall())).rejects.toMatchObject({ code: 'unreachable' });
+  });
+});
+
+describe('tauri transport', () => {
+  it('invokes the command with its args', async () => {
+    const invoke = vi.fn(async () => ({ intact: true }));
+    const t = createTauriTransport(invoke as never);
+    await t.request(auditListCall({ text: 'x' }));
+    expect(invoke).toHaveBeenCalledWith('audit_list', {
+      query: { text: 'x', actor_kind: null, decision: null, before_id: null, limit: null },
+    });
+  });
+
+  it('rejects with the ApiError the command returned', async () => {
+    const t = createTauriTransport((async () => {
+      throw { code: 'keychain_unavailable', message: 'keychain locked' };
+    }) as never);
+    await expect(t.request(statusCall())).rejects.toMatchObject({ code: 'keychain_unavailable', message: 'keychain locked' });
+  });
+});
+
+it('failureFromNetwork says the gateway is not reachable', () => {
+  expect(failureFromNetwork('/api/control/v1/status', new Error('ECONNREFUSED')).message).toBe(
+    'Gateway not reachable (/api/control/v1/status): ECONNREFUSED',
+  );
+});

@@ -1,0 +1,2 @@
+// Placeholder written by hand in the shape ts-rs generates; the Rust ts-rs export overwrites it.
+export type BadRow = { id: number, reason: string, };

@@ -1,0 +1,27 @@
+import type { ApiFailure } from '../api';
+import { describeFailure } from '../lib/failure';
+
+type Props = {
+  failure: ApiFailure;
+  /** Shown as a "Try again" button when given. */
+  onRetry?: () => void;
+  testId?: string;
+};
+
+export function FailureNotice({ failure, onRetry, testId = 'failure' }: Props) {
+  const text = describeFailure(failure.code);
+  return (
+    <div class="notice notice-error" role="alert" data-testid={testId} data-code={failure.code}>
+      <div>
+        <p class="notice-title">{text.title}</p>
+        <p class="notice-hint">{text.hint}</p>
+        <p class="notice-detail">{failure.message}</p>
+      </div>
+      {onRetry && (
+        <button type="button" class="button" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
