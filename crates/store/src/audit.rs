@@ -257,6 +257,11 @@ pub fn last_row(conn: &Connection) -> Result<(i64, String), StoreError> {
         .unwrap_or((0, GENESIS_HASH.to_string())))
 }
 
+/// The stored hash of row `id`, if that row exists.
+pub fn row_hash(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn.query_row("SELECT hash FROM audit_log WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+}
+
 /// A head copy kept outside the database (in the keychain): `id:hash:mac`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Anchor {

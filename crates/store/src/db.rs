@@ -3,7 +3,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags};
+pub use rusqlite::Connection;
+use rusqlite::OpenFlags;
 
 use crate::{StoreError, migrations};
 
@@ -145,4 +146,21 @@ fn with_path(path: &Path, e: StoreError) -> StoreError {
         StoreError::Sqlite(detail) => StoreError::Open { path: path.to_path_buf(), detail },
         other => other,
     }
+}
+
+
+/// Opens an existing database read-only, for tools that must never change it.
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    check_header(path)?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| open_error(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Touch the schema so a corrupt file fails here, with the path in the message.
+    schema_version(&conn).map_err(|e| with_path(path, e))?;
+    Ok(conn)
+}
+
+/// `PRAGMA user_version`.
+pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }

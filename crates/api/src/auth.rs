@@ -1,0 +1,91 @@
+//! Control-plane credentials: the control token (CLI), one-time login codes (browser) and the
+//! browser sessions they open. Tokens are compared in constant time; only SHA-256 digests of
+//! codes and sessions are kept in memory, and nothing here is ever written to SQLite or logs.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use switchboard_core::Sensitive;
+
+/// How long a login URL stays valid.
+pub const LOGIN_CODE_TTL_MS: i64 = 5 * 60 * 1000;
+/// How long a browser session lasts.
+pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "sb_session";
+
+/// 256 random bits, base64url without padding.
+pub fn random_token() -> Sensitive<String> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    Sensitive::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Constant-time equality of two secrets (length differences leak only the length).
+pub fn secrets_equal(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+fn digest(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
+}
+
+/// Single-use secrets with an expiry, keyed by digest.
+#[derive(Debug, Default)]
+pub struct OneTimeSet {
+    entries: Mutex<HashMap<[u8; 32], i64>>,
+}
+
+impl OneTimeSet {
+    pub fn insert(&self, secret: &Sensitive<String>, expires_at_ms: i64) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(digest(secret.expose()), expires_at_ms);
+    }
+
+    /// Whether `secret` is present and unexpired (does not consume it).
+    pub fn is_valid(&self, secret: &str, now_ms: i64) -> bool {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, exp| *exp > now_ms);
+        map.contains_key(&digest(secret))
+    }
+
+    /// Removes `secret`; true when it was present and unexpired.
+    pub fn take(&self, secret: &str, now_ms: i64) -> bool {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, exp| *exp > now_ms);
+        map.remove(&digest(secret)).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_codes_work_once_and_expire() {
+        let set = OneTimeSet::default();
+        let code = random_token();
+        set.insert(&code, 1_000);
+        assert!(set.is_valid(code.expose(), 999), "a fresh code should be valid");
+        assert!(!set.is_valid(code.expose(), 1_000), "an expired code must not be valid");
+        let code2 = random_token();
+        set.insert(&code2, 5_000);
+        assert!(set.take(code2.expose(), 10), "first use should succeed");
+        assert!(!set.take(code2.expose(), 11), "a login code must not work twice");
+        assert!(!set.take("made-up", 11), "an unknown code must not work");
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = random_token();
+        let b = random_token();
+        assert_eq!(a.expose().len(), 43, "32 bytes base64url should be 43 chars");
+        assert_ne!(a.expose(), b.expose(), "two tokens collided");
+        assert!(secrets_equal(a.expose(), a.expose()));
+        assert!(!secrets_equal(a.expose(), b.expose()));
+    }
+}

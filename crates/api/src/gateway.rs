@@ -1,0 +1,422 @@
+//! The running gateway's state and its use cases.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use switchboard_core::{
+    ActorKind, ApiError, AuditPage, AuditQuery, Clock, ErrorCode, NewAuditRow, Sensitive, SystemClock, VerifyReport, VERSION,
+};
+use switchboard_secrets::{KeychainStore, SecretStore, keys};
+use switchboard_store::audit::{self, Anchor};
+use switchboard_store::{Database, Durability, StoreOptions, Writer};
+use tokio::sync::broadcast;
+
+use crate::auth::{self, LOGIN_CODE_TTL_MS, OneTimeSet, SESSION_TTL_MS};
+use crate::datadir::{self, InstanceLock, Runtime};
+use crate::types::{GatewayStatus, LoginUrl};
+
+/// How often at most the audit head is copied to the keychain.
+const ANCHOR_SYNC_EVERY: Duration = Duration::from_millis(500);
+
+/// How to start a gateway.
+pub struct AppOptions {
+    pub data_dir: PathBuf,
+    /// `None` opens the OS keychain (the only choice outside unit tests).
+    pub secrets: Option<Arc<dyn SecretStore>>,
+    pub clock: Arc<dyn Clock>,
+    pub store: StoreOptions,
+}
+
+impl AppOptions {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default() }
+    }
+}
+
+/// The gateway: owns the database writer, the keychain handle and the control credentials.
+/// Cheap to clone; every adapter holds one.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    db: Database,
+    writer: Writer,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn Clock>,
+    audit_key: Sensitive<Vec<u8>>,
+    control_token: Sensitive<String>,
+    login_codes: OneTimeSet,
+    sessions: OneTimeSet,
+    started_at_ms: i64,
+    url: RwLock<String>,
+    lock: Mutex<Option<InstanceLock>>,
+    stopped: AtomicBool,
+    focus: broadcast::Sender<()>,
+    anchor_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// Keychain entries and folders this start created, removed again if the start fails.
+#[derive(Default)]
+struct Undo {
+    dir: Option<PathBuf>,
+    secrets: Vec<&'static str>,
+}
+
+impl Undo {
+    fn run(self, secrets: Option<&Arc<dyn SecretStore>>) {
+        if let Some(s) = secrets {
+            for k in self.secrets {
+                let _ = s.delete(k);
+            }
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl App {
+    /// Opens the data dir, keychain and database and starts the writer. On failure nothing it
+    /// created is left behind.
+    pub async fn start(opts: AppOptions) -> Result<Self, ApiError> {
+        let prepared = datadir::prepare(&opts.data_dir)?;
+        let mut undo = Undo { dir: prepared.created.then(|| prepared.dir.clone()), ..Undo::default() };
+        let lock = match InstanceLock::acquire(&prepared.dir) {
+            Ok(l) => l,
+            Err(e) => {
+                undo.run(None);
+                return Err(e);
+            }
+        };
+        let secrets: Arc<dyn SecretStore> = match opts.secrets {
+            Some(s) => s,
+            None => {
+                let dir = prepared.dir.clone();
+                match tokio::task::spawn_blocking(move || KeychainStore::open(&dir)).await {
+                    Ok(Ok(k)) => Arc::new(k),
+                    Ok(Err(e)) => {
+                        drop(lock);
+                        undo.run(None);
+                        return Err(e.into());
+                    }
+                    Err(e) => {
+                        drop(lock);
+                        undo.run(None);
+                        return Err(ApiError::internal(format!("keychain task failed: {e}")));
+                    }
+                }
+            }
+        };
+        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, &mut undo).await {
+            Ok(app) => Ok(app),
+            Err(e) => {
+                undo.run(Some(&secrets));
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_inner(
+        data_dir: PathBuf,
+        lock: InstanceLock,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+        store: StoreOptions,
+        undo: &mut Undo,
+    ) -> Result<Self, ApiError> {
+        let db_path = data_dir.join(datadir::DB_FILE);
+        let db = blocking(move || Database::open(&db_path, store).map_err(ApiError::from)).await?;
+
+        let (audit_key, key_created) = get_or_create(&secrets, keys::AUDIT_KEY).await?;
+        if key_created {
+            undo.secrets.push(keys::AUDIT_KEY);
+        }
+        let audit_key = Sensitive::new(audit_key.expose().as_bytes().to_vec());
+        check_anchor(&db, &secrets, audit_key.clone()).await?;
+        let writer = {
+            let db = db.clone();
+            let key = audit_key.clone();
+            let clock = clock.clone();
+            blocking(move || Writer::start(&db, key, clock).map_err(ApiError::from)).await?
+        };
+        let (control_token, token_created) = match get_or_create(&secrets, keys::CONTROL_TOKEN).await {
+            Ok(v) => v,
+            Err(e) => {
+                writer.shutdown();
+                return Err(e);
+            }
+        };
+        if token_created {
+            undo.secrets.push(keys::CONTROL_TOKEN);
+            let row = NewAuditRow::system("control.token_created", serde_json::json!({ "kind": "control", "stored_in": secrets.describe() }));
+            if let Err(e) = writer.append(row, Durability::Full).await {
+                writer.shutdown();
+                return Err(e.into());
+            }
+        }
+        let started_at_ms = clock.now_ms();
+        let (focus, _) = broadcast::channel(4);
+        let app = Self {
+            inner: Arc::new(Inner {
+                data_dir,
+                db,
+                writer,
+                secrets,
+                clock,
+                audit_key,
+                control_token,
+                login_codes: OneTimeSet::default(),
+                sessions: OneTimeSet::default(),
+                started_at_ms,
+                url: RwLock::new(String::new()),
+                lock: Mutex::new(Some(lock)),
+                stopped: AtomicBool::new(false),
+                focus,
+                anchor_task: Mutex::new(None),
+            }),
+        };
+        app.spawn_anchor_sync();
+        Ok(app)
+    }
+
+    /// Records that the HTTP listener is up: publishes `gateway.json` and audits the start.
+    pub async fn mark_listening(&self, port: u16) -> Result<String, ApiError> {
+        let url = format!("http://127.0.0.1:{port}");
+        *self.inner.url.write().unwrap_or_else(|p| p.into_inner()) = url.clone();
+        let row = NewAuditRow::system(
+            "gateway.start",
+            serde_json::json!({ "version": VERSION, "url": url, "pid": std::process::id() }),
+        );
+        self.inner.writer.append(row, Durability::Full).await?;
+        datadir::write_runtime(
+            &self.inner.data_dir,
+            &Runtime { pid: std::process::id(), port, url: url.clone(), version: VERSION.into(), started_at_ms: self.inner.started_at_ms },
+        )?;
+        Ok(url)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub fn url(&self) -> String {
+        self.inner.url.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn status(&self) -> GatewayStatus {
+        GatewayStatus {
+            version: VERSION.into(),
+            url: self.url(),
+            data_dir: self.inner.data_dir.display().to_string(),
+            started_at_ms: self.inner.started_at_ms,
+            // Ids are contiguous from 1, so the head id is the row count.
+            audit_rows: self.inner.writer.head().borrow().id,
+            keychain: self.inner.secrets.describe(),
+        }
+    }
+
+    /// Newest-first audit rows matching `q`.
+    pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
+        let db = self.inner.db.clone();
+        blocking(move || {
+            let conn = db.reader()?;
+            audit::list(&conn, &q).map_err(ApiError::from)
+        })
+        .await
+    }
+
+    /// Verifies the whole chain, its authenticated head and the keychain anchor.
+    pub async fn audit_verify(&self) -> Result<VerifyReport, ApiError> {
+        let db = self.inner.db.clone();
+        let key = self.inner.audit_key.clone();
+        let secrets = self.inner.secrets.clone();
+        blocking(move || {
+            let anchor = read_anchor(secrets.as_ref())?;
+            let conn = db.reader()?;
+            audit::verify(&conn, key.expose(), anchor.as_ref()).map_err(ApiError::from)
+        })
+        .await
+    }
+
+    /// Appends one audit row; the caller's action may run only if this succeeds.
+    pub async fn record(&self, row: NewAuditRow, durability: Durability) -> Result<switchboard_core::AuditRow, ApiError> {
+        Ok(self.inner.writer.append(row, durability).await?)
+    }
+
+    /// The store writer, for use cases that commit state together with their audit row.
+    pub fn writer(&self) -> &Writer {
+        &self.inner.writer
+    }
+
+    /// Constant-time check of a presented control token.
+    pub fn check_control_token(&self, presented: &str) -> bool {
+        auth::secrets_equal(presented, self.inner.control_token.expose())
+    }
+
+    /// Issues a one-time login URL for a browser. The code becomes valid only after its audit
+    /// row is committed.
+    pub async fn issue_login_url(&self, actor: ActorKind, actor_id: &str) -> Result<LoginUrl, ApiError> {
+        let base = self.url();
+        if base.is_empty() {
+            return Err(ApiError::new(ErrorCode::Conflict, "the gateway is not listening yet"));
+        }
+        let code = auth::random_token();
+        let expires_at_ms = self.inner.clock.now_ms() + LOGIN_CODE_TTL_MS;
+        let mut row = NewAuditRow::system("control.login_url_issued", serde_json::json!({ "expires_at_ms": expires_at_ms }));
+        row.actor_kind = actor;
+        row.actor_id = actor_id.into();
+        self.inner.writer.append(row, Durability::Full).await?;
+        self.inner.login_codes.insert(&code, expires_at_ms);
+        Ok(LoginUrl { url: format!("{base}/login?code={}", code.expose()), expires_at_ms })
+    }
+
+    /// Redeems a login code for a browser session token. Each code works once; the login is
+    /// audited before the session exists.
+    pub async fn login(&self, code: &str, user_agent: Option<&str>) -> Result<Sensitive<String>, ApiError> {
+        let now = self.inner.clock.now_ms();
+        let valid = self.inner.login_codes.is_valid(code, now);
+        let mut row = NewAuditRow::system(
+            "control.login",
+            serde_json::json!({ "user_agent": user_agent.map(|u| u.chars().take(200).collect::<String>()) }),
+        );
+        row.actor_kind = ActorKind::User;
+        row.actor_id = "browser".into();
+        row.decision = if valid { "allow" } else { "deny" }.into();
+        row.outcome = if valid { "ok" } else { "invalid_code" }.into();
+        self.inner.writer.append(row, Durability::Full).await?;
+        if !valid || !self.inner.login_codes.take(code, now) {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "this login link is invalid, expired or already used; run `switchboard login-url` for a fresh one",
+            ));
+        }
+        let session = auth::random_token();
+        self.inner.sessions.insert(&session, now + SESSION_TTL_MS);
+        Ok(session)
+    }
+
+    /// Whether a browser session cookie is valid.
+    pub fn check_session(&self, token: &str) -> bool {
+        self.inner.sessions.is_valid(token, self.inner.clock.now_ms())
+    }
+
+    /// Asks the desktop window of this gateway to come to the front (a second launch).
+    pub fn request_focus(&self) {
+        let _ = self.inner.focus.send(());
+    }
+
+    pub fn focus_requests(&self) -> broadcast::Receiver<()> {
+        self.inner.focus.subscribe()
+    }
+
+    /// Audits the stop, drains the writer, saves the audit anchor in the keychain, removes the
+    /// runtime file and releases the data dir. Safe to call twice.
+    pub async fn shutdown(&self, reason: &str) {
+        if self.inner.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let row = NewAuditRow::system("gateway.stop", serde_json::json!({ "reason": reason }));
+        if let Err(e) = self.inner.writer.append(row, Durability::Full).await {
+            tracing::error!(error = %e, "could not audit the gateway stop");
+        }
+        if let Some(task) = self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        let inner = self.inner.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            inner.writer.shutdown();
+            let head = inner.writer.head().borrow().clone();
+            if let Err(e) = write_anchor(inner.secrets.as_ref(), &head) {
+                tracing::error!(error = %e, "could not save the audit checkpoint to the keychain");
+            }
+            datadir::remove_runtime(&inner.data_dir);
+            inner.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
+        })
+        .await;
+    }
+
+    fn spawn_anchor_sync(&self) {
+        let mut head = self.inner.writer.head();
+        let secrets = self.inner.secrets.clone();
+        let task = tokio::spawn(async move {
+            while head.changed().await.is_ok() {
+                tokio::time::sleep(ANCHOR_SYNC_EVERY).await;
+                let h = head.borrow_and_update().clone();
+                let s = secrets.clone();
+                match tokio::task::spawn_blocking(move || write_anchor(s.as_ref(), &h)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "could not save the audit checkpoint to the keychain"),
+                    Err(e) => tracing::warn!(error = %e, "audit checkpoint task failed"),
+                }
+            }
+        });
+        *self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+}
+
+fn write_anchor(secrets: &dyn SecretStore, head: &switchboard_store::Head) -> Result<(), ApiError> {
+    if head.id == 0 {
+        return Ok(());
+    }
+    let anchor = Anchor { id: head.id, hash: head.hash.clone(), mac: head.mac.clone() };
+    secrets.set(keys::AUDIT_HEAD, &Sensitive::new(anchor.encode())).map_err(ApiError::from)
+}
+
+pub(crate) fn read_anchor(secrets: &dyn SecretStore) -> Result<Option<Anchor>, ApiError> {
+    let Some(raw) = secrets.get(keys::AUDIT_HEAD)? else { return Ok(None) };
+    Anchor::decode(raw.expose())
+        .map(Some)
+        .ok_or_else(|| ApiError::new(ErrorCode::StorageCorrupt, "the audit checkpoint in the keychain is unreadable"))
+}
+
+/// Refuses to start on a database older than the checkpoint the keychain remembers (an older
+/// copy restored, or the tail cut off).
+async fn check_anchor(db: &Database, secrets: &Arc<dyn SecretStore>, key: Sensitive<Vec<u8>>) -> Result<(), ApiError> {
+    let db = db.clone();
+    let secrets = secrets.clone();
+    blocking(move || {
+        let Some(anchor) = read_anchor(secrets.as_ref())? else { return Ok(()) };
+        if !audit::head_mac_ok(key.expose(), anchor.id, &anchor.hash, &anchor.mac) {
+            return Err(ApiError::new(ErrorCode::StorageCorrupt, "the audit checkpoint in the keychain does not match this database's key"));
+        }
+        let conn = db.reader()?;
+        let hash = audit::row_hash(&conn, anchor.id)?;
+        if hash.as_deref() != Some(anchor.hash.as_str()) {
+            return Err(ApiError::new(
+                ErrorCode::StorageCorrupt,
+                format!(
+                    "the database {} is older than the audit checkpoint in the keychain (row {} is missing or different): \
+                     an older copy was restored or the log was cut. Run `switchboard audit verify`; Switchboard will not append to it",
+                    db.path().display(),
+                    anchor.id
+                ),
+            ));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Reads a secret, creating a random one if absent. Returns whether it was created.
+async fn get_or_create(secrets: &Arc<dyn SecretStore>, key: &'static str) -> Result<(Sensitive<String>, bool), ApiError> {
+    let secrets = secrets.clone();
+    blocking(move || {
+        if let Some(v) = secrets.get(key)? {
+            return Ok((v, false));
+        }
+        let v = auth::random_token();
+        secrets.set(key, &v)?;
+        Ok((v, true))
+    })
+    .await
+}
+
+/// Runs blocking store or keychain work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("background task failed: {e}")))?
+}

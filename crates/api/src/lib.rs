@@ -1,0 +1,29 @@
+//! Switchboard's use-case layer: every operation a person, an agent or a script can perform,
+//! shared by the HTTP server, the CLI, the Tauri shell and the tests. Adapters parse their
+//! input, call one function here, and turn the result into `{code, message}` at their edge.
+//!
+//! - [`gateway::App`] is the running gateway's state: the database and its writer, the keychain,
+//!   the control token, browser login codes and sessions, and the audit anchor kept in the
+//!   keychain.
+//! - [`datadir`] resolves and prepares the data dir and the runtime file that lets the CLI find
+//!   the running gateway.
+//! - [`offline`] holds the operations that work without a gateway (`audit verify`, `export`).
+//!
+//! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
+//! crate below it (core, store, secrets, and later policy, http, connectors).
+//!
+//! How to add a use case: add a method to [`gateway::App`] (or a module beside it) that takes
+//! typed input, writes its audit row through the store's writer *before* its effect, and returns
+//! `Result<T, ApiError>`; then expose it in each adapter. If its types reach the UI, derive
+//! `ts_rs::TS` and list them in [`ts_exports`].
+
+pub mod auth;
+pub mod datadir;
+pub mod gateway;
+pub mod offline;
+pub mod ts_exports;
+pub mod types;
+
+pub use gateway::{App, AppOptions};
+pub use switchboard_core::{ApiError, ErrorCode};
+pub use types::GatewayStatus;

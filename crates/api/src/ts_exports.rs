@@ -1,0 +1,64 @@
+//! The TypeScript contract: every Rust type the UI reads, generated with ts-rs into
+//! `ui/src/api/generated/`. The files are committed; the test below fails when they drift.
+//! Regenerate with `UPDATE_TS_TYPES=1 cargo test -p switchboard-api ts_types`.
+
+use std::path::{Path, PathBuf};
+
+use ts_rs::{Config, TS};
+
+/// `(file name, file content)` for every exported type.
+pub fn generated() -> Vec<(String, String)> {
+    fn one<T: TS + 'static>(cfg: &Config) -> (String, String) {
+        let content = T::export_to_string(cfg).unwrap_or_else(|e| format!("// export failed: {e}\n"));
+        (format!("{}.ts", T::ident(cfg)), content)
+    }
+    let cfg = Config::new();
+    vec![
+        one::<switchboard_core::ErrorCode>(&cfg),
+        one::<switchboard_core::ApiError>(&cfg),
+        one::<switchboard_core::ActorKind>(&cfg),
+        one::<switchboard_core::Tier>(&cfg),
+        one::<switchboard_core::AuditRow>(&cfg),
+        one::<switchboard_core::AuditQuery>(&cfg),
+        one::<switchboard_core::AuditPage>(&cfg),
+        one::<switchboard_core::BadRow>(&cfg),
+        one::<switchboard_core::VerifyReport>(&cfg),
+        one::<crate::types::GatewayStatus>(&cfg),
+        one::<crate::types::LoginUrl>(&cfg),
+    ]
+}
+
+/// Where the UI keeps the generated files.
+pub fn ui_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/api/generated")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ts_types_match_the_committed_ui_files() {
+        let dir = ui_dir();
+        let update = std::env::var_os("UPDATE_TS_TYPES").is_some();
+        let mut drift = Vec::new();
+        for (name, content) in generated() {
+            let path = dir.join(&name);
+            if update {
+                std::fs::create_dir_all(&dir).expect("create generated dir");
+                std::fs::write(&path, &content).expect("write generated type");
+                continue;
+            }
+            match std::fs::read_to_string(&path) {
+                Ok(existing) if existing == content => {}
+                Ok(_) => drift.push(format!("{name} differs from the Rust type")),
+                Err(_) => drift.push(format!("{name} is missing")),
+            }
+        }
+        assert!(
+            drift.is_empty(),
+            "The UI's TypeScript types have drifted from the Rust types: {drift:?}. \
+             Run `UPDATE_TS_TYPES=1 cargo test -p switchboard-api ts_types` and commit ui/src/api/generated/."
+        );
+    }
+}

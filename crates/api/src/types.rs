@@ -1,0 +1,27 @@
+//! Types the UI and the CLI read from the gateway (their TypeScript twins are generated).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the header and `switchboard status` show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GatewayStatus {
+    pub version: String,
+    /// `http://127.0.0.1:PORT`, or empty before the listener is bound.
+    pub url: String,
+    pub data_dir: String,
+    #[ts(type = "number")]
+    pub started_at_ms: i64,
+    #[ts(type = "number")]
+    pub audit_rows: i64,
+    /// Which keychain holds the secrets ("Secret Service", ...).
+    pub keychain: String,
+}
+
+/// Answer to `POST /api/control/v1/login-url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LoginUrl {
+    pub url: String,
+    #[ts(type = "number")]
+    pub expires_at_ms: i64,
+}

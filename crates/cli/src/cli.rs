@@ -1,0 +1,71 @@
+//! Argument grammar (clap). Usage errors exit 2.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about = "Switchboard: the gateway between AI agents and your business tools")]
+pub struct Cli {
+    /// Data directory (default: the OS's app-data dir).
+    #[arg(long, global = true, env = "SWITCHBOARD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway headless (HTTP on 127.0.0.1) until SIGTERM/SIGINT.
+    Serve(ServeArgs),
+    /// Whether a gateway runs for this data dir, its URL and version.
+    Status,
+    /// Print a fresh one-time login URL for the running gateway's UI.
+    LoginUrl,
+    /// Verify, export or search the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Also start the simulated providers.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Folder of the built web UI (default: ui/ beside the binary, or the repository's ui/dist).
+    #[arg(long, env = "SWITCHBOARD_UI_DIR", value_name = "DIR")]
+    pub ui_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain: exit 0 when intact, 1 naming the first bad row.
+    Verify,
+    /// Export every row, oldest first.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Search rows, newest first.
+    Search {
+        /// Words that must all match (`word*` matches a prefix).
+        text: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}

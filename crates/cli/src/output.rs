@@ -1,0 +1,25 @@
+//! Printing results and errors, for people or (`--json`) for scripts.
+
+use switchboard_core::ApiError;
+
+pub fn error(e: &ApiError, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(e).unwrap_or_else(|_| format!("{{\"code\":\"internal\",\"message\":{:?}}}", e.message)));
+    }
+    eprintln!("error: {}", e.message);
+}
+
+pub fn json<T: serde::Serialize>(v: &T) -> Result<(), ApiError> {
+    let s = serde_json::to_string(v).map_err(|e| ApiError::internal(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// `2026-11-26 14:05:01 UTC` from UTC milliseconds.
+pub fn time(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

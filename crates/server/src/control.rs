@@ -1,0 +1,223 @@
+//! `/healthz`, `/login` and the control API (`/api/control/v1/…`).
+
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use switchboard_api::App;
+use switchboard_api::auth::{SESSION_COOKIE, SESSION_TTL_MS};
+use switchboard_core::{ActorKind, ApiError, AuditQuery, ErrorCode, VERSION};
+
+use crate::guard::Allowed;
+
+/// `{code, message}` with the code's HTTP status, never cached.
+pub fn error_response(e: ApiError) -> Response {
+    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(e)).into_response()
+}
+
+fn ok<T: serde::Serialize>(v: T) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response()
+}
+
+fn reply<T: serde::Serialize>(r: Result<T, ApiError>) -> Response {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => error_response(e),
+    }
+}
+
+pub async fn healthz() -> Response {
+    ok(serde_json::json!({ "status": "ok", "version": VERSION }))
+}
+
+/// Redeems a one-time login code: sets the session cookie and sends the browser to `/`.
+pub async fn login(State(app): State<App>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let code = query
+        .as_deref()
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+        .unwrap_or_default();
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    match app.login(&code, ua).await {
+        Ok(session) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+                session.expose(),
+                SESSION_TTL_MS / 1000
+            );
+            let mut resp = Redirect::to("/").into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let body = format!(
+                "<!doctype html><title>Switchboard: login failed</title><h1>Login link not accepted</h1><p>{}</p>",
+                html_escape(&e.message)
+            );
+            (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+        }
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// The CLI (control token).
+    Cli,
+    /// A logged-in browser (session cookie).
+    Browser,
+}
+
+#[derive(Clone)]
+struct ControlState {
+    app: App,
+    allowed: Allowed,
+}
+
+pub fn routes(app: App, allowed: Allowed) -> Router<App> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/audit", get(audit_list))
+        .route("/audit/verify", post(audit_verify))
+        .route("/login-url", post(login_url))
+        .route("/window/focus", post(focus))
+        .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
+}
+
+/// Every control request needs the control token or a session cookie; a cookie-authenticated
+/// request that changes state must also carry our own `Origin` (CSRF).
+async fn require_control(State(st): State<ControlState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let caller = if let Some(token) = bearer {
+        if !st.app.check_control_token(token.trim()) {
+            return error_response(ApiError::new(ErrorCode::Unauthorized, "the control token is not valid for this gateway"));
+        }
+        Caller::Cli
+    } else if let Some(session) = session_cookie(headers) {
+        if !st.app.check_session(&session) {
+            return error_response(ApiError::new(
+                ErrorCode::Unauthorized,
+                "your session has expired; run `switchboard login-url` for a fresh login link",
+            ));
+        }
+        let safe = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+        let origin_ok = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .is_some_and(|o| st.allowed.origin_ok(o));
+        if !safe && !origin_ok {
+            return error_response(ApiError::new(ErrorCode::Forbidden, "a browser request that changes state must come from the Switchboard page"));
+        }
+        Caller::Browser
+    } else {
+        return error_response(ApiError::new(
+            ErrorCode::Unauthorized,
+            "this endpoint needs the control token (the CLI) or a browser session (open the URL from `switchboard login-url`)",
+        ));
+    };
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+async fn status(State(app): State<App>) -> Response {
+    ok(app.status())
+}
+
+async fn audit_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    match parse_audit_query(query.as_deref().unwrap_or("")) {
+        Ok(q) => reply(app.audit_list(q).await),
+        Err(e) => error_response(e),
+    }
+}
+
+/// `text`, `actor_kind`, `decision`, `before_id`, `limit`; empty values are ignored, unknown
+/// parameters and bad values are a `bad_request`.
+pub fn parse_audit_query(query: &str) -> Result<AuditQuery, ApiError> {
+    let mut q = AuditQuery::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if v.is_empty() {
+            continue;
+        }
+        match k.as_ref() {
+            "text" => q.text = Some(v.into_owned()),
+            "actor_kind" => {
+                q.actor_kind = Some(ActorKind::parse(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!("actor_kind must be user, agent, webhook or system (got '{v}')"))
+                })?)
+            }
+            "decision" => q.decision = Some(v.into_owned()),
+            "before_id" => {
+                q.before_id = Some(v.parse().map_err(|_| ApiError::bad_request(format!("before_id must be a row id (got '{v}')")))?)
+            }
+            "limit" => {
+                let n: u32 = v.parse().map_err(|_| ApiError::bad_request(format!("limit must be a number from 1 to 500 (got '{v}')")))?;
+                if !(1..=500).contains(&n) {
+                    return Err(ApiError::bad_request(format!("limit must be from 1 to 500 (got {n})")));
+                }
+                q.limit = Some(n);
+            }
+            other => return Err(ApiError::bad_request(format!("unknown parameter '{other}'"))),
+        }
+    }
+    Ok(q)
+}
+
+async fn audit_verify(State(app): State<App>) -> Response {
+    reply(app.audit_verify().await)
+}
+
+async fn login_url(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
+    let actor_id = match caller {
+        Caller::Cli => "cli",
+        Caller::Browser => "browser",
+    };
+    reply(app.issue_login_url(ActorKind::User, actor_id).await)
+}
+
+async fn focus(State(app): State<App>) -> Response {
+    app.request_focus();
+    ok(serde_json::json!({ "focused": true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_query_parsing_rejects_bad_values_clearly() {
+        let q = parse_audit_query("text=refund+stripe&actor_kind=agent&before_id=10&limit=20&decision=").expect("valid query");
+        assert_eq!(q.text.as_deref(), Some("refund stripe"));
+        assert_eq!(q.actor_kind, Some(ActorKind::Agent));
+        assert_eq!((q.before_id, q.limit, q.decision), (Some(10), Some(20), None));
+        for (bad, needle) in [("actor_kind=robot", "actor_kind"), ("before_id=x", "before_id"), ("limit=0", "limit"), ("limit=9999", "limit"), ("foo=1", "unknown")] {
+            let e = parse_audit_query(bad).expect_err(bad);
+            assert_eq!(e.code, ErrorCode::BadRequest, "{bad} should be a bad_request");
+            assert!(e.message.contains(needle), "message for {bad} should name the problem: {}", e.message);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The gateway's HTTP edge, bound to 127.0.0.1 only.
+//!
+//! | path | who | auth |
+//! |---|---|---|
+//! | `GET /healthz` | anyone local | none |
+//! | `GET /login?code=…` | a browser | one-time code → HttpOnly, SameSite=Strict session cookie |
+//! | `/api/control/v1/…` | the UI and the CLI | control token (bearer) or session cookie |
+//! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
+//!
+//! Every request's `Host` must be a loopback name with our port, and a request carrying an
+//! `Origin` that is not our own gets 403 (DNS rebinding and cross-site requests). A request
+//! authenticated by cookie that changes state must carry our `Origin`. Errors are
+//! `{code, message}` with the status [`ErrorCode::http_status`] gives.
+//!
+//! Must not contain business logic: each handler parses input, calls one `switchboard_api::App`
+//! method and maps the result. Must not depend on Tauri.
+//!
+//! How to add a route: add the handler in the module for its audience (`control`, later
+//! `agent`, `mcp`, `hooks`), register it in [`router`], and document it in the table above.
+
+mod control;
+mod guard;
+mod static_ui;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::routing::get;
+use switchboard_api::App;
+use switchboard_core::{ApiError, ErrorCode};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use guard::Allowed;
+pub use static_ui::default_ui_dir;
+
+/// Binds 127.0.0.1:`port` (`0` picks a free port). A port in use is an error naming the port.
+pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpListener::bind(addr).await.map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("port {port} on 127.0.0.1 is already in use; pick another with --port, or --port 0 for any free port")
+        } else {
+            format!("cannot listen on 127.0.0.1:{port}: {e}")
+        };
+        ApiError::new(ErrorCode::Conflict, what)
+    })
+}
+
+/// The routes, for a gateway listening on `port`.
+pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
+    let allowed = Allowed::for_port(port);
+    Router::new()
+        .route("/healthz", get(control::healthz))
+        .route("/login", get(control::login))
+        .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
+        .fallback_service(static_ui::service(ui_dir))
+        .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
+        .layer(static_ui::header("content-security-policy", static_ui::CSP))
+        .layer(static_ui::header("x-frame-options", "DENY"))
+        .layer(static_ui::header("x-content-type-options", "nosniff"))
+        .layer(static_ui::header("referrer-policy", "no-referrer"))
+        .with_state(app)
+}
+
+/// A running HTTP server.
+pub struct ServerHandle {
+    app: App,
+    port: u16,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServerHandle {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Stops accepting, finishes in-flight requests, then shuts the gateway down (audited).
+    pub async fn shutdown(self, reason: &str) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.app.shutdown(reason).await;
+    }
+}
+
+/// Serves `app` on `listener` and records the start (`gateway.start`, `gateway.json`).
+pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> Result<ServerHandle, ApiError> {
+    let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
+    app.mark_listening(port).await?;
+    let router = router(app.clone(), port, ui_dir);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    Ok(ServerHandle { app, port, stop, task })
+}
