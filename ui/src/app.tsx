@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiFailure, onUnauthorized, toFailure, type GatewayStatus } from './api';
+import { api, ApiFailure, onFailure, toFailure, type GatewayStatus } from './api';
 import { NavIcon } from './components/Icons';
 import { AgentsScreen } from './features/agents/AgentsScreen';
 import { ApprovalsScreen } from './features/approvals/ApprovalsScreen';
@@ -33,20 +33,25 @@ function useRoute(): RouteId {
 
 function useGatewayState(stopped: boolean): [GatewayState, () => void] {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
-  const seq = useRef(0);
+  // One status request at a time: a refresh asked for while one is in flight is dropped
+  // (this also keeps the failure listener below from re-triggering itself).
+  const inFlight = useRef(false);
 
   const refresh = useCallback(() => {
-    const mine = ++seq.current;
-    api.status().then(
-      (status) => {
-        if (mine === seq.current) setState({ kind: 'running', status });
-      },
-      (reason: unknown) => {
-        if (mine !== seq.current) return;
-        const failure = toFailure(reason);
-        setState(failure.code === 'unreachable' ? { kind: 'unreachable', failure } : { kind: 'error', failure });
-      },
-    );
+    if (inFlight.current) return;
+    inFlight.current = true;
+    api
+      .status()
+      .then(
+        (status) => setState({ kind: 'running', status }),
+        (reason: unknown) => {
+          const failure = toFailure(reason);
+          setState(failure.code === 'unreachable' ? { kind: 'unreachable', failure } : { kind: 'error', failure });
+        },
+      )
+      .finally(() => {
+        inFlight.current = false;
+      });
   }, []);
 
   useEffect(() => {
@@ -153,9 +158,17 @@ function Screen({ route, gateway }: { route: RouteId; gateway: GatewayState }) {
 export function App() {
   const route = useRoute();
   const [sessionExpired, setSessionExpired] = useState(false);
-  const [gateway] = useGatewayState(sessionExpired);
+  const [gateway, refreshGateway] = useGatewayState(sessionExpired);
 
-  useEffect(() => onUnauthorized(() => setSessionExpired(true)), []);
+  useEffect(
+    () =>
+      onFailure((failure) => {
+        if (failure.code === 'unauthorized') setSessionExpired(true);
+        // A screen lost the gateway: update the header now rather than at the next poll.
+        else if (failure.code === 'unreachable' && gateway.kind !== 'unreachable') refreshGateway();
+      }),
+    [gateway.kind, refreshGateway],
+  );
 
   useEffect(() => {
     const label = ROUTES.find((r) => r.id === route)?.label ?? '';

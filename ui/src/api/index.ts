@@ -29,21 +29,26 @@ function currentTransport(): Transport {
   return transport;
 }
 
-type Listener = () => void;
-const unauthorizedListeners = new Set<Listener>();
+type FailureListener = (failure: ApiFailure) => void;
+const failureListeners = new Set<FailureListener>();
 
-/** Called once per failed call whose code is `unauthorized` (browser session expired). */
-export function onUnauthorized(listener: Listener): () => void {
-  unauthorizedListeners.add(listener);
-  return () => unauthorizedListeners.delete(listener);
+/**
+ * Called for every failed call, before the caller sees the rejection. The shell uses it
+ * to switch to "Session expired" on `unauthorized` and to re-check the gateway on `unreachable`.
+ */
+export function onFailure(listener: FailureListener): () => void {
+  failureListeners.add(listener);
+  return () => {
+    failureListeners.delete(listener);
+  };
 }
 
 async function run<T>(call: Call): Promise<T> {
   try {
     return await currentTransport().request<T>(call);
   } catch (reason) {
-    if (reason instanceof ApiFailure && reason.code === 'unauthorized') {
-      for (const listener of unauthorizedListeners) listener();
+    if (reason instanceof ApiFailure) {
+      for (const listener of failureListeners) listener(reason);
     }
     throw reason;
   }

@@ -8,13 +8,24 @@ type Props = {
   testId?: string;
 };
 
+/** Renders `a \`cmd\` b` with the backticked parts as <code>. */
+export function WithCode({ text }: { text: string }) {
+  return (
+    <>
+      {text.split('`').map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part))}
+    </>
+  );
+}
+
 export function FailureNotice({ failure, onRetry, testId = 'failure' }: Props) {
   const text = describeFailure(failure.code);
   return (
     <div class="notice notice-error" role="alert" data-testid={testId} data-code={failure.code}>
       <div>
         <p class="notice-title">{text.title}</p>
-        <p class="notice-hint">{text.hint}</p>
+        <p class="notice-hint">
+          <WithCode text={text.hint} />
+        </p>
         <p class="notice-detail">{failure.message}</p>
       </div>
       {onRetry && (

@@ -114,7 +114,7 @@ async function main(page, context, pageErrors) {
 
   await check(`header shows version ${version}`, async () => {
     const shown = await text(page.getByTestId('gateway-version'));
-    if (!shown.includes(version)) fail(`Header shows version "${shown}" but the gateway is ${version}`);
+    if (!shown.includes(version)) fail(`Header shows version "${shown}" but SWITCHBOARD_VERSION is ${version}`);
   });
 
   await check('navigation lists every screen and each one opens', async () => {

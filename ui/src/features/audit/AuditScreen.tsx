@@ -186,52 +186,54 @@ export function AuditScreen() {
       )}
 
       <div class="audit-layout">
-        <div
-          class="card table-card"
-          data-testid="audit-list"
-          data-shown-text={list.shownText}
-          aria-busy={list.loading !== null || text.trim() !== debouncedText || decision.trim() !== debouncedDecision}
-        >
-          {list.loaded && list.rows.length === 0 ? (
-            <div class="table-empty" data-testid="audit-empty">
-              {filtersActive ? (
-                <>
-                  <p class="empty-title">No audit rows match these filters.</p>
-                  <button type="button" class="button" onClick={clearFilters}>
-                    Clear filters
-                  </button>
-                </>
-              ) : (
-                <p class="empty-title">No audit rows yet. Actions appear here as soon as they happen.</p>
-              )}
-            </div>
-          ) : !list.loaded && list.loading ? (
-            <p class="table-empty muted">Loading audit rows…</p>
-          ) : list.loaded ? (
-            <AuditTable rows={list.rows} now={now} selectedId={selectedId} onSelect={setSelectedId} />
-          ) : null}
+        {(list.loaded || list.loading !== null) && (
+          <div
+            class="card table-card"
+            data-testid="audit-list"
+            data-shown-text={list.shownText}
+            aria-busy={list.loading !== null || text.trim() !== debouncedText || decision.trim() !== debouncedDecision}
+          >
+            {list.loaded && list.rows.length === 0 ? (
+              <div class="table-empty" data-testid="audit-empty">
+                {filtersActive ? (
+                  <>
+                    <p class="empty-title">No audit rows match these filters.</p>
+                    <button type="button" class="button" onClick={clearFilters}>
+                      Clear filters
+                    </button>
+                  </>
+                ) : (
+                  <p class="empty-title">No audit rows yet. Actions appear here as soon as they happen.</p>
+                )}
+              </div>
+            ) : !list.loaded && list.loading ? (
+              <p class="table-empty muted">Loading audit rows…</p>
+            ) : list.loaded ? (
+              <AuditTable rows={list.rows} now={now} selectedId={selectedId} onSelect={setSelectedId} />
+            ) : null}
 
-          {list.loaded && list.rows.length > 0 && (
-            <div class="table-footer">
-              <span class="muted" data-testid="audit-count">
-                {formatCount(list.rows.length)} {list.rows.length === 1 ? 'row' : 'rows'} shown
-                {list.nextBeforeId !== null ? ', older rows available' : ''}
-                {list.loading === 'first' ? ' · updating…' : ''}
-              </span>
-              {list.nextBeforeId !== null && (
-                <button
-                  type="button"
-                  class="button"
-                  data-testid="audit-load-older"
-                  onClick={loadOlder}
-                  disabled={list.loading !== null}
-                >
-                  {list.loading === 'more' ? 'Loading…' : 'Load older'}
-                </button>
-              )}
-            </div>
-          )}
-        </div>
+            {list.loaded && list.rows.length > 0 && (
+              <div class="table-footer">
+                <span class="muted" data-testid="audit-count">
+                  {formatCount(list.rows.length)} {list.rows.length === 1 ? 'row' : 'rows'} shown
+                  {list.nextBeforeId !== null ? ', older rows available' : ''}
+                  {list.loading === 'first' ? ' · updating…' : ''}
+                </span>
+                {list.nextBeforeId !== null && (
+                  <button
+                    type="button"
+                    class="button"
+                    data-testid="audit-load-older"
+                    onClick={loadOlder}
+                    disabled={list.loading !== null}
+                  >
+                    {list.loading === 'more' ? 'Loading…' : 'Load older'}
+                  </button>
+                )}
+              </div>
+            )}
+          </div>
+        )}
 
         {selected && <AuditDetail row={selected} onClose={() => setSelectedId(null)} />}
       </div>
