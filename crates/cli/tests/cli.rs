@@ -1,0 +1,317 @@
+//! The `switchboard` binary as a user runs it: real processes, real SQLite files, the real
+//! keychain (inside the session bus `./x test` provides) and real HTTP on loopback.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// Runs `switchboard --data-dir DATA ARGS…` to completion (killed after 60 s so a command
+/// that wrongly keeps running fails the test instead of hanging it).
+fn sb(data: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run switchboard");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`switchboard {}` was still running after 60 s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A running `switchboard serve`, stopped with SIGTERM on drop.
+struct Serve {
+    child: Child,
+    url: String,
+    login_url: String,
+    stderr_path: PathBuf,
+}
+
+impl Serve {
+    fn start(data: &Path, extra: &[&str]) -> Self {
+        let stderr_path = data.with_extension("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data)
+            .arg("serve")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("first line");
+        let mut second = String::new();
+        lines.read_line(&mut second).expect("second line");
+        let url = first.trim().strip_prefix("switchboard listening on ").unwrap_or_else(|| {
+            let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            panic!("serve's first line should be `switchboard listening on URL`, got {first:?}; stderr: {err}")
+        });
+        let this = Self { child, url: url.to_string(), login_url: second.trim().to_string(), stderr_path };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            let _ = lines.read_to_string(&mut sink);
+        });
+        this
+    }
+
+    fn sigterm(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "serve did not exit within 15 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.sigterm();
+        }
+    }
+}
+
+fn get(url: &str) -> (u16, String) {
+    let out = Command::new("curl").args(["-s", "-o", "-", "-w", "\n%{http_code}", url]).output().expect("curl");
+    let s = text(&out.stdout);
+    let (body, code) = s.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn serve_prints_its_url_and_a_login_url_then_shuts_down_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut s = Serve::start(&data, &["--port", "0"]);
+    assert!(s.url.starts_with("http://127.0.0.1:"), "serve must bind 127.0.0.1: {}", s.url);
+    assert!(s.login_url.starts_with(&format!("{}/login?code=", s.url)), "second line should be the login URL: {}", s.login_url);
+    let (code, body) = get(&format!("{}/healthz", s.url));
+    assert_eq!(code, 200, "healthz failed: {body}");
+    assert!(body.contains("\"status\":\"ok\""), "healthz body: {body}");
+    assert!(data.join("gateway.json").is_file(), "serve must record its port and pid in the data dir");
+
+    let st = sb(&data, &["status", "--json"]);
+    assert!(st.status.success(), "status failed: {}", text(&st.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).expect("status --json is JSON");
+    assert_eq!(v["url"], serde_json::json!(s.url), "status should report the running gateway's URL");
+    assert_eq!(v["version"], serde_json::json!(env!("CARGO_PKG_VERSION")));
+
+    let lu = sb(&data, &["login-url"]);
+    assert!(lu.status.success(), "login-url failed: {}", text(&lu.stderr));
+    let fresh = text(&lu.stdout).trim().to_string();
+    assert!(fresh.starts_with(&format!("{}/login?code=", s.url)) && fresh != s.login_url, "login-url should print a fresh URL: {fresh}");
+
+    let status = s.sigterm();
+    assert!(status.success(), "serve should exit 0 on SIGTERM, got {status}; stderr: {}", s.stderr());
+    assert!(!data.join("gateway.json").exists(), "the runtime file must be removed on shutdown");
+    let st = sb(&data, &["status"]);
+    assert_eq!(st.status.code(), Some(1), "status with no gateway should exit 1");
+    assert!(text(&st.stderr).contains("switchboard serve"), "status should say how to start a gateway: {}", text(&st.stderr));
+
+    let v = sb(&data, &["audit", "verify"]);
+    assert!(v.status.success(), "verify after a clean run failed: {}{}", text(&v.stdout), text(&v.stderr));
+    let search = sb(&data, &["audit", "search", "gateway", "--json"]);
+    let page: serde_json::Value = serde_json::from_slice(&search.stdout).expect("search --json");
+    let actions: Vec<&str> = page["rows"].as_array().expect("rows").iter().filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(actions.first(), Some(&"gateway.stop"), "the stop should be the newest gateway row: {actions:?}");
+    assert!(actions.contains(&"gateway.start"), "the start should be audited: {actions:?}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [&["--no-such-flag"][..], &["serve", "--port", "notaport"][..], &["frobnicate"][..], &["audit", "export", "--format", "xml"][..]] {
+        let out = sb(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?} should be a usage error (exit 2); stderr: {}", text(&out.stderr));
+    }
+    assert!(!dir.path().join("switchboard.db").exists(), "a usage error must not create anything");
+}
+
+#[test]
+fn a_port_in_use_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let data = dir.path().join("fresh");
+    let out = sb(&data, &["serve", "--port", &port]);
+    assert_eq!(out.status.code(), Some(1), "a busy port should fail with exit 1");
+    assert!(text(&out.stderr).contains(&format!("port {port}")), "the error should name the port: {}", text(&out.stderr));
+    assert!(!data.exists(), "a failed start left the data dir behind");
+}
+
+#[test]
+fn an_unwritable_data_dir_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").expect("write");
+    let data = file.join("data");
+    let out = sb(&data, &["serve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains(&data.display().to_string()), "the error should name the data dir: {}", text(&out.stderr));
+    let out = sb(&data, &["serve", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json error is JSON");
+    assert_eq!(v["code"], serde_json::json!("storage_read_only"), "wrong code: {v}");
+}
+
+#[test]
+fn a_second_gateway_on_the_same_data_dir_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let s = Serve::start(&data, &[]);
+    let out = sb(&data, &["serve"]);
+    assert_eq!(out.status.code(), Some(1), "a second gateway must not start");
+    assert!(text(&out.stderr).contains("already runs") && text(&out.stderr).contains(&s.url), "the error should name the running gateway: {}", text(&out.stderr));
+    // A different data dir runs side by side.
+    let other = Serve::start(&dir.path().join("other"), &[]);
+    assert_ne!(other.url, s.url);
+}
+
+#[test]
+fn without_a_session_bus_serve_says_what_to_start_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("serve")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", dir.path().join("no-runtime"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "serve without a keychain must fail");
+    let err = text(&out.stderr);
+    assert!(err.contains("dbus-run-session") && err.contains("keychain"), "the error should say what to start: {err}");
+    assert!(!data.exists(), "a failed start left a half-created data dir");
+}
+
+#[test]
+fn verify_names_the_first_tampered_row_and_exports_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    {
+        let mut s = Serve::start(&data, &[]);
+        for _ in 0..3 {
+            assert!(sb(&data, &["login-url"]).status.success());
+        }
+        assert!(s.sigterm().success());
+    }
+    let ok = sb(&data, &["audit", "verify"]);
+    assert!(ok.status.success(), "an untouched log must verify: {}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("intact"), "verify should say intact: {}", text(&ok.stdout));
+
+    let jsonl = sb(&data, &["audit", "export", "--format", "jsonl"]);
+    assert!(jsonl.status.success());
+    let rows: Vec<serde_json::Value> = text(&jsonl.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert!(rows.len() >= 6, "export should hold every row, got {}", rows.len());
+    let csv_path = dir.path().join("audit.csv");
+    let csv = sb(&data, &["audit", "export", "--format", "csv", "--output", csv_path.to_str().expect("path")]);
+    assert!(csv.status.success(), "csv export failed: {}", text(&csv.stderr));
+    let csv_text = std::fs::read_to_string(&csv_path).expect("csv file");
+    assert!(csv_text.starts_with("id,ts_ms,actor_kind"), "csv needs a header row");
+    assert_eq!(csv_text.lines().count(), rows.len() + 1, "csv should have one line per row plus the header");
+
+    // Edit row 3 with any SQLite client, as an attacker would.
+    let db = data.join("switchboard.db");
+    raw_sql(&db, "UPDATE audit_log SET outcome = 'forged' WHERE id = 3");
+    let bad = sb(&data, &["audit", "verify"]);
+    assert_eq!(bad.status.code(), Some(1), "a tampered log must make verify exit 1");
+    assert!(text(&bad.stderr).contains("row 3"), "verify should name the first bad row: {}", text(&bad.stderr));
+    let bad_json = sb(&data, &["audit", "verify", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&bad_json.stdout).expect("verify --json");
+    assert_eq!(report["first_bad"]["id"], serde_json::json!(3), "JSON report should name row 3: {report}");
+    // Cutting the tail is caught at start: the gateway refuses to append to (and so re-seal)
+    // a log that no longer matches its authenticated head.
+    raw_sql(&db, "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)");
+    let out = sb(&data, &["serve"]);
+    assert_eq!(out.status.code(), Some(1), "serve must refuse a tampered log");
+    assert!(text(&out.stderr).contains("audit verify"), "the refusal should point at audit verify: {}", text(&out.stderr));
+}
+
+#[test]
+fn a_canary_secret_never_leaves_the_keychain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let canary = format!("sk_test_CANARY_{}", std::process::id());
+    let control_token;
+    let stderr;
+    {
+        let mut s = Serve::start(&data, &[]);
+        // Plant the canary through the same SecretStore the gateway uses.
+        let store = switchboard_secrets::KeychainStore::open(&data).expect("keychain");
+        use switchboard_secrets::SecretStore;
+        store.set("canary", &switchboard_core::Sensitive::new(canary.clone())).expect("plant canary");
+        control_token = store.get(switchboard_secrets::keys::CONTROL_TOKEN).expect("get").expect("token").expose().clone();
+        assert!(sb(&data, &["login-url"]).status.success());
+        assert!(sb(&data, &["status"]).status.success());
+        let (code, _) = get(&format!("{}/api/control/v1/status", s.url));
+        assert_eq!(code, 401);
+        assert!(s.sigterm().success());
+        stderr = s.stderr();
+    }
+    let export = sb(&data, &["audit", "export", "--format", "jsonl"]);
+    let csv = sb(&data, &["audit", "export", "--format", "csv"]);
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        ("serve's log (stderr)".into(), stderr.into_bytes()),
+        ("the jsonl export".into(), export.stdout),
+        ("the csv export".into(), csv.stdout),
+    ];
+    for entry in walk(&data) {
+        haystacks.push((entry.display().to_string(), std::fs::read(&entry).expect("read data file")));
+    }
+    assert!(haystacks.len() >= 4, "expected the database files in the data dir");
+    for (name, bytes) in &haystacks {
+        for (what, secret) in [("the canary secret", canary.as_str()), ("the control token", control_token.as_str())] {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{what} leaked into {name}");
+        }
+    }
+    let store = switchboard_secrets::KeychainStore::open(&data).expect("keychain");
+    use switchboard_secrets::SecretStore;
+    store.delete("canary").expect("cleanup");
+}
+
+/// Changes the database behind Switchboard's back, as anyone with the file could.
+fn raw_sql(db: &Path, sql: &str) {
+    let conn = switchboard_store::db::Connection::open(db).expect("open the database directly");
+    conn.execute_batch(sql).expect("raw SQL");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
