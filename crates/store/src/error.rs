@@ -16,6 +16,8 @@ pub enum StoreError {
     Full(String),
     #[error("the database is read-only; nothing was written ({0})")]
     ReadOnly(String),
+    #[error("the database could not be written (I/O error: the disk may be read-only, removed or failing); nothing was written ({0})")]
+    Io(String),
     #[error("the database writer has stopped")]
     WriterGone,
     #[error("database error: {0}")]
@@ -30,7 +32,7 @@ impl StoreError {
             Self::Corrupt { .. } | Self::NewerSchema { .. } => ErrorCode::StorageCorrupt,
             Self::Full(_) => ErrorCode::StorageFull,
             Self::ReadOnly(_) => ErrorCode::StorageReadOnly,
-            Self::Open { .. } | Self::WriterGone | Self::Sqlite(_) => ErrorCode::AuditUnavailable,
+            Self::Open { .. } | Self::Io(_) | Self::WriterGone | Self::Sqlite(_) => ErrorCode::AuditUnavailable,
             Self::Invalid(_) => ErrorCode::BadRequest,
         }
     }
@@ -43,6 +45,7 @@ impl From<rusqlite::Error> for StoreError {
             match f.code {
                 C::DiskFull => return Self::Full(e.to_string()),
                 C::ReadOnly => return Self::ReadOnly(e.to_string()),
+                C::SystemIoFailure => return Self::Io(e.to_string()),
                 C::DatabaseCorrupt | C::NotADatabase => {
                     return Self::Corrupt { path: PathBuf::new(), detail: e.to_string() };
                 }

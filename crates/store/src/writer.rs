@@ -258,7 +258,14 @@ fn commit_group(conn: &Connection, group: Vec<Job>, chain: &mut Chain, key: &[u8
         return;
     }
     let mut results: Vec<(oneshot::Sender<_>, Result<Box<dyn Any + Send>, StoreError>)> = Vec::with_capacity(group.len());
+    // Set when SQLite rolled the whole transaction back on its own (e.g. SQLITE_FULL): nothing
+    // in the group can commit, and every caller gets that error.
+    let mut aborted: Option<StoreError> = None;
     for job in group {
+        if let Some(e) = &aborted {
+            let _ = job.reply.send(Err(clone_err(e)));
+            continue;
+        }
         let saved = chain.clone();
         let outcome = conn.execute_batch("SAVEPOINT job").map_err(StoreError::from).and_then(|()| {
             let mut appender = AuditAppender { conn, chain, clock };
@@ -271,12 +278,24 @@ fn commit_group(conn: &Connection, group: Vec<Job>, chain: &mut Chain, key: &[u8
             },
             Err(e) => Err(e),
         };
-        if outcome.is_err() {
-            // Undo this job alone; if even that fails the whole group is rolled back below.
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+        if let Err(e) = &outcome {
+            if conn.is_autocommit() {
+                aborted = Some(clone_err(e));
+            } else {
+                // Undo this job alone; if even that fails the whole group is rolled back below.
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
             *chain = saved;
         }
         results.push((job.reply, outcome));
+    }
+    if let Some(e) = aborted {
+        *chain = before;
+        tracing::error!(error = %e, "the database rolled the audit group back; nothing in it was written");
+        for (reply, _) in results {
+            let _ = reply.send(Err(clone_err(&e)));
+        }
+        return;
     }
     let mut commit = Ok(());
     if chain.last_id != before.last_id {
@@ -321,6 +340,7 @@ fn clone_err(e: &StoreError) -> StoreError {
         StoreError::Full(s) => StoreError::Full(s.clone()),
         StoreError::ReadOnly(s) => StoreError::ReadOnly(s.clone()),
         StoreError::Corrupt { path, detail } => StoreError::Corrupt { path: path.clone(), detail: detail.clone() },
+        StoreError::Io(s) => StoreError::Io(s.clone()),
         other => StoreError::Sqlite(other.to_string()),
     }
 }

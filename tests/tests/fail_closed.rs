@@ -1,0 +1,137 @@
+//! Fail closed: when the audit row cannot be committed (read-only or full storage) under a live
+//! gateway, the action it describes does not happen, the caller gets a clear code, and nothing
+//! half-written remains. Real refusals from the kernel: a small tmpfs that fills up, and the
+//! immutable attribute on the data dir's files (a read-only remount is refused while the
+//! database is open, so `chattr +i` is how a live gateway's disk is made read-only). Both need
+//! root, which the test command has.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use switchboard_store::StoreOptions;
+use switchboard_tests::{Gateway, client};
+
+/// A tmpfs mounted for one test, unmounted on drop.
+struct Tmpfs {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mnt");
+        std::fs::create_dir(&path).expect("mkdir");
+        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(&path).status().map(|s| s.success()).unwrap_or(false);
+        assert!(ok, "this test mounts a small tmpfs to fill or freeze the disk for real; run the test command as root (./x test does)");
+        Self { path, _dir: dir }
+    }
+
+}
+
+/// Sets (`+i`) or clears (`-i`) the immutable attribute on the data dir and every file in it.
+fn immutable(dir: &Path, flag: &str) {
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(std::fs::read_dir(dir).expect("read data dir").flatten().map(|e| e.path()));
+    let ok = Command::new("chattr").arg(flag).args(&paths).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "chattr {flag} failed: this test needs root (./x test runs as root)");
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+async fn rows_and_verify(gw: &Gateway) -> (i64, bool) {
+    let report = gw.app.audit_verify().await.expect("verify runs");
+    (report.rows, report.intact)
+}
+
+/// Issues login URLs until one is refused; returns (acknowledged, refusal status, refusal body).
+async fn act_until_refused(gw: &Gateway, max: usize) -> (usize, u16, serde_json::Value) {
+    for i in 0..max {
+        let (status, body) = gw.control_post("/login-url").await;
+        if status != 200 {
+            return (i, status, body);
+        }
+    }
+    panic!("{max} audited actions all succeeded on storage that should have refused them");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_data_dir_refuses_the_action_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let gw = Gateway::start(&data, StoreOptions::default()).await;
+    let (status, body) = gw.control_post("/login-url").await;
+    assert_eq!(status, 200, "a login URL should be issued on a healthy disk: {body}");
+    let valid_login = body["url"].as_str().expect("url").to_string();
+    let (before, intact) = rows_and_verify(&gw).await;
+    assert!(intact);
+
+    immutable(&data, "+i");
+    let (status, body) = gw.control_post("/login-url").await;
+    if status == 200 {
+        immutable(&data, "-i");
+    }
+    assert_eq!(status, 503, "an action whose audit row cannot be written must be refused: {body}");
+    let code = body["code"].as_str().unwrap_or("");
+    assert_eq!(code, "audit_unavailable", "the refusal should say the audit log is unavailable: {body}");
+    assert!(body.get("url").is_none(), "a login URL was handed out although its audit row failed");
+    // Logging in is audited too: with the disk read-only, the valid code must not open a session.
+    let resp = client().get(&valid_login).send().await.expect("login");
+    assert_ne!(resp.status().as_u16(), 303, "a login succeeded although its audit row could not be written");
+    assert!(resp.headers().get("set-cookie").is_none(), "a session cookie was set without an audit row");
+
+    immutable(&data, "-i");
+    let (after, intact) = rows_and_verify(&gw).await;
+    assert!(intact, "the chain must be intact after the read-only episode");
+    assert_eq!(after, before, "refused actions must leave no audit rows behind");
+    let (status, _) = gw.control_post("/login-url").await;
+    assert_eq!(status, 200, "the gateway should recover once the disk is writable again");
+    let resp = client().get(&valid_login).send().await.expect("login");
+    assert_eq!(resp.status().as_u16(), 303, "the unused login code should still work after recovery");
+    gw.stop().await;
+}
+
+fn fill(dir: &Path) -> PathBuf {
+    let filler = dir.join("filler");
+    // dd stops with "No space left on device"; that is the point.
+    let _ = Command::new("dd").arg("if=/dev/zero").arg(format!("of={}", filler.display())).args(["bs=64k", "status=none"]).status();
+    filler
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_the_action_without_half_writes() {
+    let fs = Tmpfs::mount("16m");
+    let data = fs.path.join("data");
+    let gw = Gateway::start(&data, StoreOptions::default()).await;
+    let filler = fill(&fs.path);
+    let (acked, status, body) = act_until_refused(&gw, 20_000).await;
+    assert_eq!(status, 503, "a full disk must refuse the action: {body}");
+    assert_eq!(body["code"].as_str(), Some("storage_full"), "the refusal should say the storage is full: {body}");
+    std::fs::remove_file(&filler).expect("free space");
+    let (rows, intact) = rows_and_verify(&gw).await;
+    assert!(intact, "a full disk left a broken chain");
+    let (status, _) = gw.control_post("/login-url").await;
+    assert_eq!(status, 200, "the gateway should recover once space is free");
+    let (rows_after, _) = rows_and_verify(&gw).await;
+    assert_eq!(rows_after, rows + 1, "exactly one row per acknowledged action ({acked} acknowledged before the disk filled)");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_size_limit_refuses_the_action_without_half_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let gw = Gateway::start(&data, StoreOptions { max_page_count: Some(64) }).await;
+    let (rows_at_start, _) = rows_and_verify(&gw).await;
+    let (acked, status, body) = act_until_refused(&gw, 20_000).await;
+    assert_eq!(status, 503, "a database at its size limit must refuse the action: {body}");
+    assert_eq!(body["code"].as_str(), Some("storage_full"), "the refusal should say storage_full: {body}");
+    let (rows, intact) = rows_and_verify(&gw).await;
+    assert!(intact, "hitting the size limit left a broken chain");
+    assert_eq!(rows, rows_at_start + acked as i64, "rows on disk must be exactly the acknowledged actions");
+    gw.stop().await;
+}
