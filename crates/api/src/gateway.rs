@@ -306,8 +306,9 @@ impl App {
     }
 
     /// Asks the desktop window of this gateway to come to the front (a second launch).
-    pub fn request_focus(&self) {
-        let _ = self.inner.focus.send(());
+    /// Returns false when no window listens (a headless `switchboard serve`).
+    pub fn request_focus(&self) -> bool {
+        self.inner.focus.send(()).is_ok()
     }
 
     pub fn focus_requests(&self) -> broadcast::Receiver<()> {

@@ -200,8 +200,8 @@ async fn login_url(State(app): State<App>, axum::Extension(caller): axum::Extens
 }
 
 async fn focus(State(app): State<App>) -> Response {
-    app.request_focus();
-    ok(serde_json::json!({ "focused": true }))
+    let focused = app.request_focus();
+    ok(serde_json::json!({ "focused": focused }))
 }
 
 #[cfg(test)]

@@ -1,0 +1,35 @@
+//! `switchboard-bench`: programs that measure Switchboard and print figures for people, ending
+//! with one line of JSON for scripts. Performance is measured here, never by timed tests.
+//!
+//! Must not be depended on by product code. How to add a benchmark: add a subcommand and a
+//! module; print medians and ratios (machines are noisy) and end with
+//! `{"bench":"NAME",…}` on its own line; document it in the README.
+
+mod audit;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "switchboard-bench", about = "Switchboard's benchmark programs")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Audit log: rows/s through the gateway's writer (one fsync per row, and grouped) and
+    /// newest-first search latency over a large log.
+    Audit(audit::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.bench {
+        Bench::Audit(args) => audit::run(&args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,16 @@
+//! The IPC commands the window calls: thin adapters, arguments → `switchboard_api::App` →
+//! result or `{code, message}` ([`ApiError`](switchboard_core::ApiError) is `Serialize`). Each
+//! has the same name as its UI call in `ui/src/api/calls.ts` and does what the matching
+//! control-API route does. No logic here; see the crate docs for how to add one.
+
+mod audit;
+mod gateway;
+
+/// Every command the window may invoke (each also needs its `allow-<name>` permission).
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        gateway::gateway_status,
+        audit::audit_list,
+        audit::audit_verify
+    ]
+}

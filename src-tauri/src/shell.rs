@@ -1,0 +1,303 @@
+//! The desktop shell around the running gateway: plugins, the main window, the tray, and quitting.
+//!
+//! The gateway outlives the window: closing the window hides it and the tray keeps the process
+//! (and so the gateway) running. "Quit Switchboard" in the tray, SIGTERM or Ctrl-C shut the
+//! gateway down cleanly (audited `gateway.stop`, `gateway.json` removed, data dir released)
+//! before the process exits 0.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use switchboard_api::App;
+use switchboard_core::ApiError;
+use switchboard_server::ServerHandle;
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{
+    AppHandle, Manager, RunEvent, WebviewWindow, WebviewWindowBuilder, Window, WindowEvent, Wry,
+};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The label of the one window (tauri.conf.json).
+pub const MAIN_WINDOW: &str = "main";
+const TRAY_ID: &str = "main";
+const MENU_OPEN: &str = "open";
+const MENU_QUIT: &str = "quit";
+
+/// The shell's own state, managed by Tauri next to the [`App`] the commands use.
+struct Shell {
+    /// `http://127.0.0.1:PORT`.
+    url: String,
+    /// Taken exactly once, by [`quit`].
+    server: Mutex<Option<ServerHandle>>,
+    /// Whether a tray icon exists; without one, closing the window quits (or the gateway would
+    /// keep running with no way to reach it).
+    tray: AtomicBool,
+    quitting: AtomicBool,
+    /// Serializes show/create of the main window (focus requests can race).
+    window: Mutex<()>,
+}
+
+/// The Tauri builder: single-instance first (it exits a second launch before anything else
+/// starts), then the other plugins, the commands and the close-hides-the-window rule.
+pub fn builder(data_dir: &Path, hidden: bool) -> tauri::Builder<Wry> {
+    // Start at login (off until the user turns it on) starts this same data dir in the tray;
+    // each non-default data dir gets its own entry.
+    let mut autostart = tauri_plugin_autostart::Builder::new().arg("--hidden");
+    autostart = match crate::instance::identifier_for(data_dir) {
+        None => autostart.app_name("Switchboard"),
+        Some(id) => autostart
+            .app_name(format!(
+                "Switchboard-{}",
+                id.rsplit('.').next().unwrap_or_default()
+            ))
+            .arg("--data-dir")
+            .arg(data_dir.display().to_string()),
+    };
+    tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch for this data dir: bringing the window to the front");
+            show_main(app);
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        // Registered only: nothing here enables start at login.
+        .plugin(autostart.build())
+        .invoke_handler(crate::commands::handler())
+        .on_window_event(on_window_event)
+        .setup(move |app| {
+            // Runs when the event loop is ready, after [`install`]; never fails (a failing setup
+            // makes Tauri panic), each part logs its own trouble.
+            on_ready(app.handle(), hidden);
+            Ok(())
+        })
+}
+
+/// Puts the running gateway into Tauri state (the commands read the [`App`]). Call between
+/// `build` and `run`.
+pub fn install(app: &tauri::App<Wry>, server: ServerHandle) {
+    app.manage(server.app().clone());
+    app.manage(Shell {
+        url: server.url(),
+        server: Mutex::new(Some(server)),
+        tray: AtomicBool::new(false),
+        quitting: AtomicBool::new(false),
+        window: Mutex::new(()),
+    });
+}
+
+/// Once the event loop runs: the tray, the window (unless `hidden`), focus requests from later
+/// launches, and signals.
+fn on_ready(app: &AppHandle, hidden: bool) {
+    let Some(state) = app.try_state::<Shell>() else {
+        tracing::error!("the gateway is not installed; quitting");
+        app.exit(1);
+        return;
+    };
+    match build_tray(app, &state.url) {
+        Ok(_) => state.tray.store(true, Ordering::SeqCst),
+        Err(e) => {
+            tracing::warn!(error = %e, "no tray icon; closing the window will quit Switchboard")
+        }
+    }
+    if hidden && state.tray.load(Ordering::SeqCst) {
+        tracing::info!("started hidden: open the window from the tray icon");
+    } else {
+        show_main(app);
+    }
+    let gateway = app.state::<App>();
+    spawn_focus_listener(app.clone(), &gateway);
+    spawn_signal_listener(app.clone());
+}
+
+/// The event-loop callback: an exit request while the gateway still runs becomes a clean quit.
+pub fn on_run_event(app: &AppHandle, event: RunEvent) {
+    if let RunEvent::ExitRequested { api, .. } = event {
+        let Some(state) = app.try_state::<Shell>() else {
+            return;
+        };
+        let running = state
+            .server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some();
+        if running {
+            api.prevent_exit();
+            quit(app);
+        }
+    }
+}
+
+fn on_window_event(window: &Window, event: &WindowEvent) {
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        let Some(state) = window.try_state::<Shell>() else {
+            return;
+        };
+        if window.label() == MAIN_WINDOW
+            && state.tray.load(Ordering::SeqCst)
+            && !state.quitting.load(Ordering::SeqCst)
+        {
+            // Keep the gateway running: the tray brings the window back.
+            api.prevent_close();
+            if let Err(e) = window.hide() {
+                tracing::warn!(error = %e, "could not hide the window");
+            }
+        }
+    }
+}
+
+/// Shows, un-minimizes and focuses the main window, creating it (from tauri.conf.json) if it
+/// does not exist yet (a `--hidden` start).
+pub fn show_main(app: &AppHandle) {
+    let Some(state) = app.try_state::<Shell>() else {
+        // The gateway is not up yet; the window appears when it is.
+        return;
+    };
+    let _guard = state.window.lock().unwrap_or_else(|p| p.into_inner());
+    let window = match app.get_webview_window(MAIN_WINDOW) {
+        Some(w) => w,
+        None => match create_main(app) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!(error = %e, "could not open the Switchboard window");
+                return;
+            }
+        },
+    };
+    let _ = window.unminimize();
+    if let Err(e) = window.show() {
+        tracing::warn!(error = %e, "could not show the window");
+    }
+    let _ = window.set_focus();
+}
+
+fn create_main(app: &AppHandle) -> tauri::Result<WebviewWindow> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN_WINDOW)
+        .cloned()
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    WebviewWindowBuilder::from_config(app, &config)?.build()
+}
+
+fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<TrayIcon> {
+    // Linux trays show no tooltip: the disabled first item says where the gateway listens.
+    let status = MenuItem::with_id(
+        app,
+        "status",
+        format!("Gateway on {url}"),
+        false,
+        None::<&str>,
+    )?;
+    let open = MenuItem::with_id(app, MENU_OPEN, "Open Switchboard", true, None::<&str>)?;
+    let quit_item = MenuItem::with_id(app, MENU_QUIT, "Quit Switchboard", true, None::<&str>)?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&status, &separator, &open, &quit_item])?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(tauri::include_image!("../icons/32x32.png"))
+        .tooltip(format!("Switchboard — gateway on {url}"))
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(on_menu_event)
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                show_main(tray.app_handle());
+            }
+        })
+        .build(app)
+}
+
+fn on_menu_event(app: &AppHandle, event: MenuEvent) {
+    match event.id().as_ref() {
+        MENU_OPEN => show_main(app),
+        MENU_QUIT => quit(app),
+        _ => {}
+    }
+}
+
+/// Shuts the gateway down (audits `gateway.stop`, removes `gateway.json`, releases the data
+/// dir), then exits 0. Safe to call more than once.
+pub fn quit(app: &AppHandle) {
+    let Some(state) = app.try_state::<Shell>() else {
+        app.exit(0);
+        return;
+    };
+    if state.quitting.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let server = state
+        .server
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Some(server) = server {
+            tracing::info!("stopping the gateway");
+            server.shutdown("desktop quit").await;
+        }
+        app.exit(0);
+    });
+}
+
+fn spawn_focus_listener(app: AppHandle, gateway: &App) {
+    let mut requests = gateway.focus_requests();
+    tauri::async_runtime::spawn(async move {
+        // A lagged receiver still means "someone asked": show the window once.
+        while let Ok(()) | Err(RecvError::Lagged(_)) = requests.recv().await {
+            tracing::info!("focus requested through the control API");
+            show_main(&app);
+        }
+    });
+}
+
+fn spawn_signal_listener(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still quits cleanly");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("signal received: quitting");
+        quit(&app);
+    });
+}
+
+/// Best effort: a desktop notification saying why Switchboard did not start (the caller also
+/// prints it). Waits briefly, as the notification is sent in the background.
+pub fn notify_startup_failure(app: &AppHandle, e: &ApiError) {
+    let sent = app
+        .notification()
+        .builder()
+        .title("Switchboard could not start")
+        .body(format!("{}: {}", e.code, e.message))
+        .show();
+    match sent {
+        Ok(()) => std::thread::sleep(Duration::from_millis(800)),
+        Err(err) => tracing::debug!(error = %err, "no desktop notification"),
+    }
+}
