@@ -222,6 +222,13 @@ impl App {
 
     /// Newest-first audit rows matching `q`.
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
+        if q.text.is_some() {
+            // The search index trails the log by at most one batch; catch it up first so a
+            // search always sees every committed row.
+            if let Err(e) = self.inner.writer.flush_index().await {
+                tracing::warn!(error = %e, "search index not caught up; recent rows are matched by substring");
+            }
+        }
         let db = self.inner.db.clone();
         blocking(move || {
             let conn = db.reader()?;

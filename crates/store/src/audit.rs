@@ -72,35 +72,52 @@ impl StoredRow {
         Ok(stored)
     }
 
-    /// The canonical bytes that are hashed (everything but the two hash columns).
+    /// The canonical bytes that are hashed (everything but the two hash columns): a JSON
+    /// array in column order.
     pub fn canonical(&self) -> Vec<u8> {
-        let fields = serde_json::json!([
+        let mut out = Vec::with_capacity(256 + self.summary.len());
+        self.write_canonical(&mut out);
+        out
+    }
+
+    fn write_canonical(&self, out: &mut impl std::io::Write) {
+        let fields = (
             self.id,
             self.ts_ms,
-            self.actor_kind,
-            self.actor_id,
-            self.trigger,
-            self.correlation_id,
-            self.connection_id,
-            self.action,
-            self.tier,
-            self.decision,
-            self.outcome,
-            self.provider_ids,
+            &self.actor_kind,
+            &self.actor_id,
+            &self.trigger,
+            &self.correlation_id,
+            &self.connection_id,
+            &self.action,
+            &self.tier,
+            &self.decision,
+            &self.outcome,
+            &self.provider_ids,
             self.latency_ms,
-            self.summary,
-        ]);
-        // Serializing a json! value of strings and integers cannot fail.
-        serde_json::to_vec(&fields).unwrap_or_default()
+            &self.summary,
+        );
+        // Writing strings and integers into memory or a hasher cannot fail.
+        let _ = serde_json::to_writer(out, &fields);
     }
 
     /// SHA-256 over `prev_hash`, a zero byte and the canonical encoding, as hex.
     pub fn compute_hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.prev_hash.as_bytes());
-        h.update([0u8]);
-        h.update(self.canonical());
-        hex::encode(h.finalize())
+        struct HashWriter(Sha256);
+        impl std::io::Write for HashWriter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut h = HashWriter(Sha256::new());
+        h.0.update(self.prev_hash.as_bytes());
+        h.0.update([0u8]);
+        self.write_canonical(&mut h);
+        hex::encode(h.0.finalize())
     }
 
     pub(crate) fn from_sql(r: &Row<'_>) -> rusqlite::Result<Self> {
@@ -125,7 +142,10 @@ impl StoredRow {
     }
 
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        conn.prepare_cached(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"))?
+        const INSERT: &str = "INSERT INTO audit_log (id, ts_ms, actor_kind, actor_id, trigger, correlation_id, connection_id, action, tier, \
+             decision, outcome, provider_ids, latency_ms, summary, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+        conn.prepare_cached(INSERT)?
             .execute(rusqlite::params![
                 self.id,
                 self.ts_ms,
@@ -144,13 +164,12 @@ impl StoredRow {
                 self.prev_hash,
                 self.hash,
             ])?;
-        conn.prepare_cached("INSERT INTO audit_fts (rowid, body) VALUES (?1, ?2)")?
-            .execute(rusqlite::params![self.id, self.search_text()])?;
         Ok(())
     }
 
-    /// The words a search can find this row by.
-    pub fn search_text(&self) -> String {
+    /// The words a search can find this row by. `summary` is the row's summary as a value (the
+    /// caller has it already; parsing the stored text again would cost every append).
+    pub fn search_text(&self, summary: &serde_json::Value) -> String {
         let mut out = String::with_capacity(128 + self.summary.len());
         for part in [
             Some(self.actor_kind.as_str()),
@@ -169,15 +188,9 @@ impl StoredRow {
             out.push_str(part);
             out.push(' ');
         }
-        if let Ok(ids) = serde_json::from_str::<Vec<String>>(&self.provider_ids) {
-            for id in ids {
-                out.push_str(&id);
-                out.push(' ');
-            }
-        }
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&self.summary) {
-            flatten_text(&v, &mut out);
-        }
+        out.push_str(&self.provider_ids);
+        out.push(' ');
+        flatten_text(summary, &mut out);
         out
     }
 
@@ -223,6 +236,30 @@ fn flatten_text(v: &serde_json::Value, out: &mut String) {
         }),
         serde_json::Value::Bool(_) | serde_json::Value::Null => {}
     }
+}
+
+/// The last row id in the search index (rows above it are not indexed yet).
+pub fn indexed_through(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .query_row("SELECT rowid FROM audit_fts ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Adds rows `(after, after + limit]` to the search index inside the caller's transaction;
+/// returns the last id indexed (or `after` when there was nothing to do).
+pub(crate) fn index_rows(conn: &Connection, after: i64, limit: i64) -> Result<i64, StoreError> {
+    let mut select = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+    let mut insert = conn.prepare_cached("INSERT INTO audit_fts (rowid, body) VALUES (?1, ?2)")?;
+    let mut rows = select.query(rusqlite::params![after, limit])?;
+    let mut last = after;
+    while let Some(r) = rows.next()? {
+        let row = StoredRow::from_sql(r)?;
+        let summary = serde_json::from_str(&row.summary).unwrap_or_else(|_| serde_json::Value::String(row.summary.clone()));
+        insert.execute(rusqlite::params![row.id, row.search_text(&summary)])?;
+        last = row.id;
+    }
+    Ok(last)
 }
 
 /// HMAC-SHA256 over the head, under the checkpoint key.
@@ -418,6 +455,24 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         filters.push_str(&format!(" AND a.decision = ?{}", args.len()));
     }
     let text = q.text.as_deref().and_then(fts_query);
+    if let Some(words) = q.text.as_deref().filter(|_| text.is_some()) {
+        // Rows committed after the last index batch (normally none: the gateway flushes the
+        // index before it searches; after a crash, until the next start) are matched by
+        // substring, newest first, ahead of the indexed rows.
+        let indexed = indexed_through(conn)?;
+        let (last, _) = last_row(conn)?;
+        if last > indexed && q.before_id.is_none_or(|b| b > indexed + 1) {
+            let mut page = list_unindexed(conn, q, words, indexed, limit)?;
+            if page.rows.len() as i64 >= limit {
+                return Ok(page);
+            }
+            let rest = AuditQuery { limit: Some((limit - page.rows.len() as i64) as u32), before_id: Some(q.before_id.unwrap_or(i64::MAX).min(indexed + 1)), ..q.clone() };
+            let more = list(conn, &rest)?;
+            page.rows.extend(more.rows);
+            page.next_before_id = more.next_before_id;
+            return Ok(page);
+        }
+    }
     let sql = match text {
         Some(m) => {
             args.push(Value::Text(m));
@@ -448,6 +503,31 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
     } else {
         None
     };
+    Ok(AuditPage { rows, next_before_id })
+}
+
+/// Substring match of every word over the rows above the index watermark.
+fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, limit: i64) -> Result<AuditPage, StoreError> {
+    let before = q.before_id.unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 AND id < ?2 ORDER BY id DESC"))?;
+    let needles: Vec<String> = words.split_whitespace().map(|w| w.trim_end_matches('*').to_lowercase()).filter(|w| !w.is_empty()).collect();
+    let mut rows = Vec::new();
+    let mut it = stmt.query(rusqlite::params![indexed, before])?;
+    while let Some(r) = it.next()? {
+        let s = StoredRow::from_sql(r)?;
+        if q.actor_kind.is_some_and(|k| k.as_str() != s.actor_kind) || q.decision.as_deref().is_some_and(|d| !d.is_empty() && d != s.decision) {
+            continue;
+        }
+        let summary = serde_json::from_str(&s.summary).unwrap_or(serde_json::Value::Null);
+        let hay = s.search_text(&summary).to_lowercase();
+        if needles.iter().all(|n| hay.contains(n.as_str())) {
+            rows.push(s.to_row());
+            if rows.len() as i64 >= limit {
+                break;
+            }
+        }
+    }
+    let next_before_id = if rows.len() as i64 >= limit { rows.last().map(|r| r.id) } else { None };
     Ok(AuditPage { rows, next_before_id })
 }
 

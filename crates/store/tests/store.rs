@@ -356,3 +356,27 @@ fn search_finds_newest_first_with_filters_and_paging() {
     let hostile = audit::list(&conn, &q("\" OR * NEAR(", None)).expect("FTS syntax in user text must not error");
     assert!(hostile.rows.is_empty(), "syntax characters should be taken literally");
 }
+
+#[test]
+fn rows_not_yet_in_the_search_index_are_still_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = seeded(dir.path(), 30);
+    // As after a crash before the index batch ran: the rows are committed, the index is empty.
+    let conn = Connection::open(&path).expect("open");
+    conn.execute_batch("DROP TABLE audit_fts; CREATE VIRTUAL TABLE audit_fts USING fts5(body, content='', tokenize = 'unicode61 remove_diacritics 2');").expect("empty the index");
+    let q = |text: &str, before: Option<i64>| switchboard_core::AuditQuery { text: Some(text.into()), before_id: before, limit: Some(5), ..Default::default() };
+    let page = audit::list(&conn, &q("agent.call", None)).expect("search");
+    assert_eq!(page.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![28, 25, 22, 19, 16], "unindexed rows should be found newest first");
+    let next = audit::list(&conn, &q("agent.call", page.next_before_id)).expect("page 2");
+    assert_eq!(next.rows.first().map(|r| r.id), Some(13), "paging should continue through unindexed rows");
+    let one = audit::list(&conn, &q("user17@example.com", None)).expect("email");
+    assert_eq!(one.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![18], "an e-mail should find its unindexed row");
+    drop(conn);
+    // A writer started on this database indexes the backlog.
+    let db = Database::open(&path, StoreOptions::default()).expect("open");
+    let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
+    w.flush_index_blocking().expect("flush index");
+    let conn = Connection::open(&path).expect("open");
+    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 30, "the writer should index every committed row");
+    w.shutdown();
+}
