@@ -134,6 +134,27 @@ pub fn run(args: &Args) -> Result<(), String> {
     w.shutdown();
     println!("  one fsync per row (synchronous=FULL, 1 row/commit): {fsync_rate:>10.0} rows/s over {} rows", args.fsync_rows);
 
+    // The writer's own ceiling: one caller, 100 rows per job (no hand-off per row).
+    let ceiling_path = dir.join("ceiling.db");
+    let _ = std::fs::remove_file(&ceiling_path);
+    let w = open_writer(&ceiling_path)?;
+    let mut rng = StdRng::seed_from_u64(2);
+    let ceiling_rows = 50_000usize;
+    let start = Instant::now();
+    for chunk in 0..ceiling_rows / 100 {
+        let rows: Vec<NewAuditRow> = (0..100).map(|i| row(&mut rng, chunk * 100 + i)).collect();
+        w.transact_blocking(Durability::Normal, move |_, a| {
+            for r in &rows {
+                a.append(r)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    let ceiling = ceiling_rows as f64 / start.elapsed().as_secs_f64();
+    w.shutdown();
+    println!("  writer ceiling (1 caller, 100 rows per job):       {ceiling:>10.0} rows/s over {ceiling_rows} rows");
+
     // Grouped: build the search log with concurrent appenders; the first 200k rows are timed.
     let big_path = dir.join("audit-1m.db");
     let _ = std::fs::remove_file(&big_path);
