@@ -15,6 +15,7 @@ pub struct Gateway {
     pub app: App,
     pub url: String,
     pub data_dir: PathBuf,
+    control_token: String,
     handle: Option<ServerHandle>,
 }
 
@@ -27,18 +28,20 @@ impl Gateway {
             panic!("the gateway did not start (journeys need a session bus with an unlocked gnome-keyring; run `./x test`): {e}")
         });
         let handle = switchboard_server::serve(app.clone(), listener, None).await.expect("serve");
-        Self { url: handle.url(), app, data_dir: data_dir.to_path_buf(), handle: Some(handle) }
-    }
-
-    /// The control token, read from the keychain as the CLI does.
-    pub fn control_token(&self) -> String {
-        KeychainStore::open(&self.data_dir)
+        // Read once from the keychain, as the CLI does for each command.
+        let control_token = KeychainStore::open(data_dir)
             .expect("keychain")
             .get(keys::CONTROL_TOKEN)
             .expect("keychain get")
             .expect("the gateway created a control token")
             .expose()
-            .clone()
+            .clone();
+        Self { url: handle.url(), app, data_dir: data_dir.to_path_buf(), control_token, handle: Some(handle) }
+    }
+
+    /// The control token.
+    pub fn control_token(&self) -> &str {
+        &self.control_token
     }
 
     /// `POST /api/control/v1{path}` with the control token: (status, JSON body).
