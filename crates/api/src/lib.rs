@@ -8,6 +8,7 @@
 //! - [`datadir`] resolves and prepares the data dir and the runtime file that lets the CLI find
 //!   the running gateway.
 //! - [`offline`] holds the operations that work without a gateway (`audit verify`, `export`).
+//! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
 //! crate below it (core, store, secrets, and later policy, http, connectors).
@@ -18,6 +19,7 @@
 //! `ts_rs::TS` and list them in [`ts_exports`].
 
 pub mod auth;
+pub mod catalog;
 pub mod datadir;
 pub mod gateway;
 pub mod offline;

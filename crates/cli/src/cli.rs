@@ -25,6 +25,8 @@ pub enum Command {
     Status,
     /// Print a fresh one-time login URL for the running gateway's UI.
     LoginUrl,
+    /// The provider catalog: providers by category, auth modes, rate limits, scopes (--json: all of it).
+    Providers,
     /// Verify, export or search the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -34,8 +34,17 @@ fn http() -> Result<reqwest::Client, ApiError> {
         .map_err(|e| ApiError::internal(format!("cannot build the HTTP client: {e}")))
 }
 
+/// `GET` from the control API with the control token.
+pub async fn control_get<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
+    control(data_dir, reqwest::Method::GET, path).await
+}
+
 /// `POST` to the control API with the control token.
 pub async fn control_post<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
+    control(data_dir, reqwest::Method::POST, path).await
+}
+
+async fn control<T: serde::de::DeserializeOwned>(data_dir: &Path, method: reqwest::Method, path: &str) -> Result<T, ApiError> {
     let rt = running_url(data_dir)?;
     let dir = data_dir.to_path_buf();
     let token = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
@@ -47,7 +56,7 @@ pub async fn control_post<T: serde::de::DeserializeOwned>(data_dir: &Path, path:
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
     let resp = http()?
-        .post(format!("{}/api/control/v1{path}", rt.url))
+        .request(method, format!("{}/api/control/v1{path}", rt.url))
         .bearer_auth(token.expose())
         .send()
         .await

@@ -15,6 +15,7 @@ mod audit;
 mod cli;
 mod client;
 mod output;
+mod providers;
 mod serve;
 
 use clap::Parser;
@@ -39,6 +40,7 @@ fn main() {
             Command::Serve(args) => serve::run(data_dir, args, json).await,
             Command::Status => client::status(&data_dir, json).await,
             Command::LoginUrl => client::login_url(&data_dir, json).await,
+            Command::Providers => providers::run(&data_dir, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),
         }
     });

@@ -11,8 +11,18 @@ pub fn error(e: &ApiError, json: bool) {
 
 pub fn json<T: serde::Serialize>(v: &T) -> Result<(), ApiError> {
     let s = serde_json::to_string(v).map_err(|e| ApiError::internal(e.to_string()))?;
-    println!("{s}");
-    Ok(())
+    text(&format!("{s}\n"))
+}
+
+/// Writes to stdout. A reader that stopped early (`| head`) is not an error.
+pub fn text(s: &str) -> Result<(), ApiError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(ApiError::internal(format!("cannot write to stdout: {e}"))),
+    }
 }
 
 /// `2026-11-26 14:05:01 UTC` from UTC milliseconds.

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// Runs `switchboard --data-dir DATA ARGS…` to completion (killed after 60 s so a command
-/// that wrongly keeps running fails the test instead of hanging it).
+/// that wrongly keeps running fails the test instead of hanging it). Its output is drained
+/// while it runs, so a large answer cannot fill the pipe and stall it.
 fn sb(data: &Path, args: &[&str]) -> Output {
     let mut child = Command::new(BIN)
         .arg("--data-dir")
@@ -19,15 +20,27 @@ fn sb(data: &Path, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run switchboard");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
             panic!("`switchboard {}` was still running after 60 s", args.join(" "));
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("collect output")
+    };
+    Output { status, stdout: stdout.join().expect("stdout reader"), stderr: stderr.join().expect("stderr reader") }
 }
 
 fn text(b: &[u8]) -> String {
@@ -142,6 +155,47 @@ fn serve_prints_its_url_and_a_login_url_then_shuts_down_cleanly_on_sigterm() {
     let actions: Vec<&str> = page["rows"].as_array().expect("rows").iter().filter_map(|r| r["action"].as_str()).collect();
     assert_eq!(actions.first(), Some(&"gateway.stop"), "the stop should be the newest gateway row: {actions:?}");
     assert!(actions.contains(&"gateway.start"), "the start should be audited: {actions:?}");
+}
+
+#[test]
+fn providers_lists_the_catalog_from_the_running_gateway() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let _s = Serve::start(&data, &[]);
+    let out = sb(&data, &["providers", "--json"]);
+    assert!(out.status.success(), "providers --json failed: {}", text(&out.stderr));
+    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).expect("providers --json is JSON");
+    let providers = catalog["providers"].as_array().expect("a providers array");
+    assert_eq!(providers.len(), 19, "the catalog should list the 19 tools");
+    let hubspot = providers.iter().find(|p| p["id"] == "hubspot").expect("hubspot is listed");
+    let scope = hubspot["scopes"]
+        .as_array()
+        .expect("hubspot has scopes")
+        .iter()
+        .find(|s| s["scope"] == "crm.objects.contacts.read")
+        .expect("hubspot lists crm.objects.contacts.read");
+    assert_eq!(scope["tier"], serde_json::json!("read"), "crm.objects.contacts.read should be a read scope: {scope}");
+
+    let table = sb(&data, &["providers"]);
+    assert!(table.status.success(), "providers failed: {}", text(&table.stderr));
+    let t = text(&table.stdout);
+    for needle in ["CRM", "Email & Calendar", "Commerce & Finance", "hubspot", "google-calendar", "freshdesk"] {
+        assert!(t.contains(needle), "the table should show {needle}:\n{t}");
+    }
+}
+
+#[test]
+fn providers_without_a_gateway_says_how_to_start_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = sb(&data, &["providers"]);
+    assert_eq!(out.status.code(), Some(1), "providers with no gateway should exit 1");
+    let err = text(&out.stderr);
+    assert!(err.contains("no Switchboard gateway is running") && err.contains("switchboard serve"), "the error should say how to start a gateway: {err}");
+    let out = sb(&data, &["providers", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json error is JSON");
+    assert_eq!(v["code"], serde_json::json!("not_found"), "wrong code: {v}");
+    assert!(!data.exists(), "asking for providers must not create a data dir");
 }
 
 #[test]

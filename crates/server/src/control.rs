@@ -87,6 +87,7 @@ struct ControlState {
 pub fn routes(app: App, allowed: Allowed) -> Router<App> {
     Router::new()
         .route("/status", get(status))
+        .route("/providers", get(providers))
         .route("/audit", get(audit_list))
         .route("/audit/verify", post(audit_verify))
         .route("/login-url", post(login_url))
@@ -146,6 +147,10 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 async fn status(State(app): State<App>) -> Response {
     ok(app.status())
+}
+
+async fn providers(State(app): State<App>) -> Response {
+    ok(app.provider_catalog())
 }
 
 async fn audit_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {

@@ -5,6 +5,7 @@
 //! | `GET /healthz` | anyone local | none |
 //! | `GET /login?code=…` | a browser | one-time code → HttpOnly, SameSite=Strict session cookie |
 //! | `/api/control/v1/…` | the UI and the CLI | control token (bearer) or session cookie |
+//! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an

@@ -156,3 +156,21 @@ async fn every_response_carries_the_security_headers() {
     assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn the_provider_catalog_is_served_behind_the_control_token() {
+    let gw = Gw::start().await;
+    let c = client();
+    let url = format!("{}/api/control/v1/providers", gw.url);
+    let (s, code) = code_of(c.get(&url).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "the catalog must need the control token");
+    let resp = c.get(&url).bearer_auth(gw.control_token()).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK, "the control token should open the catalog");
+    let catalog: serde_json::Value = resp.json().await.expect("the catalog is JSON");
+    let providers = catalog["providers"].as_array().expect("a providers array");
+    assert_eq!(providers.len(), 19, "the catalog should list the 19 tools");
+    assert_eq!(catalog["categories"].as_array().map(Vec::len), Some(6), "the catalog should name the six categories");
+    let stripe = providers.iter().find(|p| p["id"] == "stripe").expect("stripe is listed");
+    assert_eq!(stripe["category"], serde_json::json!("commerce_finance"));
+    gw.stop().await;
+}
