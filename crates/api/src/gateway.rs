@@ -13,6 +13,7 @@ use switchboard_store::audit::{self, Anchor};
 use switchboard_store::{Database, Durability, StoreOptions, Writer};
 use tokio::sync::broadcast;
 
+use crate::agents::AgentRegistry;
 use crate::auth::{self, LOGIN_CODE_TTL_MS, OneTimeSet, SESSION_TTL_MS};
 use crate::datadir::{self, InstanceLock, Runtime};
 use crate::types::{GatewayStatus, LoginUrl};
@@ -46,6 +47,7 @@ struct Inner {
     data_dir: PathBuf,
     db: Database,
     writer: Writer,
+    agents: AgentRegistry,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
     audit_key: Sensitive<Vec<u8>>,
@@ -131,6 +133,10 @@ impl App {
     ) -> Result<Self, ApiError> {
         let db_path = data_dir.join(datadir::DB_FILE);
         let db = blocking(move || Database::open(&db_path, store).map_err(ApiError::from)).await?;
+        let agents = {
+            let db = db.clone();
+            blocking(move || AgentRegistry::load(&db)).await?
+        };
 
         let (audit_key, key_created) = get_or_create(&secrets, keys::AUDIT_KEY).await?;
         if key_created {
@@ -166,6 +172,7 @@ impl App {
                 data_dir,
                 db,
                 writer,
+                agents,
                 secrets,
                 clock,
                 audit_key,
@@ -258,6 +265,18 @@ impl App {
     /// The store writer, for use cases that commit state together with their audit row.
     pub fn writer(&self) -> &Writer {
         &self.inner.writer
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub(crate) fn agents(&self) -> &AgentRegistry {
+        &self.inner.agents
     }
 
     /// Constant-time check of a presented control token.

@@ -8,6 +8,7 @@
 //! - [`datadir`] resolves and prepares the data dir and the runtime file that lets the CLI find
 //!   the running gateway.
 //! - [`offline`] holds the operations that work without a gateway (`audit verify`, `export`).
+//! - [`agents`] holds agent identities (add, list, revoke, token check) and the pause switch.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -18,6 +19,7 @@
 //! `Result<T, ApiError>`; then expose it in each adapter. If its types reach the UI, derive
 //! `ts_rs::TS` and list them in [`ts_exports`].
 
+pub mod agents;
 pub mod auth;
 pub mod catalog;
 pub mod datadir;

@@ -27,6 +27,13 @@ pub enum Command {
     LoginUrl,
     /// The provider catalog: providers by category, auth modes, rate limits, scopes (--json: all of it).
     Providers,
+    /// Agent identities: list, add (prints the token once), revoke.
+    #[command(subcommand)]
+    Agents(AgentsCommand),
+    /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
+    Pause,
+    /// Let every agent go again after `switchboard pause`.
+    Resume,
     /// Verify, export or search the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -43,6 +50,19 @@ pub struct ServeArgs {
     /// Folder of the built web UI (default: ui/ beside the binary, or the repository's ui/dist).
     #[arg(long, env = "SWITCHBOARD_UI_DIR", value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// Every agent: name, created, last seen, revoked.
+    List,
+    /// Add an agent and print its token, once.
+    Add {
+        /// 1-64 characters of letters, digits, '.', '_' or '-'.
+        name: String,
+    },
+    /// Revoke an agent: its token stops working at once.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Subcommand)]

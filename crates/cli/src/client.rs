@@ -36,15 +36,30 @@ fn http() -> Result<reqwest::Client, ApiError> {
 
 /// `GET` from the control API with the control token.
 pub async fn control_get<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
-    control(data_dir, reqwest::Method::GET, path).await
+    control(data_dir, reqwest::Method::GET, path, None).await
 }
 
 /// `POST` to the control API with the control token.
 pub async fn control_post<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
-    control(data_dir, reqwest::Method::POST, path).await
+    control(data_dir, reqwest::Method::POST, path, None).await
 }
 
-async fn control<T: serde::de::DeserializeOwned>(data_dir: &Path, method: reqwest::Method, path: &str) -> Result<T, ApiError> {
+/// `POST` a JSON body to the control API with the control token.
+pub async fn control_post_json<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str, body: serde_json::Value) -> Result<T, ApiError> {
+    control(data_dir, reqwest::Method::POST, path, Some(body)).await
+}
+
+/// `DELETE` on the control API with the control token.
+pub async fn control_delete<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
+    control(data_dir, reqwest::Method::DELETE, path, None).await
+}
+
+async fn control<T: serde::de::DeserializeOwned>(
+    data_dir: &Path,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, ApiError> {
     let rt = running_url(data_dir)?;
     let dir = data_dir.to_path_buf();
     let token = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
@@ -55,9 +70,11 @@ async fn control<T: serde::de::DeserializeOwned>(data_dir: &Path, method: reqwes
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
-    let resp = http()?
-        .request(method, format!("{}/api/control/v1{path}", rt.url))
-        .bearer_auth(token.expose())
+    let mut req = http()?.request(method, format!("{}/api/control/v1{path}", rt.url)).bearer_auth(token.expose());
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req
         .send()
         .await
         .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("the gateway at {} did not answer: {e}", rt.url)))?;

@@ -11,6 +11,7 @@
 //! How to add a command: add a variant to [`cli::Command`], a module under `src/` that calls
 //! the api (or the gateway's control API through [`client`]), and a line in the README table.
 
+mod agents;
 mod audit;
 mod cli;
 mod client;
@@ -41,6 +42,9 @@ fn main() {
             Command::Status => client::status(&data_dir, json).await,
             Command::LoginUrl => client::login_url(&data_dir, json).await,
             Command::Providers => providers::run(&data_dir, json).await,
+            Command::Agents(cmd) => agents::run(&data_dir, cmd, json).await,
+            Command::Pause => agents::pause(&data_dir, true, json).await,
+            Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),
         }
     });

@@ -369,3 +369,104 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `GET url` with `Authorization: Bearer TOKEN` over real HTTP.
+fn get_as(url: &str, token: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "-H", &format!("Authorization: Bearer {token}"), url])
+        .output()
+        .expect("curl");
+    let s = text(&out.stdout);
+    let (body, code) = s.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn an_added_agent_token_works_is_never_stored_and_stops_on_revoke() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let token;
+    {
+        let mut s = Serve::start(&data, &[]);
+        let human = sb(&data, &["agents", "add", "first-bot"]);
+        assert!(human.status.success(), "agents add failed: {}", text(&human.stderr));
+        let out = text(&human.stdout);
+        assert!(out.contains("store it now"), "agents add should tell the user to store the token now: {out}");
+        assert!(out.lines().any(|l| l.starts_with("sb_agent_")), "agents add should print the token on its own line: {out}");
+
+        let added = sb(&data, &["agents", "add", "inbox-bot", "--json"]);
+        assert!(added.status.success(), "agents add --json failed: {}", text(&added.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&added.stdout).expect("agents add --json is JSON");
+        assert_eq!(v["name"], serde_json::json!("inbox-bot"));
+        token = v["token"].as_str().expect("agents add --json carries the token").to_string();
+
+        let whoami = format!("{}/api/agent/v1/whoami", s.url);
+        let (code, body) = get_as(&whoami, &token);
+        assert_eq!(code, 200, "the printed token should open the agent API: {body}");
+        assert!(body.contains("\"name\":\"inbox-bot\""), "whoami should name the agent: {body}");
+
+        let dup = sb(&data, &["agents", "add", "inbox-bot"]);
+        assert_eq!(dup.status.code(), Some(1), "adding a name twice should fail");
+        let list = sb(&data, &["agents", "list", "--json"]);
+        assert!(list.status.success(), "agents list failed: {}", text(&list.stderr));
+        let listed = text(&list.stdout);
+        assert!(!listed.contains(&token), "agents list --json must never show a token");
+        let agents: serde_json::Value = serde_json::from_str(&listed).expect("agents list --json is JSON");
+        let names: Vec<&str> = agents.as_array().expect("an array").iter().filter_map(|a| a["name"].as_str()).collect();
+        assert_eq!(names, ["first-bot", "inbox-bot"], "agents list should show both agents in the order they were added");
+        let table = sb(&data, &["agents", "list"]);
+        assert!(text(&table.stdout).contains("inbox-bot") && !text(&table.stdout).contains(&token), "the table should name the agent and never show its token");
+
+        let revoke = sb(&data, &["agents", "revoke", "inbox-bot"]);
+        assert!(revoke.status.success(), "agents revoke failed: {}", text(&revoke.stderr));
+        let (code, _) = get_as(&whoami, &token);
+        assert_eq!(code, 401, "a revoked agent's token must stop working at once");
+        let unknown = sb(&data, &["agents", "revoke", "nobody", "--json"]);
+        assert_eq!(unknown.status.code(), Some(1), "revoking an unknown agent should fail");
+        let e: serde_json::Value = serde_json::from_slice(&unknown.stdout).expect("error is JSON");
+        assert_eq!(e["code"], serde_json::json!("not_found"));
+        assert!(s.sigterm().success());
+    }
+    let export = sb(&data, &["audit", "export", "--format", "jsonl"]);
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![("the audit export".into(), export.stdout)];
+    for entry in walk(&data) {
+        haystacks.push((entry.display().to_string(), std::fs::read(&entry).expect("read data file")));
+    }
+    for (name, bytes) in &haystacks {
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the agent token leaked into {name}");
+    }
+    let rows = text(&haystacks[0].1);
+    assert!(rows.contains("agent.added") && rows.contains("agent.revoked"), "adding and revoking should be in the audit log");
+}
+
+#[test]
+fn pause_and_resume_survive_a_gateway_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let token;
+    {
+        let mut s = Serve::start(&data, &[]);
+        let added = sb(&data, &["agents", "add", "calendar-bot", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&added.stdout).expect("agents add --json is JSON");
+        token = v["token"].as_str().expect("token").to_string();
+        let p = sb(&data, &["pause"]);
+        assert!(p.status.success(), "pause failed: {}", text(&p.stderr));
+        let (code, body) = get_as(&format!("{}/api/agent/v1/whoami", s.url), &token);
+        assert_eq!(code, 503, "a paused agent should be refused: {body}");
+        assert!(body.contains("\"code\":\"paused\""), "the refusal should carry the paused code: {body}");
+        assert!(s.sigterm().success());
+    }
+    {
+        let mut s = Serve::start(&data, &[]);
+        let (code, body) = get_as(&format!("{}/api/agent/v1/whoami", s.url), &token);
+        assert_eq!(code, 503, "the pause must survive a restart: {body}");
+        let r = sb(&data, &["resume", "--json"]);
+        assert!(r.status.success(), "resume failed: {}", text(&r.stderr));
+        let state: serde_json::Value = serde_json::from_slice(&r.stdout).expect("resume --json is JSON");
+        assert_eq!(state, serde_json::json!({ "paused": false }));
+        assert!(s.sigterm().success());
+    }
+    let s = Serve::start(&data, &[]);
+    let (code, body) = get_as(&format!("{}/api/agent/v1/whoami", s.url), &token);
+    assert_eq!(code, 200, "after resume and a restart the agent should work again: {body}");
+}

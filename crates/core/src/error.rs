@@ -9,6 +9,7 @@
 //! | `forbidden` | authenticated but not allowed, or a foreign `Origin` | do not retry |
 //! | `not_found` | the thing named does not exist | check the id |
 //! | `conflict` | already exists / state changed underneath | reload and retry |
+//! | `paused` | a person paused every agent (`switchboard pause`); nothing ran | wait and retry later; do not work around it |
 //! | `audit_unavailable` | the audit row could not be committed, so the action did not run | fix storage, retry |
 //! | `storage_full` | the disk or the database's size limit is full; nothing was written | free space, retry |
 //! | `storage_read_only` | the database file or folder is read-only; nothing was written | fix permissions |
@@ -28,6 +29,7 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     Conflict,
+    Paused,
     AuditUnavailable,
     StorageFull,
     StorageReadOnly,
@@ -44,6 +46,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
+            Self::Paused => "paused",
             Self::AuditUnavailable => "audit_unavailable",
             Self::StorageFull => "storage_full",
             Self::StorageReadOnly => "storage_read_only",
@@ -61,7 +64,8 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
-            Self::AuditUnavailable
+            Self::Paused
+            | Self::AuditUnavailable
             | Self::StorageFull
             | Self::StorageReadOnly
             | Self::StorageCorrupt
@@ -109,6 +113,7 @@ mod tests {
             ErrorCode::Forbidden,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
+            ErrorCode::Paused,
             ErrorCode::AuditUnavailable,
             ErrorCode::StorageFull,
             ErrorCode::StorageReadOnly,

@@ -1,10 +1,11 @@
 //! `/healthz`, `/login` and the control API (`/api/control/v1/…`).
 
-use axum::extract::{RawQuery, Request, State};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use switchboard_api::App;
 use switchboard_api::auth::{SESSION_COOKIE, SESSION_TTL_MS};
@@ -18,11 +19,11 @@ pub fn error_response(e: ApiError) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Json(e)).into_response()
 }
 
-fn ok<T: serde::Serialize>(v: T) -> Response {
+pub(crate) fn ok<T: serde::Serialize>(v: T) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response()
 }
 
-fn reply<T: serde::Serialize>(r: Result<T, ApiError>) -> Response {
+pub(crate) fn reply<T: serde::Serialize>(r: Result<T, ApiError>) -> Response {
     match r {
         Ok(v) => ok(v),
         Err(e) => error_response(e),
@@ -92,6 +93,10 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/audit/verify", post(audit_verify))
         .route("/login-url", post(login_url))
         .route("/window/focus", post(focus))
+        .route("/agents", get(agents_list).post(agent_add))
+        .route("/agents/{name}", delete(agent_revoke))
+        .route("/pause", get(pause_state).post(pause))
+        .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
 }
 
@@ -104,8 +109,14 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let caller = if let Some(token) = bearer {
-        if !st.app.check_control_token(token.trim()) {
-            return error_response(ApiError::new(ErrorCode::Unauthorized, "the control token is not valid for this gateway"));
+        let token = token.trim();
+        if !st.app.check_control_token(token) {
+            let message = if token.starts_with(switchboard_api::agents::TOKEN_PREFIX) {
+                "an agent token cannot be used on the control API; it needs the control token"
+            } else {
+                "the control token is not valid for this gateway"
+            };
+            return error_response(ApiError::new(ErrorCode::Unauthorized, message));
         }
         Caller::Cli
     } else if let Some(session) = session_cookie(headers) {
@@ -197,11 +208,57 @@ async fn audit_verify(State(app): State<App>) -> Response {
 }
 
 async fn login_url(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
-    let actor_id = match caller {
+    reply(app.issue_login_url(ActorKind::User, actor_id(caller)).await)
+}
+
+fn actor_id(caller: Caller) -> &'static str {
+    match caller {
         Caller::Cli => "cli",
         Caller::Browser => "browser",
+    }
+}
+
+async fn agents_list(State(app): State<App>) -> Response {
+    reply(app.agents_list().await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddAgent {
+    name: String,
+}
+
+/// `{"name": …}` → `{name, token}`. The body is parsed here (not by axum's `Json`) so a bad
+/// body is a `{code, message}` like every other error.
+async fn agent_add(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let req: AddAgent = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(ApiError::bad_request(format!(
+                "the body must be JSON like {{\"name\": \"inbox-bot\"}} ({e})"
+            )));
+        }
     };
-    reply(app.issue_login_url(ActorKind::User, actor_id).await)
+    reply(app.agent_add(actor_id(caller), &req.name).await)
+}
+
+async fn agent_revoke(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(name): Path<String>) -> Response {
+    match app.agent_revoke(actor_id(caller), &name).await {
+        Ok(()) => ok(serde_json::json!({ "name": name, "revoked": true })),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn pause_state(State(app): State<App>) -> Response {
+    ok(switchboard_api::agents::PauseState { paused: app.agents_paused() })
+}
+
+async fn pause(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
+    reply(app.pause_agents(actor_id(caller)).await)
+}
+
+async fn resume(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
+    reply(app.resume_agents(actor_id(caller)).await)
 }
 
 async fn focus(State(app): State<App>) -> Response {

@@ -6,12 +6,16 @@
 //! | `GET /login?code=…` | a browser | one-time code → HttpOnly, SameSite=Strict session cookie |
 //! | `/api/control/v1/…` | the UI and the CLI | control token (bearer) or session cookie |
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
+//! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
+//! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
+//! | `/api/agent/v1/…` (`GET whoami`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an
 //! `Origin` that is not our own gets 403 (DNS rebinding and cross-site requests). A request
 //! authenticated by cookie that changes state must carry our `Origin`. Errors are
-//! `{code, message}` with the status [`ErrorCode::http_status`] gives.
+//! `{code, message}` with the status [`ErrorCode::http_status`] gives. Agent tokens and the
+//! control token are different kinds: each API refuses the other's with 401.
 //!
 //! Must not contain business logic: each handler parses input, calls one `switchboard_api::App`
 //! method and maps the result. Must not depend on Tauri.
@@ -19,6 +23,7 @@
 //! How to add a route: add the handler in the module for its audience (`control`, later
 //! `agent`, `mcp`, `hooks`), register it in [`router`], and document it in the table above.
 
+mod agent;
 mod control;
 mod guard;
 mod static_ui;
@@ -56,6 +61,7 @@ pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
         .route("/healthz", get(control::healthz))
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
+        .nest("/api/agent/v1", agent::routes(app.clone()))
         .fallback_service(static_ui::service(ui_dir))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
         .layer(static_ui::header("content-security-policy", static_ui::CSP))

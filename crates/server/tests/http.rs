@@ -90,8 +90,8 @@ async fn control_api_needs_the_control_token() {
     assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "a wrong token must give 401");
     let almost = {
         let mut t = gw.control_token();
-        t.pop();
-        t.push('A');
+        let last = t.pop();
+        t.push(if last == Some('A') { 'B' } else { 'A' });
         t
     };
     let (s, _) = code_of(c.get(&url).bearer_auth(almost).send().await.expect("send")).await;
@@ -172,5 +172,124 @@ async fn the_provider_catalog_is_served_behind_the_control_token() {
     assert_eq!(catalog["categories"].as_array().map(Vec::len), Some(6), "the catalog should name the six categories");
     let stripe = providers.iter().find(|p| p["id"] == "stripe").expect("stripe is listed");
     assert_eq!(stripe["category"], serde_json::json!("commerce_finance"));
+    gw.stop().await;
+}
+
+/// Adds an agent through the control API and returns its token.
+async fn add_agent(gw: &Gw, name: &str) -> String {
+    let resp = client().post(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(gw.control_token()).json(&serde_json::json!({ "name": name })).send().await.expect("add agent");
+    assert_eq!(resp.status(), StatusCode::OK, "adding agent {name} failed");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["name"], serde_json::json!(name));
+    body["token"].as_str().expect("the answer carries the token").to_string()
+}
+
+#[tokio::test]
+async fn agent_tokens_and_the_control_token_do_not_open_each_others_api() {
+    let gw = Gw::start().await;
+    let c = client();
+    let token = add_agent(&gw, "inbox-bot").await;
+    assert!(token.starts_with("sb_agent_"), "agent tokens should be recognisable: {token}");
+    let whoami = format!("{}/api/agent/v1/whoami", gw.url);
+
+    let resp = c.get(&whoami).bearer_auth(&token).send().await.expect("whoami");
+    assert_eq!(resp.status(), StatusCode::OK, "a fresh agent token should open the agent API");
+    let me: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(me, serde_json::json!({ "name": "inbox-bot", "paused": false }), "whoami should name the agent");
+
+    let (s, code) = code_of(c.get(format!("{}/api/control/v1/status", gw.url)).bearer_auth(&token).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent token must not open the control API");
+    let (s, code) = code_of(c.post(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(&token).json(&serde_json::json!({ "name": "evil" })).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent must not be able to mint agents");
+    let (s, code) = code_of(c.post(format!("{}/api/control/v1/resume", gw.url)).bearer_auth(&token).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent must not be able to resume agents");
+
+    let (s, code) = code_of(c.get(&whoami).bearer_auth(gw.control_token()).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "the control token must not open the agent API");
+    let (s, code) = code_of(c.get(&whoami).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "no token must give 401 on the agent API");
+    let flipped = if token.ends_with('A') { 'B' } else { 'A' };
+    let almost = format!("{}{flipped}", &token[..token.len() - 1]);
+    let (s, _) = code_of(c.get(&whoami).bearer_auth(almost).send().await.expect("send")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "an agent token differing in its last character was accepted");
+
+    // A browser session is for people, not agents.
+    let login = gw.app.issue_login_url(ActorKind::User, "test").await.expect("login url");
+    let cookie = c.get(&login.url).send().await.expect("login").headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_string();
+    let (s, _) = code_of(c.get(&whoami).header("cookie", cookie).send().await.expect("send")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a browser session must not open the agent API");
+
+    let list: serde_json::Value = c.get(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(gw.control_token()).send().await.expect("list").json().await.expect("json");
+    assert!(!list.to_string().contains(&token), "the agent list must never show the token");
+    assert!(list[0]["last_seen_ms"].as_i64().is_some(), "the list should show when the agent was last seen: {list}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_agent_is_refused_at_once_and_names_are_checked() {
+    let gw = Gw::start().await;
+    let c = client();
+    let token = add_agent(&gw, "crm-bot").await;
+    let other = add_agent(&gw, "other-bot").await;
+    let whoami = format!("{}/api/agent/v1/whoami", gw.url);
+    assert_eq!(c.get(&whoami).bearer_auth(&token).send().await.expect("send").status(), StatusCode::OK);
+
+    let resp = c.delete(format!("{}/api/control/v1/agents/crm-bot", gw.url)).bearer_auth(gw.control_token()).send().await.expect("revoke");
+    assert_eq!(resp.status(), StatusCode::OK, "revoking an agent should succeed");
+    let (s, code) = code_of(c.get(&whoami).bearer_auth(&token).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "a revoked token must be refused by the very next request");
+    assert_eq!(c.get(&whoami).bearer_auth(&other).send().await.expect("send").status(), StatusCode::OK, "revoking one agent must not affect another");
+
+    let (s, code) = code_of(c.delete(format!("{}/api/control/v1/agents/nobody", gw.url)).bearer_auth(gw.control_token()).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::NOT_FOUND, "not_found"), "revoking an unknown agent should say not_found");
+    let (s, code) = code_of(c.post(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(gw.control_token()).json(&serde_json::json!({ "name": "crm-bot" })).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::CONFLICT, "conflict"), "a name in use (even revoked) should be a conflict");
+    let (s, code) = code_of(c.post(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(gw.control_token()).json(&serde_json::json!({ "name": "has space" })).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "an invalid name should be a bad_request");
+
+    let page: serde_json::Value = c.get(format!("{}/api/control/v1/audit?text=agent", gw.url)).bearer_auth(gw.control_token()).send().await.expect("audit").json().await.expect("json");
+    let actions: Vec<&str> = page["rows"].as_array().expect("rows").iter().filter_map(|r| r["action"].as_str()).collect();
+    assert!(actions.contains(&"agent.added") && actions.contains(&"agent.revoked"), "adding and revoking should be audited: {actions:?}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn pause_answers_paused_to_every_agent_until_resume() {
+    let gw = Gw::start().await;
+    let c = client();
+    let token = add_agent(&gw, "support-bot").await;
+    let whoami = format!("{}/api/agent/v1/whoami", gw.url);
+
+    let resp = c.post(format!("{}/api/control/v1/pause", gw.url)).bearer_auth(gw.control_token()).send().await.expect("pause");
+    assert_eq!(resp.status(), StatusCode::OK, "pause should succeed");
+    let (s, code) = code_of(c.get(&whoami).bearer_auth(&token).send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "paused"), "a paused agent should get 503 paused");
+    let (s, code) = code_of(c.get(&whoami).bearer_auth("sb_agent_made-up").send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "while paused, a bad token is still a 401, not a hint that the gateway is paused");
+    let state: serde_json::Value = c.get(format!("{}/api/control/v1/pause", gw.url)).bearer_auth(gw.control_token()).send().await.expect("state").json().await.expect("json");
+    assert_eq!(state, serde_json::json!({ "paused": true }), "the control API should report the pause");
+
+    let resp = c.post(format!("{}/api/control/v1/resume", gw.url)).bearer_auth(gw.control_token()).send().await.expect("resume");
+    assert_eq!(resp.status(), StatusCode::OK, "resume should succeed");
+    assert_eq!(c.get(&whoami).bearer_auth(&token).send().await.expect("send").status(), StatusCode::OK, "after resume the agent should be let through");
+
+    let page: serde_json::Value = c.get(format!("{}/api/control/v1/audit?actor_kind=agent", gw.url)).bearer_auth(gw.control_token()).send().await.expect("audit").json().await.expect("json");
+    let denied = page["rows"].as_array().expect("rows").iter().any(|r| r["action"] == "agent.call" && r["decision"] == "deny" && r["outcome"] == "paused" && r["actor_id"] == "support-bot");
+    assert!(denied, "the request refused because of the pause should be audited: {page}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_add_agent_body_is_a_json_bad_request() {
+    let gw = Gw::start().await;
+    let c = client();
+    let url = format!("{}/api/control/v1/agents", gw.url);
+    for (body, what) in [("{not json", "malformed JSON"), ("{}", "a missing name"), ("{\"name\": 7}", "a name that is not text"), ("", "an empty body")] {
+        let resp = c.post(&url).bearer_auth(gw.control_token()).header("content-type", "application/json").body(body).send().await.expect("send");
+        let status = resp.status();
+        let err: serde_json::Value = resp.json().await.unwrap_or_else(|e| panic!("{what} should be answered with JSON, not plain text: {e}"));
+        assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{what} should be a bad_request");
+        assert!(err["message"].as_str().is_some_and(|m| m.contains("name")), "the message for {what} should say what is expected: {err}");
+    }
     gw.stop().await;
 }

@@ -5,6 +5,8 @@
 //!   `src/migrations/`.
 //! - [`audit`] holds the hash chain: canonical row encoding, HMAC'd head checkpoints, `verify`,
 //!   list/search and export.
+//! - [`agents`] holds agent identities (name, SHA-256 of the token, created / revoked / last
+//!   seen); [`settings`] holds small persistent switches such as the agents' pause switch.
 //! - [`writer::Writer`] is the one thread that writes. It groups whatever is queued into one
 //!   transaction (group commit), runs each job in its own savepoint, commits with
 //!   `synchronous=FULL` when any job in the group needs power-loss durability and `NORMAL`
@@ -17,10 +19,12 @@
 //! to [`migrations::MIGRATIONS`], and add one module with that table's queries. Writes go through
 //! [`writer::Writer::transact`] so they commit together with the audit row that describes them.
 
+pub mod agents;
 pub mod audit;
 pub mod db;
 pub mod error;
 pub mod migrations;
+pub mod settings;
 pub mod writer;
 
 pub use db::{Database, Durability, StoreOptions};

@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Every migration in order; index + 1 is its version.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_audit", include_str!("migrations/0001_audit.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_audit", include_str!("migrations/0001_audit.sql")),
+    ("0002_agents", include_str!("migrations/0002_agents.sql")),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -13,6 +13,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'forbidden',
   'not_found',
   'conflict',
+  'paused',
   'audit_unavailable',
   'storage_full',
   'storage_read_only',

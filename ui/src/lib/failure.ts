@@ -23,6 +23,8 @@ export function describeFailure(code: FailureCode): FailureText {
       return { title: 'Not found', hint: 'It may have been removed.' };
     case 'conflict':
       return { title: 'Changed elsewhere', hint: 'Reload and try again.' };
+    case 'paused':
+      return { title: 'Agents are paused', hint: 'Every agent is paused; resume them to let their requests through.' };
     case 'audit_unavailable':
       return {
         title: 'Audit log unavailable',

@@ -1,0 +1,109 @@
+//! `switchboard agents list | add NAME | revoke NAME` and `switchboard pause | resume`, through
+//! the running gateway's control API.
+
+use std::path::Path;
+
+use switchboard_api::agents::{AgentInfo, NewAgent, PauseState};
+use switchboard_core::ApiError;
+
+use crate::cli::AgentsCommand;
+use crate::client;
+use crate::output;
+
+pub async fn run(data_dir: &Path, cmd: AgentsCommand, json: bool) -> Result<(), ApiError> {
+    match cmd {
+        AgentsCommand::List => {
+            let agents: Vec<AgentInfo> = client::control_get(data_dir, "/agents").await?;
+            if json {
+                return output::json(&agents);
+            }
+            output::text(&table(&agents))
+        }
+        AgentsCommand::Add { name } => {
+            let added: NewAgent = client::control_post_json(data_dir, "/agents", serde_json::json!({ "name": name })).await?;
+            if json {
+                return output::json(&serde_json::json!({ "name": added.name, "token": added.token }));
+            }
+            output::text(&format!(
+                "Added agent '{}'. Its token is shown only this once; store it now (e.g. in the agent's secret settings):\n{}\n",
+                added.name, added.token
+            ))
+        }
+        AgentsCommand::Revoke { name } => {
+            let path = format!("/agents/{}", encode_segment(&name));
+            let _: serde_json::Value = client::control_delete(data_dir, &path).await?;
+            if json {
+                return output::json(&serde_json::json!({ "name": name, "revoked": true }));
+            }
+            output::text(&format!("Revoked agent '{name}': its token no longer works.\n"))
+        }
+    }
+}
+
+/// `pause` (true) or `resume` (false).
+pub async fn pause(data_dir: &Path, paused: bool, json: bool) -> Result<(), ApiError> {
+    let state: PauseState = client::control_post(data_dir, if paused { "/pause" } else { "/resume" }).await?;
+    if json {
+        return output::json(&state);
+    }
+    output::text(if state.paused {
+        "Every agent is paused: their requests are refused with `paused` until `switchboard resume`.\n"
+    } else {
+        "Agents are running again.\n"
+    })
+}
+
+/// Agent names are plain (`A-Z a-z 0-9 . _ -`); anything else is escaped so the gateway can
+/// refuse it by name instead of the URL breaking.
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn table(agents: &[AgentInfo]) -> String {
+    if agents.is_empty() {
+        return "No agents yet. `switchboard agents add NAME` adds one and prints its token.\n".into();
+    }
+    let rows: Vec<[String; 4]> = agents
+        .iter()
+        .map(|a| {
+            [
+                a.name.clone(),
+                output::time(a.created_at_ms),
+                a.last_seen_ms.map_or_else(|| "never".into(), output::time),
+                a.revoked_at_ms.map_or_else(|| "active".into(), |t| format!("revoked {}", output::time(t))),
+            ]
+        })
+        .collect();
+    let headers = ["NAME", "CREATED", "LAST SEEN", "STATUS"];
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        let mut s = String::new();
+        for (cell, w) in cells.iter().zip(widths) {
+            s.push_str(&format!("{cell:<w$}  "));
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(headers);
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_names_are_escaped_in_the_path() {
+        assert_eq!(encode_segment("inbox-bot.v2_x"), "inbox-bot.v2_x");
+        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
+    }
+}

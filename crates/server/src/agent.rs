@@ -1,0 +1,51 @@
+//! The agents' REST API (`/api/agent/v1/…`), behind its own middleware: an agent bearer token is
+//! required (no cookies, and the control token is refused), and while every agent is paused each
+//! route answers 503 `paused` after the token is checked.
+
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use switchboard_api::App;
+use switchboard_api::agents::AgentId;
+use switchboard_core::{ApiError, ErrorCode};
+
+use crate::control::{error_response, ok};
+
+pub fn routes(app: App) -> Router<App> {
+    Router::new().route("/whoami", get(whoami)).layer(axum::middleware::from_fn_with_state(app, require_agent))
+}
+
+/// Authenticates the agent token, then refuses every request while agents are paused.
+async fn require_agent(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = bearer else {
+        return error_response(ApiError::new(
+            ErrorCode::Unauthorized,
+            "this endpoint needs an agent token as `Authorization: Bearer sb_agent_…` (`switchboard agents add NAME` creates one)",
+        ));
+    };
+    let agent = match app.authenticate_agent(token) {
+        Ok(a) => a,
+        Err(e) => return error_response(e),
+    };
+    let path = req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let trigger = format!("http:{} {path}", req.method());
+    if let Err(e) = app.admit_agent(&agent, &trigger).await {
+        return error_response(e);
+    }
+    req.extensions_mut().insert(agent);
+    next.run(req).await
+}
+
+/// Which agent this token belongs to: agents call it to check their token.
+async fn whoami(State(app): State<App>, Extension(agent): Extension<AgentId>) -> Response {
+    ok(app.agent_whoami(&agent))
+}
