@@ -1,0 +1,428 @@
+//! One limiter per provider account: governor's GCRA for pacing, plus what governor cannot do.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use governor::clock::{Clock as _, FakeRelativeClock};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use serde::Serialize;
+
+use crate::budget::{Budget, Pacing};
+use crate::signal::Signal;
+
+type Gcra = RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, NoOpMiddleware<Nanos>>;
+
+/// How long 429s count as "recent" in [`LimiterStatus::recent_429s`].
+pub const RECENT_429_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Pause after a 429 that carried no `Retry-After` (capped at the budget window).
+pub const PAUSE_AFTER_BARE_429: Duration = Duration::from_secs(1);
+
+/// Whether a call may go now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Send it; the limiter counted it as in flight.
+    Go,
+    /// Ask again after this long.
+    Wait(Duration),
+}
+
+/// The provider's own report of budget left, made usable locally.
+#[derive(Debug, Clone, Copy)]
+struct Report {
+    left: u32,
+    valid_until: Duration,
+}
+
+/// Paces one provider account. Every method takes `now`: monotonic time since an origin the
+/// caller picks (the async driver uses `tokio::time::Instant - origin`), so tests move time by hand.
+///
+/// Admission is the AND of:
+/// * no `Retry-After` pause in force;
+/// * GCRA pacing at 95 % of the effective budget with a small burst ([`Pacing::for_budget`]) —
+///   governor with a [`FakeRelativeClock`] advanced to `now`, **unless** a fresh provider
+///   report of remaining budget exists, in which case that count (less calls still in flight)
+///   decides, so the account may go right up to the limit;
+/// * a sliding log of admissions: never more than `N` in any window of length `per`. Written by
+///   hand because governor has no notion of a window; it makes the guarantee independent of GCRA
+///   rounding and bounds the header-driven mode too.
+///
+/// Also by hand, because governor's quota is fixed at construction and has no pause or
+/// external count: pausing, adopting a lower observed limit (rebuilding the GCRA), 429 history.
+pub struct AccountLimiter {
+    catalog: Budget,
+    effective: Budget,
+    pacing: Pacing,
+    clock: FakeRelativeClock,
+    clock_at: Duration,
+    gcra: Gcra,
+    log: VecDeque<Duration>,
+    paused_until: Option<Duration>,
+    report: Option<Report>,
+    in_flight: u32,
+    throttles: VecDeque<Duration>,
+    daily: Option<(Option<u64>, u64)>,
+}
+
+impl AccountLimiter {
+    /// A limiter for an account whose catalog entry documents `budget`; time starts at `now`.
+    pub fn new(budget: Budget, now: Duration) -> Self {
+        let pacing = Pacing::for_budget(budget);
+        let (clock, gcra) = build_gcra(pacing, now);
+        Self {
+            catalog: budget,
+            effective: budget,
+            pacing,
+            clock,
+            clock_at: now,
+            gcra,
+            log: VecDeque::new(),
+            paused_until: None,
+            report: None,
+            in_flight: 0,
+            throttles: VecDeque::new(),
+            daily: None,
+        }
+    }
+
+    /// The budget in force: the catalog's, or a lower one the provider reported.
+    pub fn budget(&self) -> Budget {
+        self.effective
+    }
+
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    /// Asks to send one call at `now`. On [`Admission::Go`] the call counts as in flight until
+    /// [`on_response`](Self::on_response) (or [`on_no_response`](Self::on_no_response)).
+    pub fn try_admit(&mut self, now: Duration) -> Admission {
+        self.advance_to(now);
+        let now = self.clock_at; // time never runs backwards inside the limiter
+        let mut wait = Duration::ZERO;
+        if let Some(until) = self.paused_until {
+            if now < until {
+                wait = wait.max(until - now);
+            } else {
+                self.paused_until = None;
+            }
+        }
+        // Sliding log: the oldest admission in the window must leave it first.
+        let per = self.effective.per;
+        while self.log.front().is_some_and(|t| *t + per <= now) {
+            self.log.pop_front();
+        }
+        if self.log.len() >= self.effective.requests as usize
+            && let Some(oldest) = self
+                .log
+                .get(self.log.len() - self.effective.requests as usize)
+        {
+            wait = wait.max(*oldest + per - now);
+        }
+        if self.report.is_some_and(|r| now >= r.valid_until) {
+            self.report = None;
+        }
+        match self.report {
+            Some(r) if r.left == 0 => wait = wait.max(r.valid_until - now),
+            Some(_) => {}
+            // Only consult (and so consume) a GCRA cell when nothing else holds the call back.
+            None if wait.is_zero() => {
+                if let Err(not_until) = self.gcra.check() {
+                    wait = not_until
+                        .wait_time_from(self.clock.now())
+                        .max(Duration::from_nanos(1));
+                }
+            }
+            None => {}
+        }
+        if !wait.is_zero() {
+            return Admission::Wait(wait);
+        }
+        if let Some(r) = self.report.as_mut() {
+            r.left -= 1;
+            // Keep the GCRA's state moving so pacing resumes smoothly when the report lapses.
+            let _ = self.gcra.check();
+        }
+        self.log.push_back(now);
+        self.in_flight += 1;
+        Admission::Go
+    }
+
+    /// A call admitted earlier got a response; apply what the provider said about the budget.
+    pub fn on_response(&mut self, signals: &[Signal], now: Duration) {
+        self.advance_to(now);
+        let now = self.clock_at;
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let mut throttled = false;
+        let mut paused = false;
+        for s in signals {
+            match *s {
+                Signal::Throttled => throttled = true,
+                Signal::PauseFor(d) => {
+                    paused = true;
+                    self.pause_until(now + d);
+                }
+                Signal::Remaining {
+                    remaining,
+                    resets_in,
+                } => {
+                    // Calls still in flight were sent before the provider counted: assume they
+                    // were not yet counted and will use budget.
+                    let left = remaining.saturating_sub(self.in_flight);
+                    let valid_until = now
+                        + resets_in
+                            .unwrap_or(self.effective.per)
+                            .min(self.effective.per);
+                    self.report = Some(Report { left, valid_until });
+                    if remaining == 0
+                        && let Some(r) = resets_in
+                    {
+                        paused = true;
+                        self.pause_until(now + r);
+                    }
+                }
+                Signal::ObservedLimit { requests, per } => {
+                    if let Some(observed) = Budget::new(requests, per.unwrap_or(self.catalog.per))
+                        && observed.is_slower_than(&self.effective)
+                    {
+                        self.adopt(observed, now);
+                    }
+                }
+                Signal::Daily { max, remaining } => self.daily = Some((max, remaining)),
+            }
+        }
+        if throttled {
+            self.throttles.push_back(now);
+            // A 429 means the provider's view disagrees with ours: drop any optimistic report.
+            self.report = None;
+            if !paused {
+                self.pause_until(now + PAUSE_AFTER_BARE_429.min(self.effective.per));
+            }
+        }
+    }
+
+    /// A call admitted earlier ended without a response (timeout, connection error).
+    pub fn on_no_response(&mut self, now: Duration) {
+        self.advance_to(now);
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    /// Live status for the control API; `calls_queued` comes from the account's queue.
+    pub fn status(&mut self, now: Duration, calls_queued: usize) -> LimiterStatus {
+        self.advance_to(now);
+        let now = self.clock_at;
+        let per = self.effective.per;
+        let in_window = self.log.iter().filter(|t| **t + per > now).count();
+        let mut left = u64::from(self.effective.requests).saturating_sub(in_window as u64);
+        let report = self.report.filter(|r| now < r.valid_until);
+        if let Some(r) = report {
+            left = left.min(u64::from(r.left));
+        }
+        while self
+            .throttles
+            .front()
+            .is_some_and(|t| *t + RECENT_429_WINDOW <= now)
+        {
+            self.throttles.pop_front();
+        }
+        LimiterStatus {
+            budget_requests: self.effective.requests,
+            budget_per_ms: millis(self.effective.per),
+            catalog_requests: self.catalog.requests,
+            catalog_per_ms: millis(self.catalog.per),
+            budget_left: left,
+            provider_reported_left: report.map(|r| r.left),
+            calls_queued,
+            calls_in_flight: self.in_flight,
+            recent_429s: self.throttles.len(),
+            recent_429s_window_secs: RECENT_429_WINDOW.as_secs(),
+            paused_for_ms: self
+                .paused_until
+                .filter(|u| *u > now)
+                .map(|u| millis(u - now)),
+            daily_max: self.daily.and_then(|d| d.0),
+            daily_remaining: self.daily.map(|d| d.1),
+        }
+    }
+
+    fn pause_until(&mut self, until: Duration) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    fn adopt(&mut self, budget: Budget, now: Duration) {
+        self.effective = budget;
+        self.pacing = Pacing::for_budget(budget);
+        let (clock, gcra) = build_gcra(self.pacing, now);
+        self.clock = clock;
+        self.gcra = gcra;
+        // The fresh GCRA would allow a full burst at once; start it as if it had just spent
+        // what the log shows was sent recently.
+        let recent = self.log.iter().filter(|t| **t + budget.per > now).count();
+        for _ in 0..recent.min(self.pacing.burst as usize) {
+            let _ = self.gcra.check();
+        }
+    }
+
+    fn advance_to(&mut self, now: Duration) {
+        if now > self.clock_at {
+            self.clock.advance(now - self.clock_at);
+            self.clock_at = now;
+        }
+    }
+}
+
+fn build_gcra(pacing: Pacing, now: Duration) -> (FakeRelativeClock, Gcra) {
+    let clock = FakeRelativeClock::default();
+    clock.advance(now);
+    let burst = std::num::NonZeroU32::new(pacing.burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    let quota = Quota::with_period(pacing.period.max(Duration::from_nanos(1)))
+        .unwrap_or_else(|| Quota::per_second(std::num::NonZeroU32::MIN))
+        .allow_burst(burst);
+    let gcra = RateLimiter::direct_with_clock(quota, clock.clone());
+    (clock, gcra)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Live status of one account, for the control API and the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LimiterStatus {
+    /// The budget in force (the catalog's, or lower if the provider reported lower).
+    pub budget_requests: u32,
+    pub budget_per_ms: u64,
+    pub catalog_requests: u32,
+    pub catalog_per_ms: u64,
+    /// Calls that may still go in the current window.
+    pub budget_left: u64,
+    /// The provider's own count, when a fresh one was reported.
+    pub provider_reported_left: Option<u32>,
+    pub calls_queued: usize,
+    pub calls_in_flight: u32,
+    /// 429s in the last [`recent_429s_window_secs`](Self::recent_429s_window_secs).
+    pub recent_429s: usize,
+    pub recent_429s_window_secs: u64,
+    /// Time left on a `Retry-After` pause.
+    pub paused_for_ms: Option<u64>,
+    pub daily_max: Option<u64>,
+    pub daily_remaining: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn budget(n: u32, per_ms: u64) -> Budget {
+        Budget::new(n, ms(per_ms)).expect("valid budget")
+    }
+
+    #[test]
+    fn retry_after_pauses_the_whole_account() {
+        let mut l = AccountLimiter::new(budget(10, 1000), ms(0));
+        assert_eq!(l.try_admit(ms(0)), Admission::Go);
+        l.on_response(&[Signal::Throttled, Signal::PauseFor(ms(5000))], ms(10));
+        assert_eq!(
+            l.try_admit(ms(10)),
+            Admission::Wait(ms(5000)),
+            "must wait the full Retry-After"
+        );
+        assert!(
+            matches!(l.try_admit(ms(5009)), Admission::Wait(_)),
+            "1 ms before Retry-After ends is still too early"
+        );
+        assert_eq!(l.try_admit(ms(5010)), Admission::Go);
+        let st = l.status(ms(5010), 0);
+        assert_eq!(st.recent_429s, 1);
+        assert_eq!(
+            l.status(ms(5010) + RECENT_429_WINDOW, 0).recent_429s,
+            0,
+            "old 429s age out"
+        );
+    }
+
+    #[test]
+    fn lower_observed_limit_is_adopted_and_higher_ignored() {
+        let mut l = AccountLimiter::new(budget(190, 10_000), ms(0));
+        l.try_admit(ms(0));
+        l.on_response(
+            &[Signal::ObservedLimit {
+                requests: 250,
+                per: Some(ms(10_000)),
+            }],
+            ms(1),
+        );
+        assert_eq!(
+            l.budget().requests,
+            190,
+            "a higher reported limit must not raise the catalog's"
+        );
+        l.try_admit(ms(2));
+        l.on_response(
+            &[Signal::ObservedLimit {
+                requests: 100,
+                per: Some(ms(10_000)),
+            }],
+            ms(3),
+        );
+        assert_eq!(
+            l.budget(),
+            budget(100, 10_000),
+            "a lower reported limit must be adopted"
+        );
+    }
+
+    #[test]
+    fn provider_reported_remaining_allows_going_up_to_the_limit_but_not_past_it() {
+        let mut l = AccountLimiter::new(budget(10, 1000), ms(0));
+        assert_eq!(l.try_admit(ms(0)), Admission::Go);
+        l.on_response(
+            &[Signal::Remaining {
+                remaining: 9,
+                resets_in: Some(ms(1000)),
+            }],
+            ms(1),
+        );
+        let mut sent = 1;
+        while l.try_admit(ms(1)) == Admission::Go {
+            sent += 1;
+            assert!(sent <= 10, "sent more than the 10-per-second limit");
+        }
+        assert_eq!(
+            sent, 10,
+            "with the provider reporting 9 left, all 9 should go at once"
+        );
+        assert_eq!(l.status(ms(1), 0).budget_left, 0);
+    }
+
+    #[test]
+    fn remaining_zero_with_reset_pauses_until_reset() {
+        let mut l = AccountLimiter::new(budget(10, 60_000), ms(0));
+        l.try_admit(ms(0));
+        l.on_response(
+            &[Signal::Remaining {
+                remaining: 0,
+                resets_in: Some(ms(20_000)),
+            }],
+            ms(5),
+        );
+        assert_eq!(l.try_admit(ms(5)), Admission::Wait(ms(20_000)));
+    }
+
+    #[test]
+    fn status_serializes_for_the_control_api() {
+        let mut l = AccountLimiter::new(budget(100, 10_000), ms(0));
+        l.try_admit(ms(0));
+        let json = serde_json::to_value(l.status(ms(0), 3)).expect("serializes");
+        assert_eq!(json["budget_left"], 99);
+        assert_eq!(json["calls_queued"], 3);
+        assert_eq!(json["calls_in_flight"], 1);
+        assert_eq!(json["recent_429s"], 0);
+    }
+}
