@@ -1,0 +1,485 @@
+//! HubSpot, simulated: OAuth (v1 token and refresh-token paths), private-app tokens, the CRM v3
+//! contacts list with HubSpot paging, the rolling ten-second limit with `X-HubSpot-RateLimit-*`
+//! headers and HubSpot's 429 / 401 / 403 error bodies.
+//!
+//! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
+//! live 30 minutes, the token step requires `client_secret`, private apps get 190 requests per
+//! rolling 10 s, and an `http://` loopback redirect is **refused** because HubSpot accepts it only
+//! for testing apps — production apps need a registered https redirect (Switchboard's connect flow
+//! uses a private-app token instead). Set [`HubSpotConfig::loopback_allowed`] to simulate a
+//! HubSpot developer test app.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
+use serde_json::{Value, json};
+
+use crate::oauth::{AccessCheck, OAuthClient, OAuthConfig, OAuthServer, ScopeInfo};
+use crate::ratelimit::SlidingWindow;
+use crate::{SandboxContext, SimulatedProvider, Stats};
+
+/// Client id of the sandbox's registered OAuth app.
+pub const CLIENT_ID: &str = "5a9db0c4-0000-4000-8000-5a9db0c4a001";
+/// Client secret of the sandbox's registered OAuth app.
+pub const CLIENT_SECRET: &str = "sandbox-hubspot-client-secret";
+/// A private-app token the sandbox accepts.
+pub const PRIVATE_APP_TOKEN: &str = "pat-sandbox-na1-00000000-0000-4000-8000-000000000001";
+/// Number of seeded contacts.
+pub const SEEDED_CONTACTS: usize = 25;
+
+/// HubSpot's scopes, with what each lets an app do.
+pub const SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        name: "oauth",
+        description: "Confirm who you are in HubSpot (required by every HubSpot app).",
+    },
+    ScopeInfo {
+        name: "crm.objects.contacts.read",
+        description: "See your contacts and their details.",
+    },
+    ScopeInfo {
+        name: "crm.objects.contacts.write",
+        description: "Create and update your contacts.",
+    },
+    ScopeInfo {
+        name: "crm.objects.companies.read",
+        description: "See your companies.",
+    },
+    ScopeInfo {
+        name: "crm.objects.companies.write",
+        description: "Create and update your companies.",
+    },
+    ScopeInfo {
+        name: "crm.objects.deals.read",
+        description: "See your deals and their amounts.",
+    },
+    ScopeInfo {
+        name: "crm.objects.deals.write",
+        description: "Create and update your deals.",
+    },
+];
+
+/// Rules of the simulated HubSpot account.
+#[derive(Debug, Clone)]
+pub struct HubSpotConfig {
+    /// Registered OAuth app id.
+    pub client_id: String,
+    /// Registered OAuth app secret.
+    pub client_secret: String,
+    /// Valid private-app tokens (`Authorization: Bearer pat-…`).
+    pub private_app_tokens: Vec<String>,
+    /// Accept `http://127.0.0.1` / `http://[::1]` redirects (HubSpot: testing apps only).
+    pub loopback_allowed: bool,
+    /// Registered https redirect URLs.
+    pub https_redirects: Vec<String>,
+    /// Requests per rolling window (HubSpot private app, Professional/Enterprise: 190).
+    pub rate_limit_max: u32,
+    /// Rolling window length (HubSpot: 10 s).
+    pub rate_limit_interval: Duration,
+    /// Authorization code lifetime.
+    pub code_ttl: Duration,
+    /// Access token lifetime (HubSpot: 30 minutes).
+    pub access_token_ttl: Duration,
+}
+
+impl Default for HubSpotConfig {
+    fn default() -> Self {
+        Self {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            private_app_tokens: vec![PRIVATE_APP_TOKEN.into()],
+            loopback_allowed: false,
+            https_redirects: Vec::new(),
+            rate_limit_max: 190,
+            rate_limit_interval: Duration::from_secs(10),
+            code_ttl: Duration::from_secs(60),
+            access_token_ttl: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The simulated HubSpot provider (`hubspot-sandbox`).
+#[derive(Debug, Clone, Default)]
+pub struct HubSpotSandbox {
+    /// Its rules.
+    pub config: HubSpotConfig,
+}
+
+impl HubSpotSandbox {
+    /// A simulated HubSpot with these rules.
+    pub fn new(config: HubSpotConfig) -> Self {
+        Self { config }
+    }
+}
+
+struct Shared {
+    oauth: OAuthServer,
+    limiter: SlidingWindow,
+    private_tokens: Vec<String>,
+    contacts: Vec<Value>,
+    stats: Arc<Stats>,
+}
+
+type St = State<Arc<Shared>>;
+
+/// Path the consent form posts to.
+pub const DECISION_PATH: &str = "/oauth/authorize/decision";
+
+impl SimulatedProvider for HubSpotSandbox {
+    fn id(&self) -> &'static str {
+        "hubspot-sandbox"
+    }
+
+    fn router(&self, ctx: SandboxContext) -> Router {
+        let c = &self.config;
+        let oauth = OAuthServer::new(OAuthConfig {
+            provider_name: "HubSpot (sandbox)".into(),
+            clients: vec![OAuthClient {
+                client_id: c.client_id.clone(),
+                client_secret: Some(c.client_secret.clone()),
+            }],
+            require_client_secret: true,
+            scopes: SCOPES.to_vec(),
+            loopback_allowed: c.loopback_allowed,
+            loopback_refused_message: "HubSpot accepts an http://localhost redirect URL only for \
+                testing apps; production apps must use a registered https redirect URL. Connect \
+                this account with a private-app token instead."
+                .into(),
+            https_redirects: c.https_redirects.clone(),
+            decision_path: DECISION_PATH.into(),
+            code_ttl: c.code_ttl,
+            access_token_ttl: c.access_token_ttl,
+            access_token_prefix: "sbx-hs-at-".into(),
+            refresh_token_prefix: "sbx-hs-rt-".into(),
+        });
+        let shared = Arc::new(Shared {
+            oauth,
+            limiter: SlidingWindow::new(c.rate_limit_max, c.rate_limit_interval),
+            private_tokens: c.private_app_tokens.clone(),
+            contacts: seed_contacts(),
+            stats: ctx.stats,
+        });
+        Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route(DECISION_PATH, post(decide))
+            .route("/oauth/v1/token", post(token))
+            .route("/oauth/v1/refresh-tokens/{token}", delete(revoke))
+            .route("/crm/v3/objects/contacts", get(list_contacts))
+            .with_state(shared)
+    }
+}
+
+fn correlation_id() -> String {
+    let b: [u8; 16] = rand::random();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+async fn authorize(State(s): St, Query(q): Query<HashMap<String, String>>) -> Response {
+    s.oauth.authorize_page(&q)
+}
+
+async fn decide(State(s): St, Form(f): Form<HashMap<String, String>>) -> Response {
+    s.oauth.decide(&f)
+}
+
+async fn token(State(s): St, Form(f): Form<HashMap<String, String>>) -> Response {
+    match s.oauth.token(&f) {
+        Ok(t) => Json(json!({
+            "token_type": "bearer",
+            "access_token": t.access_token,
+            "refresh_token": t.refresh_token,
+            "expires_in": t.expires_in,
+        }))
+        .into_response(),
+        Err(e) => {
+            let refresh = f.get("grant_type").map(String::as_str) == Some("refresh_token");
+            let status = match e.error {
+                "invalid_grant" if refresh => "BAD_REFRESH_TOKEN",
+                "invalid_grant" => "BAD_AUTH_CODE",
+                "invalid_client" => "BAD_CLIENT_ID",
+                _ => "BAD_REQUEST",
+            };
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({
+                    "error": e.error,
+                    "error_description": e.description,
+                    "status": status,
+                    "message": e.description,
+                    "correlationId": correlation_id(),
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn revoke(State(s): St, Path(token): Path<String>) -> Response {
+    if s.oauth.revoke_refresh(&token) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({
+                "status": "error",
+                "message": "refresh token not found",
+                "correlationId": correlation_id(),
+                "category": "OBJECT_NOT_FOUND",
+            })),
+        )
+            .into_response()
+    }
+}
+
+fn error(status: StatusCode, category: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({
+            "status": "error",
+            "message": message,
+            "correlationId": correlation_id(),
+            "category": category,
+        })),
+    )
+        .into_response()
+}
+
+enum Caller {
+    PrivateApp,
+    OAuth(Vec<String>),
+}
+
+/// `Err` is the ready-to-send HubSpot 401 (boxed: a `Response` is large).
+fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
+    let not_found = || {
+        Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTHENTICATION",
+            "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+        ))
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(not_found)?;
+    if s.private_tokens.iter().any(|t| t == token) {
+        return Ok(Caller::PrivateApp);
+    }
+    match s.oauth.check_access(token) {
+        AccessCheck::Valid(scopes) => Ok(Caller::OAuth(scopes)),
+        AccessCheck::Expired => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "EXPIRED_AUTHENTICATION",
+            "The OAuth token used to make this call expired.",
+        ))),
+        AccessCheck::Unknown => Err(not_found()),
+    }
+}
+
+fn rate_headers(h: &mut HeaderMap, max: u32, remaining: u32, interval: Duration) {
+    h.insert("x-hubspot-ratelimit-max", HeaderValue::from(max));
+    h.insert(
+        "x-hubspot-ratelimit-remaining",
+        HeaderValue::from(remaining),
+    );
+    h.insert(
+        "x-hubspot-ratelimit-interval-milliseconds",
+        HeaderValue::from(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX)),
+    );
+}
+
+async fn list_contacts(
+    State(s): St,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let caller = match authenticate(&s, &headers) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let d = s.limiter.check();
+    let mut resp = if !d.allowed {
+        s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "category": "RATE_LIMITS",
+                "correlationId": correlation_id(),
+                "policyName": "TEN_SECONDLY_ROLLING",
+                "requestId": correlation_id(),
+            })),
+        )
+            .into_response()
+    } else {
+        contacts_page(&s, &caller, &q)
+    };
+    rate_headers(resp.headers_mut(), d.max, d.remaining, d.interval);
+    resp
+}
+
+fn contacts_page(s: &Shared, caller: &Caller, q: &HashMap<String, String>) -> Response {
+    if let Caller::OAuth(scopes) = caller
+        && !scopes.iter().any(|x| x == "crm.objects.contacts.read")
+    {
+        let mut body = json!({
+            "status": "error",
+            "message": "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+            "correlationId": correlation_id(),
+            "errors": [{
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": ["crm.objects.contacts.read"]},
+            }],
+            "category": "MISSING_SCOPES",
+        });
+        if let Some(o) = body.as_object_mut() {
+            o.insert(
+                "links".into(),
+                json!({"scopes": "https://developers.hubspot.com/scopes"}),
+            );
+        }
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                "limit must be an integer between 1 and 100",
+            );
+        }
+    };
+    let start = match q.get("after").map(|a| a.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                "after must be a paging cursor returned by a previous call",
+            );
+        }
+    };
+    let end = (start + limit).min(s.contacts.len());
+    let results: Vec<Value> = s.contacts.get(start..end).unwrap_or_default().to_vec();
+    let mut body = json!({ "results": results });
+    if end < s.contacts.len()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert(
+            "paging".into(),
+            json!({"next": {"after": end.to_string(), "link": format!("?after={end}")}}),
+        );
+    }
+    Json(body).into_response()
+}
+
+fn seed_contacts() -> Vec<Value> {
+    const FIRST: [&str; 25] = [
+        "Ada",
+        "Grace",
+        "Alan",
+        "Katherine",
+        "Linus",
+        "Margaret",
+        "Dennis",
+        "Barbara",
+        "Ken",
+        "Radia",
+        "Tim",
+        "Frances",
+        "John",
+        "Hedy",
+        "Donald",
+        "Edsger",
+        "Shafi",
+        "Leslie",
+        "Sophie",
+        "Guido",
+        "Anita",
+        "Bjarne",
+        "Annie",
+        "Niklaus",
+        "Joan",
+    ];
+    const LAST: [&str; 25] = [
+        "Lovelace",
+        "Hopper",
+        "Turing",
+        "Johnson",
+        "Torvalds",
+        "Hamilton",
+        "Ritchie",
+        "Liskov",
+        "Thompson",
+        "Perlman",
+        "Berners-Lee",
+        "Allen",
+        "McCarthy",
+        "Lamarr",
+        "Knuth",
+        "Dijkstra",
+        "Goldwasser",
+        "Lamport",
+        "Wilson",
+        "van Rossum",
+        "Borg",
+        "Stroustrup",
+        "Easley",
+        "Wirth",
+        "Clarke",
+    ];
+    FIRST
+        .iter()
+        .zip(LAST.iter())
+        .enumerate()
+        .map(|(i, (f, l))| {
+            let id = (101 + i).to_string();
+            let email = format!(
+                "{}.{}@example.com",
+                f.to_lowercase(),
+                l.to_lowercase().replace([' ', '-'], "")
+            );
+            let created = format!("2024-01-{:02}T09:30:00.000Z", i + 1);
+            let updated = format!("2024-02-{:02}T16:45:00.000Z", i + 1);
+            json!({
+                "id": id,
+                "properties": {
+                    "createdate": created,
+                    "email": email,
+                    "firstname": f,
+                    "hs_object_id": id,
+                    "lastmodifieddate": updated,
+                    "lastname": l,
+                },
+                "createdAt": created,
+                "updatedAt": updated,
+                "archived": false,
+            })
+        })
+        .collect()
+}
