@@ -14,7 +14,7 @@ pub struct Args {
     /// Folder holding switchboard.db and gateway.json (default: the OS app-data folder).
     #[arg(long, value_name = "DIR", env = "SWITCHBOARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Also start the simulated providers (they arrive in a later release; accepted now).
+    /// Also start the simulated providers and list them as `-sandbox` providers.
     #[arg(long)]
     pub sandbox: bool,
     /// Start in the tray without showing the window.

@@ -57,12 +57,6 @@ fn main() -> ExitCode {
         Ok(dir) => instance::absolute(&dir),
         Err(e) => return fail(&e),
     };
-    if args.sandbox {
-        tracing::info!(
-            "--sandbox noted: the simulated providers arrive in a later release; starting without them"
-        );
-    }
-
     // One instance per data dir, mechanism 1: a gateway already holds this data dir.
     match runtime.block_on(instance::focus_running(&data_dir)) {
         Ok(true) => {
@@ -99,7 +93,7 @@ fn main() -> ExitCode {
         }
     };
 
-    let server = match runtime.block_on(gateway::start(data_dir)) {
+    let server = match runtime.block_on(gateway::start(data_dir, args.sandbox)) {
         Ok(server) => server,
         Err(e) => {
             shell::notify_startup_failure(app.handle(), &e);

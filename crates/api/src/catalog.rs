@@ -11,9 +11,21 @@ pub use switchboard_connectors::{
 use crate::App;
 
 impl App {
-    /// Every provider this gateway can connect to, grouped by category. Reading the catalog
-    /// changes nothing, so it is not audited.
+    /// Every provider this gateway can connect to, grouped by category. With `--sandbox`, each
+    /// running simulated provider follows its real provider as a `-sandbox` entry pointing at
+    /// the loopback server ([`ProviderEntry::sandboxed`]). Reading the catalog changes nothing,
+    /// so it is not audited.
     pub fn provider_catalog(&self) -> Catalog {
-        switchboard_connectors::catalog().clone()
+        let mut catalog = switchboard_connectors::catalog().clone();
+        for (sandbox_id, url) in self.sandbox_urls() {
+            let real_id = sandbox_id.strip_suffix(ProviderEntry::SANDBOX_SUFFIX).unwrap_or(sandbox_id);
+            let Some(pos) = catalog.providers.iter().position(|p| p.id == real_id) else {
+                tracing::warn!(sandbox = sandbox_id, "simulated provider has no catalog entry to derive from; not listed");
+                continue;
+            };
+            let entry = catalog.providers[pos].sandboxed(url);
+            catalog.providers.insert(pos + 1, entry);
+        }
+        catalog
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use switchboard_core::{
     ActorKind, ApiError, AuditPage, AuditQuery, Clock, ErrorCode, NewAuditRow, Sensitive, SystemClock, VerifyReport, VERSION,
 };
+use switchboard_sandbox::{SandboxHandle, SandboxServer};
 use switchboard_secrets::{KeychainStore, SecretStore, keys};
 use switchboard_store::audit::{self, Anchor};
 use switchboard_store::{Database, Durability, StoreOptions, Writer};
@@ -28,11 +29,14 @@ pub struct AppOptions {
     pub secrets: Option<Arc<dyn SecretStore>>,
     pub clock: Arc<dyn Clock>,
     pub store: StoreOptions,
+    /// Also start every simulated provider on 127.0.0.1 and list each as a `-sandbox` entry in
+    /// the provider catalog (`serve --sandbox`).
+    pub sandbox: bool,
 }
 
 impl AppOptions {
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default() }
+        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default(), sandbox: false }
     }
 }
 
@@ -60,6 +64,9 @@ struct Inner {
     stopped: AtomicBool,
     focus: broadcast::Sender<()>,
     anchor_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// `(catalog id, base URL)` of each running simulated provider, in start order.
+    sandbox_urls: Vec<(&'static str, String)>,
+    sandboxes: Mutex<Vec<SandboxHandle>>,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -83,9 +90,13 @@ impl Undo {
 }
 
 impl App {
-    /// Opens the data dir, keychain and database and starts the writer. On failure nothing it
-    /// created is left behind.
+    /// Opens the data dir, keychain and database and starts the writer, and with
+    /// [`AppOptions::sandbox`] the simulated providers. On failure nothing it created is left
+    /// behind or running.
     pub async fn start(opts: AppOptions) -> Result<Self, ApiError> {
+        // Simulated providers first: they touch no disk or keychain, and a dropped handle stops
+        // its server, so any later failure leaves none of them running.
+        let sandboxes = if opts.sandbox { start_sandboxes().await? } else { Vec::new() };
         let prepared = datadir::prepare(&opts.data_dir)?;
         let mut undo = Undo { dir: prepared.created.then(|| prepared.dir.clone()), ..Undo::default() };
         let lock = match InstanceLock::acquire(&prepared.dir) {
@@ -114,7 +125,7 @@ impl App {
                 }
             }
         };
-        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, &mut undo).await {
+        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, &mut undo).await {
             Ok(app) => Ok(app),
             Err(e) => {
                 undo.run(Some(&secrets));
@@ -129,6 +140,7 @@ impl App {
         secrets: Arc<dyn SecretStore>,
         clock: Arc<dyn Clock>,
         store: StoreOptions,
+        sandboxes: Vec<SandboxHandle>,
         undo: &mut Undo,
     ) -> Result<Self, ApiError> {
         let db_path = data_dir.join(datadir::DB_FILE);
@@ -185,6 +197,8 @@ impl App {
                 stopped: AtomicBool::new(false),
                 focus,
                 anchor_task: Mutex::new(None),
+                sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
+                sandboxes: Mutex::new(sandboxes),
             }),
         };
         app.spawn_anchor_sync();
@@ -195,10 +209,12 @@ impl App {
     pub async fn mark_listening(&self, port: u16) -> Result<String, ApiError> {
         let url = format!("http://127.0.0.1:{port}");
         *self.inner.url.write().unwrap_or_else(|p| p.into_inner()) = url.clone();
-        let row = NewAuditRow::system(
-            "gateway.start",
-            serde_json::json!({ "version": VERSION, "url": url, "pid": std::process::id() }),
-        );
+        let mut details = serde_json::json!({ "version": VERSION, "url": url, "pid": std::process::id() });
+        if !self.inner.sandbox_urls.is_empty() {
+            let ids: Vec<&str> = self.inner.sandbox_urls.iter().map(|(id, _)| *id).collect();
+            details["sandbox"] = serde_json::json!(ids);
+        }
+        let row = NewAuditRow::system("gateway.start", details);
         self.inner.writer.append(row, Durability::Full).await?;
         datadir::write_runtime(
             &self.inner.data_dir,
@@ -354,6 +370,10 @@ impl App {
         if let Some(task) = self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
+        let sandboxes = std::mem::take(&mut *self.inner.sandboxes.lock().unwrap_or_else(|p| p.into_inner()));
+        for h in sandboxes {
+            h.shutdown().await;
+        }
         let inner = self.inner.clone();
         let _ = tokio::task::spawn_blocking(move || {
             inner.writer.shutdown();
@@ -365,6 +385,11 @@ impl App {
             inner.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
         })
         .await;
+    }
+
+    /// `(catalog id, base URL)` of each running simulated provider (empty without `--sandbox`).
+    pub fn sandbox_urls(&self) -> &[(&'static str, String)] {
+        &self.inner.sandbox_urls
     }
 
     fn spawn_anchor_sync(&self) {
@@ -384,6 +409,24 @@ impl App {
         });
         *self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
+}
+
+/// Starts every simulated provider; on a failure the ones already started are stopped.
+async fn start_sandboxes() -> Result<Vec<SandboxHandle>, ApiError> {
+    let mut started = Vec::new();
+    for provider in switchboard_sandbox::all() {
+        let id = provider.id();
+        match SandboxServer::start_boxed(provider).await {
+            Ok(h) => started.push(h),
+            Err(e) => {
+                for h in started {
+                    h.shutdown().await;
+                }
+                return Err(ApiError::internal(format!("could not start the simulated provider {id} (--sandbox): {e}")));
+            }
+        }
+    }
+    Ok(started)
 }
 
 fn write_anchor(secrets: &dyn SecretStore, head: &switchboard_store::Head) -> Result<(), ApiError> {

@@ -12,7 +12,8 @@
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
-//! crate below it (core, store, secrets, and later policy, http, connectors).
+//! crate below it (core, store, secrets, connectors, sandbox for `--sandbox`, and later policy,
+//! http).
 //!
 //! How to add a use case: add a method to [`gateway::App`] (or a module beside it) that takes
 //! typed input, writes its audit row through the store's writer *before* its effect, and returns

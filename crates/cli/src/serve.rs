@@ -11,7 +11,7 @@ use crate::cli::ServeArgs;
 pub async fn run(data_dir: PathBuf, args: ServeArgs, json: bool) -> Result<(), ApiError> {
     // Bind first: a port in use fails before anything is created on disk or in the keychain.
     let listener = switchboard_server::bind(args.port).await?;
-    let app = App::start(AppOptions::new(data_dir)).await?;
+    let app = App::start(AppOptions { sandbox: args.sandbox, ..AppOptions::new(data_dir) }).await?;
     let ui_dir = args.ui_dir.or_else(switchboard_server::default_ui_dir);
     let handle = match switchboard_server::serve(app.clone(), listener, ui_dir).await {
         Ok(h) => h,
@@ -35,9 +35,6 @@ pub async fn run(data_dir: PathBuf, args: ServeArgs, json: bool) -> Result<(), A
     }
     if json {
         crate::output::json(&serde_json::json!({ "url": handle.url(), "data_dir": app.data_dir() }))?;
-    }
-    if args.sandbox {
-        eprintln!("note: --sandbox: the simulated providers ship with the connectors; this version has none to start yet");
     }
     let reason = wait_for_signal().await;
     handle.shutdown(reason).await;

@@ -176,12 +176,60 @@ fn providers_lists_the_catalog_from_the_running_gateway() {
         .expect("hubspot lists crm.objects.contacts.read");
     assert_eq!(scope["tier"], serde_json::json!("read"), "crm.objects.contacts.read should be a read scope: {scope}");
 
+    let sandboxed: Vec<&str> = providers.iter().filter_map(|p| p["id"].as_str()).filter(|id| id.ends_with("-sandbox")).collect();
+    assert!(sandboxed.is_empty(), "without --sandbox no simulated provider should be offered: {sandboxed:?}");
+
     let table = sb(&data, &["providers"]);
     assert!(table.status.success(), "providers failed: {}", text(&table.stderr));
     let t = text(&table.stdout);
     for needle in ["CRM", "Email & Calendar", "Commerce & Finance", "hubspot", "google-calendar", "freshdesk"] {
         assert!(t.contains(needle), "the table should show {needle}:\n{t}");
     }
+}
+
+#[test]
+fn serve_sandbox_offers_a_simulated_hubspot_on_loopback_and_stops_it_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut s = Serve::start(&data, &["--sandbox"]);
+    let out = sb(&data, &["providers", "--json"]);
+    assert!(out.status.success(), "providers --json failed: {}", text(&out.stderr));
+    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).expect("providers --json is JSON");
+    let providers = catalog["providers"].as_array().expect("a providers array");
+    let real = providers.iter().find(|p| p["id"] == "hubspot").expect("the real HubSpot is still listed with --sandbox");
+    let sim = providers
+        .iter()
+        .find(|p| p["id"] == "hubspot-sandbox")
+        .unwrap_or_else(|| panic!("--sandbox should offer hubspot-sandbox; listed: {:?}", providers.iter().map(|p| &p["id"]).collect::<Vec<_>>()));
+    assert_eq!(providers.len(), 20, "--sandbox should add one entry (hubspot-sandbox) to the 19 tools");
+
+    let base = sim["api_base_url"].as_str().expect("hubspot-sandbox has an API base URL");
+    assert!(base.starts_with("http://127.0.0.1:"), "hubspot-sandbox must be served on loopback: {base}");
+    for field in ["authorize_url", "token_url", "revoke_url"] {
+        let url = sim["oauth"][field].as_str().unwrap_or_default();
+        assert!(url.starts_with(base), "hubspot-sandbox's OAuth {field} should be on the sandbox ({base}), not the real HubSpot: {url}");
+        let real_url = real["oauth"][field].as_str().unwrap_or_default();
+        assert!(real_url.starts_with("https://"), "the real HubSpot's OAuth {field} must stay https: {real_url}");
+    }
+    assert!(real["api_base_url"].as_str().is_some_and(|u| u.starts_with("https://")), "the real HubSpot must keep its https API: {real}");
+    assert_eq!(sim["scopes"], real["scopes"], "the sandbox must offer exactly HubSpot's scopes and tiers");
+
+    let (code, body) = get_as(&format!("{base}/crm/v3/objects/contacts"), "not-a-real-token");
+    assert_eq!(code, 401, "the sandbox should refuse a bogus token like HubSpot does: {body}");
+    let err: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("the sandbox's 401 should be JSON ({e}): {body}"));
+    assert_eq!(err["status"], serde_json::json!("error"), "HubSpot errors carry status=error: {err}");
+    assert_eq!(err["category"], serde_json::json!("INVALID_AUTHENTICATION"), "HubSpot names a bad token INVALID_AUTHENTICATION: {err}");
+    assert!(err["correlationId"].is_string() && err["message"].is_string(), "HubSpot errors carry a message and a correlationId: {err}");
+
+    let status = s.sigterm();
+    assert!(status.success(), "serve --sandbox should exit 0 on SIGTERM, got {status}; stderr: {}", s.stderr());
+    let (code, body) = get(&format!("{base}/crm/v3/objects/contacts"));
+    assert_eq!(code, 0, "the simulated HubSpot must stop with the gateway, but it still answered {code}: {body}");
+
+    let search = sb(&data, &["audit", "search", "gateway", "--json"]);
+    let page: serde_json::Value = serde_json::from_slice(&search.stdout).expect("search --json");
+    let start = page["rows"].as_array().expect("rows").iter().find(|r| r["action"] == "gateway.start").expect("the start is audited");
+    assert_eq!(start["summary"]["sandbox"], serde_json::json!(["hubspot-sandbox"]), "the audited start should say which simulated providers ran: {start}");
 }
 
 #[test]

@@ -139,6 +139,40 @@ impl ProviderEntry {
         self.scopes.iter().find(|s| s.scope == scope)
     }
 
+    /// The id suffix of a simulated provider's catalog entry (`hubspot-sandbox`).
+    pub const SANDBOX_SUFFIX: &'static str = "-sandbox";
+
+    /// This provider's entry as served by a simulated provider (`switchboard serve --sandbox`)
+    /// at `base_url` (e.g. `http://127.0.0.1:53124`, no trailing slash).
+    ///
+    /// Everything a person or the policy reads stays the real provider's: auth modes, scopes and
+    /// their tiers, the read-only set, rate limits, pagination, webhook scheme and the loopback
+    /// rule. Only the identity and the endpoints change: `id` gets [`Self::SANDBOX_SUFFIX`],
+    /// `name` gets ` (sandbox)`, and the API base and the OAuth authorize, token and revoke URLs
+    /// keep the provider's real paths on `base_url` (so `https://api.hubapi.com/oauth/v3/token`
+    /// becomes `{base_url}/oauth/v3/token`). A URL whose host is a per-tenant placeholder
+    /// (`https://{subdomain}.zendesk.com/api/v2`, `{instance_url}/services/data`) keeps its path
+    /// only, and the tenant params no endpoint uses any more are dropped. `docs_url` still points
+    /// at the real documentation.
+    ///
+    /// The result is not held to the static catalog's "every URL is https" rule: it is built at
+    /// run time for a loopback server, never read from `providers.toml`.
+    pub fn sandboxed(&self, base_url: &str) -> ProviderEntry {
+        let base = base_url.trim_end_matches('/');
+        let mut e = self.clone();
+        e.id = format!("{}{}", self.id, Self::SANDBOX_SUFFIX);
+        e.name = format!("{} (sandbox)", self.name);
+        e.api_base_url = rebase(&self.api_base_url, base);
+        if let Some(o) = &mut e.oauth {
+            o.authorize_url = rebase(&o.authorize_url, base);
+            o.token_url = rebase(&o.token_url, base);
+            o.revoke_url = o.revoke_url.as_deref().map(|r| rebase(r, base));
+        }
+        let endpoints: Vec<String> = e.urls().into_iter().filter(|(f, _)| *f != "docs_url").map(|(_, u)| u.to_owned()).collect();
+        e.tenant_params.retain(|t| endpoints.iter().any(|u| u.contains(&format!("{{{}}}", t.name))));
+        e
+    }
+
     /// Every URL and URL template in this entry (OAuth, API base, docs).
     pub fn urls(&self) -> Vec<(&'static str, &str)> {
         let mut out = vec![("api_base_url", self.api_base_url.as_str()), ("docs_url", self.docs_url.as_str())];
@@ -151,6 +185,19 @@ impl ProviderEntry {
         }
         out
     }
+}
+
+/// `url`'s path (and query) on `base`: the scheme and host, or a leading `{placeholder}` host,
+/// are replaced.
+fn rebase(url: &str, base: &str) -> String {
+    let rest = if let Some(r) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) {
+        r.find('/').map_or("", |i| &r[i..])
+    } else if let Some((_, r)) = url.strip_prefix('{').and_then(|r| r.split_once('}')) {
+        r
+    } else {
+        url
+    };
+    format!("{base}{rest}")
 }
 
 /// How a person connects an account.
@@ -527,4 +574,49 @@ pub enum WebhookScheme {
     BasicAuth,
     /// No authentication scheme; see the note.
     None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sandboxed_entry_is_the_real_one_on_loopback() {
+        let real = crate::catalog().get("hubspot").expect("hubspot is in the catalog");
+        let base = "http://127.0.0.1:53124";
+        let sb = real.sandboxed(base);
+        assert_eq!(sb.id, "hubspot-sandbox", "the sandbox entry's id should be the real id plus -sandbox");
+        assert_eq!(sb.name, "HubSpot (sandbox)", "people should see that this HubSpot is the sandbox");
+        for (field, url) in sb.urls() {
+            if field == "docs_url" {
+                assert_eq!(url, real.docs_url, "the docs link should still lead to HubSpot's real documentation");
+            } else {
+                assert!(url.starts_with("http://127.0.0.1:53124"), "{field} should point at the sandbox, not the real HubSpot: {url}");
+            }
+        }
+        let o = sb.oauth.as_ref().expect("the sandbox keeps HubSpot's OAuth endpoints");
+        assert_eq!(o.token_url, "http://127.0.0.1:53124/oauth/v3/token", "the token URL should keep HubSpot's real path");
+        assert_eq!(sb.api_base_url, base, "the API base should be the sandbox's root, like api.hubapi.com");
+        assert_eq!(sb.scopes, real.scopes, "the sandbox must ask for exactly the real scopes and tiers");
+        assert_eq!(sb.read_only_scopes, real.read_only_scopes, "the read-only set must not change in the sandbox");
+        assert_eq!(sb.rate_limits, real.rate_limits, "the sandbox paces calls by the real limits");
+        assert_eq!(sb.auth_modes, real.auth_modes, "the sandbox connects the same ways as the real provider");
+        assert_eq!(o.loopback_redirect, real.oauth.as_ref().map(|o| o.loopback_redirect).unwrap_or(LoopbackRedirect::Undocumented), "the loopback rule is the real provider's");
+    }
+
+    #[test]
+    fn a_tenant_host_is_replaced_and_its_unused_param_dropped() {
+        let mut e = crate::catalog().get("hubspot").expect("hubspot").clone();
+        e.api_base_url = "https://{subdomain}.example.com/api/v2".into();
+        e.tenant_params = vec![TenantParam {
+            name: "subdomain".into(),
+            description: "Your subdomain.".into(),
+            source: ParamSource::User,
+            example: None,
+            default: None,
+        }];
+        let sb = e.sandboxed("http://127.0.0.1:9/");
+        assert_eq!(sb.api_base_url, "http://127.0.0.1:9/api/v2", "the tenant host should be replaced by the sandbox, keeping the path");
+        assert!(sb.tenant_params.is_empty(), "a tenant param no sandbox URL uses should not be asked for");
+    }
 }

@@ -171,6 +171,9 @@ impl SimulatedProvider for HubSpotSandbox {
             .route(DECISION_PATH, post(decide))
             .route("/oauth/v1/token", post(token))
             .route("/oauth/v1/refresh-tokens/{token}", delete(revoke))
+            // The v3 paths the catalog lists (same grants; RFC 7009-style revocation).
+            .route("/oauth/v3/token", post(token))
+            .route("/oauth/v3/token/revoke", post(revoke_v3))
             .route("/crm/v3/objects/contacts", get(list_contacts))
             .with_state(shared)
     }
@@ -243,6 +246,22 @@ async fn revoke(State(s): St, Path(token): Path<String>) -> Response {
             })),
         )
             .into_response()
+    }
+}
+
+/// RFC 7009 revocation (`token=…` form field): 200 whether or not the token was known, as the
+/// RFC asks, so a caller cannot probe for valid tokens.
+async fn revoke_v3(State(s): St, Form(f): Form<HashMap<String, String>>) -> Response {
+    match f.get("token").filter(|t| !t.is_empty()) {
+        Some(t) => {
+            s.oauth.revoke_refresh(t);
+            StatusCode::OK.into_response()
+        }
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_request", "error_description": "token is missing" })),
+        )
+            .into_response(),
     }
 }
 

@@ -26,7 +26,10 @@
 //!    `decide`, `token`, `revoke_refresh`) at the provider's real paths, rendering tokens and errors
 //!    in its JSON shape; mount the API routes at the real paths with seeded deterministic data,
 //!    the provider's rate-limit headers and 429 body; record 429s in [`Stats::rate_limited`].
-//! 4. Start it with [`SandboxServer::start`] and test it over real HTTP (see `tests/sandbox.rs`).
+//! 4. List it in [`all`], so `switchboard serve --sandbox` starts it and adds its `-sandbox` entry
+//!    to the catalog (derived from the real provider's entry, so the provider's catalog id must
+//!    be [`SimulatedProvider::id`] without `-sandbox`).
+//! 5. Start it with [`SandboxServer::start`] and test it over real HTTP (see `tests/sandbox.rs`).
 
 pub mod hubspot;
 pub mod oauth;
@@ -155,6 +158,11 @@ async fn fault_layer(State(st): State<FaultState>, req: Request, next: Next) -> 
         return Response::from_parts(parts, Body::from("{\"results\": [{\"id\": \"1\", \"prop"));
     }
     resp
+}
+
+/// Every simulated provider, with the real provider's default rules: what `--sandbox` starts.
+pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
+    vec![Box::new(hubspot::HubSpotSandbox::default())]
 }
 
 /// Starts simulated providers.

@@ -821,3 +821,33 @@ async fn codes_and_access_tokens_expire_and_scopes_are_enforced() {
     assert_eq!(s(&body, "category"), "MISSING_SCOPES");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_v3_token_and_revoke_paths_the_catalog_lists_work() {
+    let h = start_test_app().await;
+    let code = get_code(&h, "v3").await;
+    let r = client()
+        .post(format!("{}/oauth/v3/token", h.url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("redirect_uri", REDIRECT),
+            ("code", code.as_str()),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("v3 token endpoint answers");
+    assert_eq!(r.status(), StatusCode::OK, "the v3 token path should exchange a code like v1");
+    let tok: Value = r.json().await.expect("json");
+    let rt = s(&tok, "refresh_token");
+    let revoke = |token: String| {
+        let url = format!("{}/oauth/v3/token/revoke", h.url());
+        async move { client().post(url).form(&[("token", token.as_str())]).send().await.expect("revoke answers").status() }
+    };
+    assert_eq!(revoke(rt.clone()).await, StatusCode::OK, "revoking a refresh token should answer 200");
+    let (st, _) = refresh(&h, &rt).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a revoked refresh token must not refresh");
+    assert_eq!(revoke("never-issued".into()).await, StatusCode::OK, "RFC 7009: unknown tokens also answer 200");
+}
