@@ -291,6 +291,10 @@ impl App {
         self.inner.clock.as_ref()
     }
 
+    pub(crate) fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.inner.secrets
+    }
+
     pub(crate) fn agents(&self) -> &AgentRegistry {
         &self.inner.agents
     }

@@ -9,6 +9,8 @@
 //!   the running gateway.
 //! - [`offline`] holds the operations that work without a gateway (`audit verify`, `export`).
 //! - [`agents`] holds agent identities (add, list, revoke, token check) and the pause switch.
+//! - [`connections`] connects provider accounts with a pasted API key / private-app token
+//!   (checked with a cheap read call, kept only in the keychain), tests and removes them.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -23,6 +25,7 @@
 pub mod agents;
 pub mod auth;
 pub mod catalog;
+pub mod connections;
 pub mod datadir;
 pub mod gateway;
 pub mod offline;

@@ -30,6 +30,9 @@ pub enum Command {
     /// Agent identities: list, add (prints the token once), revoke.
     #[command(subcommand)]
     Agents(AgentsCommand),
+    /// Connected accounts: list, add (API key from stdin), test, remove.
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -63,6 +66,28 @@ pub enum AgentsCommand {
     },
     /// Revoke an agent: its token stops working at once.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Every connection: id, provider, status, key age, last success / error.
+    List,
+    /// Connect PROVIDER with an API key / private-app token read from stdin (checked before it
+    /// is saved; kept only in the OS keychain). OAuth (`--oauth`) arrives later.
+    Add {
+        /// Catalog id, e.g. `hubspot` or `hubspot-sandbox` (`switchboard providers` lists them).
+        provider: String,
+        /// Read the key from stdin (trimmed). Required for now.
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// A name for this account (default: the provider's name).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Check the connection's key with a cheap read call and record the result.
+    Test { id: String },
+    /// Disconnect: delete the key from the keychain and mark the connection removed.
+    Remove { id: String },
 }
 
 #[derive(Debug, Subcommand)]

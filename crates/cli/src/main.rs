@@ -15,6 +15,7 @@ mod agents;
 mod audit;
 mod cli;
 mod client;
+mod connections;
 mod output;
 mod providers;
 mod serve;
@@ -43,6 +44,7 @@ fn main() {
             Command::LoginUrl => client::login_url(&data_dir, json).await,
             Command::Providers => providers::run(&data_dir, json).await,
             Command::Agents(cmd) => agents::run(&data_dir, cmd, json).await,
+            Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

@@ -518,3 +518,112 @@ fn pause_and_resume_survive_a_gateway_restart() {
     let (code, body) = get_as(&format!("{}/api/agent/v1/whoami", s.url), &token);
     assert_eq!(code, 200, "after resume and a restart the agent should work again: {body}");
 }
+
+/// Runs `switchboard --data-dir DATA ARGS…` with `input` on stdin.
+fn sb_stdin(data: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run switchboard");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write the key to stdin");
+    child.wait_with_output().expect("wait for switchboard")
+}
+
+fn connections(data: &Path) -> Vec<serde_json::Value> {
+    let out = sb(data, &["connections", "list", "--json"]);
+    assert!(out.status.success(), "connections list --json failed: {}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("connections list --json is JSON").as_array().expect("a list").clone()
+}
+
+#[test]
+fn an_api_key_is_checked_kept_only_in_the_keychain_and_deleted_on_remove() {
+    use switchboard_secrets::SecretStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let good = switchboard_sandbox::hubspot::PRIVATE_APP_TOKEN;
+    let wrong = format!("pat-sandbox-na1-WRONG-{}", std::process::id());
+    let mut s = Serve::start(&data, &["--sandbox"]);
+    let store = switchboard_secrets::KeychainStore::open(&data).expect("keychain");
+
+    // A wrong key is refused clearly and leaves nothing behind.
+    let out = sb_stdin(&data, &["connections", "add", "hubspot-sandbox", "--api-key-stdin"], &format!("{wrong}\n"));
+    assert_eq!(out.status.code(), Some(1), "a key HubSpot refuses must fail the add; stdout: {}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("refused this key") && err.contains("nothing was saved"), "the refusal should say the provider refused the key and nothing was saved: {err}");
+    assert!(!err.contains(&wrong), "the refusal must not echo the key: {err}");
+    assert!(connections(&data).is_empty(), "a refused key must not leave a connection");
+    assert!(store.get("connection:hubspot-sandbox-1").expect("keychain read").is_none(), "a refused key must not reach the keychain");
+
+    // An empty key and a missing --api-key-stdin are refused before anything is sent.
+    let out = sb_stdin(&data, &["connections", "add", "hubspot-sandbox", "--api-key-stdin"], "  \n");
+    assert_eq!(out.status.code(), Some(1), "an empty key must fail with exit 1");
+    assert!(text(&out.stderr).contains("no API key"), "an empty key should be named: {}", text(&out.stderr));
+    let out = sb(&data, &["connections", "add", "hubspot-sandbox"]);
+    assert_eq!(out.status.code(), Some(2), "add without --api-key-stdin is a usage error for now");
+    assert!(text(&out.stderr).contains("--api-key-stdin"), "the usage error should say how to pass a key: {}", text(&out.stderr));
+
+    // The valid sandbox private-app token connects.
+    let out = sb_stdin(&data, &["connections", "add", "hubspot-sandbox", "--api-key-stdin", "--label", "Sales CRM", "--json"], &format!("  {good}\n"));
+    assert!(out.status.success(), "adding hubspot-sandbox with its valid token failed: {}", text(&out.stderr));
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).expect("add --json is JSON");
+    let id = added["id"].as_str().expect("the new connection has an id").to_string();
+    assert_eq!(id, "hubspot-sandbox-1");
+    assert_eq!(
+        store.get(&format!("connection:{id}")).expect("keychain read").map(|k| k.expose().clone()).as_deref(),
+        Some(good),
+        "the key (trimmed) should be in the keychain under connection:{id}"
+    );
+
+    let list = connections(&data);
+    assert_eq!(list.len(), 1, "one connection should be listed: {list:?}");
+    let c = &list[0];
+    assert_eq!((c["provider"].as_str(), c["label"].as_str(), c["status"].as_str()), (Some("hubspot-sandbox"), Some("Sales CRM"), Some("healthy")), "{c}");
+    assert_eq!(c["auth_mode"], "private_app_token", "{c}");
+    assert!(c["key_set_at_ms"].as_i64().is_some() && c["key_age_days"] == 0, "the key age should be tracked from today: {c}");
+    let human = sb(&data, &["connections", "list"]);
+    assert!(text(&human.stdout).contains("hubspot-sandbox-1") && text(&human.stdout).contains("healthy"), "{}", text(&human.stdout));
+
+    let before = c["last_success_ms"].as_i64().expect("adding checked the key, so it has a last success");
+    std::thread::sleep(Duration::from_millis(5));
+    let out = sb(&data, &["connections", "test", &id, "--json"]);
+    assert!(out.status.success(), "testing a working connection failed: {}", text(&out.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).expect("test --json is JSON");
+    assert_eq!(t["ok"], true, "{t}");
+    assert!(t["connection"]["last_success_ms"].as_i64().expect("last success") > before, "the test should record a new success: {t}");
+    assert!(sb(&data, &["connections", "test", "nope-1"]).status.code() == Some(1), "testing an unknown connection must fail");
+
+    let list_out = sb(&data, &["connections", "list", "--json"]).stdout;
+    let out = sb(&data, &["connections", "remove", &id]);
+    assert!(out.status.success(), "remove failed: {}", text(&out.stderr));
+    assert!(store.get(&format!("connection:{id}")).expect("keychain read").is_none(), "remove must delete the key from the keychain");
+    assert_eq!(connections(&data)[0]["status"], "removed", "a removed connection stays listed as removed");
+    let out = sb(&data, &["connections", "test", &id]);
+    assert_eq!(out.status.code(), Some(1), "a removed connection cannot be tested");
+
+    assert!(s.sigterm().success());
+    let stderr = s.stderr();
+    let export = sb(&data, &["audit", "export", "--format", "jsonl"]);
+    let exported = text(&export.stdout);
+    for action in ["connection.added", "connection.tested", "connection.removed"] {
+        assert!(exported.contains(action), "{action} should be in the audit log");
+    }
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        ("serve's log (stderr)".into(), stderr.into_bytes()),
+        ("the jsonl export".into(), export.stdout),
+        ("connections list --json".into(), list_out),
+    ];
+    for entry in walk(&data) {
+        haystacks.push((entry.display().to_string(), std::fs::read(&entry).expect("read data file")));
+    }
+    for (name, bytes) in &haystacks {
+        for (what, secret) in [("the HubSpot key", good), ("the refused key", wrong.as_str())] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{what} leaked into {name}");
+        }
+    }
+}

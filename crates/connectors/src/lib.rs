@@ -25,7 +25,10 @@
 //! 3. Run `cargo test -p switchboard-connectors`: the catalog test names every problem in
 //!    user terms ("hubspot: scope … has no description").
 
+mod keycheck;
 mod model;
+
+pub use keycheck::{KeyCheck, KeyHeader, key_check};
 
 use std::sync::OnceLock;
 

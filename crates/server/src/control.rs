@@ -95,6 +95,9 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/window/focus", post(focus))
         .route("/agents", get(agents_list).post(agent_add))
         .route("/agents/{name}", delete(agent_revoke))
+        .route("/connections", get(connections_list).post(connection_add))
+        .route("/connections/{id}/test", post(connection_test))
+        .route("/connections/{id}", delete(connection_remove))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -247,6 +250,44 @@ async fn agent_revoke(State(app): State<App>, axum::Extension(caller): axum::Ext
         Ok(()) => ok(serde_json::json!({ "name": name, "revoked": true })),
         Err(e) => error_response(e),
     }
+}
+
+async fn connections_list(State(app): State<App>) -> Response {
+    reply(app.connections_list().await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddConnection {
+    provider: String,
+    #[serde(default)]
+    label: Option<String>,
+    api_key: String,
+}
+
+/// `{"provider", "label"?, "api_key"}` → the new connection (never the key). A bad body is a
+/// `bad_request` whose message does not quote the body (it may hold the key).
+async fn connection_add(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let req: AddConnection = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(ApiError::bad_request(format!(
+                "the body must be JSON like {{\"provider\": \"hubspot\", \"label\": \"Sales\", \"api_key\": \"…\"}} (line {}, column {})",
+                e.line(),
+                e.column()
+            )));
+        }
+    };
+    let key = switchboard_core::Sensitive::new(req.api_key);
+    reply(app.connection_add_key(actor_id(caller), &req.provider, req.label.as_deref(), key).await)
+}
+
+async fn connection_test(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.connection_test(actor_id(caller), &id).await)
+}
+
+async fn connection_remove(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.connection_remove(actor_id(caller), &id).await)
 }
 
 async fn pause_state(State(app): State<App>) -> Response {

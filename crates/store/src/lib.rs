@@ -6,7 +6,8 @@
 //! - [`audit`] holds the hash chain: canonical row encoding, HMAC'd head checkpoints, `verify`,
 //!   list/search and export.
 //! - [`agents`] holds agent identities (name, SHA-256 of the token, created / revoked / last
-//!   seen); [`settings`] holds small persistent switches such as the agents' pause switch.
+//!   seen); [`connections`] holds connected provider accounts and their health (never the
+//!   credential: that is in the keychain under `connection:<id>`); [`settings`] holds small persistent switches such as the agents' pause switch.
 //! - [`writer::Writer`] is the one thread that writes. It groups whatever is queued into one
 //!   transaction (group commit), runs each job in its own savepoint, commits with
 //!   `synchronous=FULL` when any job in the group needs power-loss durability and `NORMAL`
@@ -20,6 +21,7 @@
 //! [`writer::Writer::transact`] so they commit together with the audit row that describes them.
 
 pub mod agents;
+pub mod connections;
 pub mod audit;
 pub mod db;
 pub mod error;

@@ -9,6 +9,7 @@ use crate::StoreError;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_audit", include_str!("migrations/0001_audit.sql")),
     ("0002_agents", include_str!("migrations/0002_agents.sql")),
+    ("0003_connections", include_str!("migrations/0003_connections.sql")),
 ];
 
 /// The schema version this build writes.

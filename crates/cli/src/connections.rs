@@ -1,0 +1,141 @@
+//! `switchboard connections list | add PROVIDER --api-key-stdin [--label L] | test ID | remove ID`,
+//! through the running gateway's control API.
+//!
+//! `add` reads the key from stdin (trimmed) and sends it only to the gateway, which checks it
+//! with the provider and keeps it in the OS keychain. `add` without `--api-key-stdin` is a usage
+//! error (exit 2): OAuth from the CLI (`--oauth`) arrives later. `test` exits 1 when the check
+//! fails (after printing the recorded result).
+
+use std::io::Read;
+use std::path::Path;
+
+use switchboard_api::connections::{ConnectionInfo, ConnectionStatus, ConnectionTest};
+use switchboard_core::ApiError;
+
+use crate::cli::ConnectionsCommand;
+use crate::client;
+use crate::output;
+
+pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result<(), ApiError> {
+    match cmd {
+        ConnectionsCommand::List => {
+            let list: Vec<ConnectionInfo> = client::control_get(data_dir, "/connections").await?;
+            if json {
+                return output::json(&list);
+            }
+            output::text(&table(&list))
+        }
+        ConnectionsCommand::Add { provider, api_key_stdin, label } => {
+            if !api_key_stdin {
+                eprintln!(
+                    "error: connecting from the command line needs --api-key-stdin for now (OAuth with --oauth arrives later), e.g.\n  \
+                     printf '%s' \"$KEY\" | switchboard connections add {provider} --api-key-stdin"
+                );
+                std::process::exit(2);
+            }
+            let key = read_key()?;
+            let body = serde_json::json!({ "provider": provider, "label": label, "api_key": key });
+            drop(key);
+            let added: ConnectionInfo = client::control_post_json(data_dir, "/connections", body).await?;
+            if json {
+                return output::json(&added);
+            }
+            output::text(&format!(
+                "Connected {} as '{}' ({}): the key was checked with {} and is kept only in the OS keychain.\n",
+                added.provider, added.id, added.label, added.provider
+            ))
+        }
+        ConnectionsCommand::Test { id } => {
+            let t: ConnectionTest = client::control_post(data_dir, &format!("/connections/{}/test", encode_segment(&id))).await?;
+            if json {
+                output::json(&t)?;
+            } else if t.ok {
+                output::text(&format!("Connection '{}' works: the provider accepted its key.\n", t.connection.id))?;
+            }
+            if !t.ok {
+                let why = t.connection.last_error.as_ref().map_or_else(|| "unknown error".to_string(), |e| e.message.clone());
+                eprintln!("error: connection '{}' failed its check: {why}", t.connection.id);
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        ConnectionsCommand::Remove { id } => {
+            let removed: ConnectionInfo = client::control_delete(data_dir, &format!("/connections/{}", encode_segment(&id))).await?;
+            if json {
+                return output::json(&removed);
+            }
+            output::text(&format!(
+                "Removed connection '{}': its key is deleted from the keychain. A pasted key stays valid at {} until you revoke it there.\n",
+                removed.id, removed.provider
+            ))
+        }
+    }
+}
+
+/// The whole of stdin, trimmed; an empty key is refused.
+fn read_key() -> Result<String, ApiError> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .map_err(|e| ApiError::bad_request(format!("cannot read the API key from stdin: {e}")))?;
+    let key = raw.trim().to_string();
+    if key.is_empty() {
+        return Err(ApiError::bad_request(
+            "no API key on stdin: pipe the key in, e.g. `printf '%s' \"$KEY\" | switchboard connections add PROVIDER --api-key-stdin`",
+        ));
+    }
+    Ok(key)
+}
+
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn status_text(c: &ConnectionInfo) -> String {
+    match c.status {
+        ConnectionStatus::Healthy => "healthy".into(),
+        ConnectionStatus::Error => "error".into(),
+        ConnectionStatus::ReconnectNeeded => "reconnect needed".into(),
+        ConnectionStatus::Removed => "removed".into(),
+    }
+}
+
+fn table(list: &[ConnectionInfo]) -> String {
+    if list.is_empty() {
+        return "No connections yet. `switchboard connections add PROVIDER --api-key-stdin` connects one.\n".into();
+    }
+    let rows: Vec<[String; 6]> = list
+        .iter()
+        .map(|c| {
+            [
+                c.id.clone(),
+                c.label.clone(),
+                status_text(c),
+                format!("{} d", c.key_age_days),
+                c.last_success_ms.map_or_else(|| "never".into(), output::time),
+                c.last_error.as_ref().map_or_else(|| "-".into(), |e| format!("{} {}", output::time(e.at_ms), e.code)),
+            ]
+        })
+        .collect();
+    let headers = ["ID", "LABEL", "STATUS", "KEY AGE", "LAST SUCCESS", "LAST ERROR"];
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let mut s = String::new();
+        for (cell, w) in cells.iter().zip(widths) {
+            s.push_str(&format!("{cell:<w$}  "));
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(headers);
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+    }
+    out
+}
