@@ -65,10 +65,10 @@ fn table(agents: &[AgentInfo]) -> String {
     if agents.is_empty() {
         return "No agents yet. `switchboard agents add NAME` adds one and prints its token.\n".into();
     }
-    let rows: Vec<[String; 4]> = agents
+    let rows: Vec<Vec<String>> = agents
         .iter()
         .map(|a| {
-            [
+            vec![
                 a.name.clone(),
                 output::time(a.created_at_ms),
                 a.last_seen_ms.map_or_else(|| "never".into(), output::time),
@@ -76,25 +76,7 @@ fn table(agents: &[AgentInfo]) -> String {
             ]
         })
         .collect();
-    let headers = ["NAME", "CREATED", "LAST SEEN", "STATUS"];
-    let mut widths = headers.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; 4]| {
-        let mut s = String::new();
-        for (cell, w) in cells.iter().zip(widths) {
-            s.push_str(&format!("{cell:<w$}  "));
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(headers);
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
-    }
-    out
+    output::table(&["NAME", "CREATED", "LAST SEEN", "STATUS"], &rows)
 }
 
 #[cfg(test)]

@@ -106,10 +106,10 @@ fn table(list: &[ConnectionInfo]) -> String {
     if list.is_empty() {
         return "No connections yet. `switchboard connections add PROVIDER --api-key-stdin` connects one.\n".into();
     }
-    let rows: Vec<[String; 6]> = list
+    let rows: Vec<Vec<String>> = list
         .iter()
         .map(|c| {
-            [
+            vec![
                 c.id.clone(),
                 c.label.clone(),
                 status_text(c),
@@ -119,23 +119,5 @@ fn table(list: &[ConnectionInfo]) -> String {
             ]
         })
         .collect();
-    let headers = ["ID", "LABEL", "STATUS", "KEY AGE", "LAST SUCCESS", "LAST ERROR"];
-    let mut widths = headers.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; 6]| {
-        let mut s = String::new();
-        for (cell, w) in cells.iter().zip(widths) {
-            s.push_str(&format!("{cell:<w$}  "));
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(headers);
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
-    }
-    out
+    output::table(&["ID", "LABEL", "STATUS", "KEY AGE", "LAST SUCCESS", "LAST ERROR"], &rows)
 }

@@ -33,3 +33,33 @@ pub fn time(ms: i64) -> String {
         .and_then(|t| t.format(fmt).ok())
         .unwrap_or_else(|| ms.to_string())
 }
+
+/// Column widths (in characters) that fit the headers and every row.
+pub fn widths(headers: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
+    let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in w.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    w
+}
+
+/// One line: `indent`, then the cells padded to `widths`, two spaces apart, no trailing spaces.
+pub fn aligned<S: AsRef<str>>(cells: &[S], widths: &[usize], indent: &str) -> String {
+    let mut s = String::from(indent);
+    for (cell, w) in cells.iter().zip(widths) {
+        s.push_str(&format!("{:<w$}  ", cell.as_ref()));
+    }
+    s.trim_end().to_string() + "\n"
+}
+
+/// A header line and one aligned line per row.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let w = widths(headers, rows);
+    let mut out = aligned(headers, &w, "");
+    for r in rows {
+        out.push_str(&aligned(r, &w, ""));
+    }
+    out
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use switchboard_api::catalog::{Catalog, LimitUnit, ProviderEntry, RateLimit};
 use switchboard_core::ApiError;
 
-use crate::client;
+use crate::{client, output};
 
 pub async fn run(data_dir: &Path, json: bool) -> Result<(), ApiError> {
     let catalog: Catalog = client::control_get(data_dir, "/providers").await?;
@@ -43,24 +43,10 @@ fn rate_summary(r: &RateLimit) -> String {
 
 /// One block per category, columns aligned across the whole table.
 fn table(catalog: &Catalog) -> String {
-    let rows: Vec<(&ProviderEntry, [String; 5])> = catalog.providers().iter().map(|p| (p, row(p))).collect();
-    let mut widths = HEADERS.map(str::len);
-    for (_, r) in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 5]| {
-        let mut s = String::from("  ");
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(cell);
-            } else {
-                s.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
+    let rows: Vec<(&ProviderEntry, Vec<String>)> = catalog.providers().iter().map(|p| (p, row(p).to_vec())).collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(|(_, r)| r.clone()).collect();
+    let widths = output::widths(&HEADERS, &cells);
+    let line = |cells: &[String]| output::aligned(cells, &widths, "  ");
     let mut out = String::new();
     for info in &catalog.categories {
         let in_cat: Vec<_> = rows.iter().filter(|(p, _)| p.category == info.id).collect();
@@ -68,9 +54,9 @@ fn table(catalog: &Catalog) -> String {
             continue;
         }
         out.push_str(&format!("{}\n", info.name));
-        out.push_str(&line(HEADERS));
+        out.push_str(&output::aligned(&HEADERS, &widths, "  "));
         for (_, r) in in_cat {
-            out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+            out.push_str(&line(r));
         }
         out.push('\n');
     }
