@@ -620,7 +620,8 @@ async fn bad_token_gets_hubspot_401() {
 async fn rolling_rate_limit_sends_hubspot_429_then_recovers() {
     let h = start(HubSpotConfig {
         rate_limit_max: 5,
-        rate_limit_interval: Duration::from_secs(1),
+        // Wide enough that six calls fit in one window on a loaded 2-core CI machine.
+        rate_limit_interval: Duration::from_secs(4),
         ..HubSpotConfig::default()
     })
     .await;
@@ -647,12 +648,12 @@ async fn rolling_rate_limit_sends_hubspot_429_then_recovers() {
         );
         assert_eq!(
             hv("x-hubspot-ratelimit-interval-milliseconds").as_deref(),
-            Some("1000")
+            Some("4000")
         );
     }
     let r = contacts(&h, PRIVATE_APP_TOKEN, &[("limit", "1")]).await;
     assert!(
-        t0.elapsed() < Duration::from_secs(1),
+        t0.elapsed() < Duration::from_secs(4),
         "test premise: six calls inside one window"
     );
     assert_eq!(
@@ -680,7 +681,7 @@ async fn rolling_rate_limit_sends_hubspot_429_then_recovers() {
     assert!(s(&body, "message").contains("limit"));
     assert_eq!(h.rate_limited_count(), 1, "one 429 was counted");
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     let r = contacts(&h, PRIVATE_APP_TOKEN, &[("limit", "1")]).await;
     assert_eq!(
         r.status(),
@@ -766,13 +767,14 @@ async fn fault_knobs_do_what_they_say() {
 async fn codes_and_access_tokens_expire_and_scopes_are_enforced() {
     let h = start(HubSpotConfig {
         loopback_allowed: true,
-        code_ttl: Duration::from_millis(200),
-        access_token_ttl: Duration::from_millis(400),
+        // Margins wide enough for a loaded CI machine between issuing and using.
+        code_ttl: Duration::from_millis(1500),
+        access_token_ttl: Duration::from_millis(2500),
         ..HubSpotConfig::default()
     })
     .await;
     let code = get_code(&h, "e").await;
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let (st, err) = exchange_code(&h, &code, REDIRECT, VERIFIER).await;
     assert_eq!(
         st,
@@ -786,7 +788,7 @@ async fn codes_and_access_tokens_expire_and_scopes_are_enforced() {
     assert_eq!(st, StatusCode::OK);
     let at = s(&tok, "access_token");
     assert_eq!(contacts(&h, &at, &[]).await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(2700)).await;
     let r = contacts(&h, &at, &[]).await;
     assert_eq!(
         r.status(),

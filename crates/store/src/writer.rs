@@ -55,6 +55,9 @@ type Work = Box<dyn FnOnce(&Connection, &mut AuditAppender<'_>) -> Result<Box<dy
 
 struct Job {
     durability: Durability,
+    /// The job runs exactly one statement (a single audit append): SQLite already makes a
+    /// failing statement undo itself, so it needs no savepoint of its own.
+    single_statement: bool,
     work: Work,
     reply: oneshot::Sender<Result<Box<dyn Any + Send>, StoreError>>,
 }
@@ -220,12 +223,14 @@ impl Writer {
 
     /// Appends one audit row and waits for its commit.
     pub async fn append(&self, row: NewAuditRow, durability: Durability) -> Result<AuditRow, StoreError> {
-        self.transact(durability, move |_, audit| audit.append(&row)).await
+        let rx = self.submit_job(durability, true, move |_, audit| audit.append(&row))?;
+        Self::unpack(rx.await)
     }
 
     /// Blocking [`Writer::append`].
     pub fn append_blocking(&self, row: NewAuditRow, durability: Durability) -> Result<AuditRow, StoreError> {
-        self.transact_blocking(durability, move |_, audit| audit.append(&row))
+        let rx = self.submit_job(durability, true, move |_, audit| audit.append(&row))?;
+        Self::unpack(rx.blocking_recv())
     }
 
     /// Waits until every committed row is in the search index.
@@ -262,9 +267,22 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection, &mut AuditAppender<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        self.submit_job(durability, false, work)
+    }
+
+    fn submit_job<T, F>(
+        &self,
+        durability: Durability,
+        single_statement: bool,
+        work: F,
+    ) -> Result<oneshot::Receiver<Result<Box<dyn Any + Send>, StoreError>>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut AuditAppender<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
         let work: Work = Box::new(move |c, a| work(c, a).map(|t| Box::new(t) as Box<dyn Any + Send>));
-        self.inner.tx.send(Msg::Job(Job { durability, work, reply })).map_err(|_| StoreError::WriterGone)?;
+        self.inner.tx.send(Msg::Job(Job { durability, single_statement, work, reply })).map_err(|_| StoreError::WriterGone)?;
         Ok(rx)
     }
 
@@ -376,11 +394,14 @@ fn commit_group(conn: &Connection, group: Vec<Job>, chain: &mut Chain, key: &[u8
             continue;
         }
         let saved = chain.clone();
-        let outcome = exec_cached(conn, "SAVEPOINT job").and_then(|()| {
+        let single = job.single_statement;
+        let begin = if single { Ok(()) } else { exec_cached(conn, "SAVEPOINT job") };
+        let outcome = begin.and_then(|()| {
             let mut appender = AuditAppender { conn, chain, clock };
             (job.work)(conn, &mut appender)
         });
         let outcome = match outcome {
+            Ok(v) if single => Ok(v),
             Ok(v) => match exec_cached(conn, "RELEASE job") {
                 Ok(()) => Ok(v),
                 Err(e) => Err(e),
@@ -390,7 +411,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>, chain: &mut Chain, key: &[u8
         if let Err(e) = &outcome {
             if conn.is_autocommit() {
                 aborted = Some(clone_err(e));
-            } else {
+            } else if !single {
                 // Undo this job alone; if even that fails the whole group is rolled back below.
                 let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
             }
