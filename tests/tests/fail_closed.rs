@@ -29,10 +29,19 @@ impl Tmpfs {
 
 }
 
-/// Sets (`+i`) or clears (`-i`) the immutable attribute on the data dir and every file in it.
+/// Sets (`+i`) or clears (`-i`) the immutable attribute on the data dir and every file in it
+/// but SQLite's `-shm` file: that one is memory-mapped, and the kernel answers a write fault on
+/// an immutable mapped file with SIGBUS, which no read-only disk does to an open file (a
+/// read-only remount is refused while files are open for writing).
 fn immutable(dir: &Path, flag: &str) {
     let mut paths = vec![dir.to_path_buf()];
-    paths.extend(std::fs::read_dir(dir).expect("read data dir").flatten().map(|e| e.path()));
+    paths.extend(
+        std::fs::read_dir(dir)
+            .expect("read data dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| !p.to_string_lossy().ends_with("-shm")),
+    );
     let ok = Command::new("chattr").arg(flag).args(&paths).status().map(|s| s.success()).unwrap_or(false);
     assert!(ok, "chattr {flag} failed: this test needs root (./x test runs as root)");
 }
@@ -102,8 +111,8 @@ fn fill(dir: &Path) -> PathBuf {
     filler
 }
 
-// Ignored: in one of seven full runs the test process died with SIGBUS once the tmpfs was full,
-// most likely from SQLite's memory-mapped WAL index (`-shm`) on a filesystem with no pages left.
+// Ignored: the test process died with SIGBUS once the tmpfs was full, most likely from SQLite's
+// memory-mapped WAL index (`-shm`) faulting on a filesystem with no pages left.
 // Until that is understood and handled, full storage is covered by the size-limit journey below
 // (`PRAGMA max_page_count`), which fails the same way without touching the mapping.
 // Run it by hand with `cargo test -p switchboard-tests -- --ignored`.
