@@ -87,6 +87,14 @@ pub struct ConnectionInfo {
     pub last_error: Option<ConnectionError>,
     #[ts(type = "number | null")]
     pub removed_at_ms: Option<i64>,
+    /// The provider scopes this connection holds: granted by the provider (OAuth) or ticked by
+    /// the user as given to the key. Calls needing any other scope are refused.
+    pub granted_scopes: Vec<String>,
+    /// When the OAuth access token expires (it is refreshed before); `null` for keys.
+    #[ts(type = "number | null")]
+    pub token_expires_at_ms: Option<i64>,
+    /// The key is older than its rotation schedule: make a new key and paste it.
+    pub rotation_due: bool,
 }
 
 /// Answer to `connections test`: whether the check call succeeded, and the updated connection.
@@ -132,7 +140,32 @@ fn info(r: ConnectionRecord, now_ms: i64) -> ConnectionInfo {
         last_success_ms: r.last_success_ms,
         last_error,
         removed_at_ms: r.removed_at_ms,
+        rotation_due: rotation_due(r.rotate_every_days, r.key_set_at_ms, now_ms) && r.removed_at_ms.is_none(),
+        granted_scopes: r.granted_scopes,
+        token_expires_at_ms: r.token_expires_at_ms,
     }
+}
+
+/// Whether a key set at `key_set_at_ms` is due for rotation on a schedule of `every_days`.
+pub(crate) fn rotation_due(every_days: Option<i64>, key_set_at_ms: i64, now_ms: i64) -> bool {
+    every_days.is_some_and(|d| now_ms - key_set_at_ms >= d.saturating_mul(MS_PER_DAY))
+}
+
+/// Checks `requested` against the catalog entry's scopes; `None` means the provider's
+/// recommended read-only set. Keeps the catalog's order, without duplicates.
+pub(crate) fn choose_scopes(entry: &ProviderEntry, requested: Option<&[String]>) -> Result<Vec<String>, ApiError> {
+    let Some(requested) = requested else {
+        return Ok(entry.read_only_scopes.clone());
+    };
+    let unknown: Vec<&str> = requested.iter().map(String::as_str).filter(|s| entry.scope(s).is_none()).collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "{} has no scope named {}; `switchboard providers --json` lists its scopes (nothing was saved)",
+            entry.name,
+            unknown.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(entry.scopes.iter().map(|s| s.scope.clone()).filter(|s| requested.contains(s)).collect())
 }
 
 fn user_row(action: &str, actor_id: &str, connection_id: &str, outcome: &str, summary: serde_json::Value) -> NewAuditRow {
@@ -242,6 +275,7 @@ impl App {
         actor_id: &str,
         provider_id: &str,
         label: Option<&str>,
+        scopes: Option<&[String]>,
         key: Sensitive<String>,
     ) -> Result<ConnectionInfo, ApiError> {
         let catalog = self.provider_catalog();
@@ -263,6 +297,7 @@ impl App {
         if label.chars().count() > LABEL_MAX || label.chars().any(char::is_control) {
             return Err(ApiError::bad_request(format!("a label must be at most {LABEL_MAX} characters on one line")));
         }
+        let granted_scopes = choose_scopes(&entry, scopes)?;
         let key = clean_key(key)?;
         if let Err(f) = check_key(&entry, &key).await {
             let code = if f.code == "provider_unreachable" || f.code == "provider_error" { ErrorCode::Internal } else { ErrorCode::BadRequest };
@@ -281,13 +316,13 @@ impl App {
             blocking(move || Ok(secrets.set(&secret, &key)?)).await?;
         }
         let now = self.clock().now_ms();
-        let new = NewConnection { id: id.clone(), provider: entry.id.clone(), label: label.clone(), auth_mode: mode.as_str().into(), now_ms: now };
+        let new = NewConnection { id: id.clone(), provider: entry.id.clone(), label: label.clone(), auth_mode: mode.as_str().into(), granted_scopes: granted_scopes.clone(), token_expires_at_ms: None, now_ms: now };
         let row = user_row(
             "connection.added",
             actor_id,
             &id,
             "ok",
-            serde_json::json!({ "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "stored_in": self.secrets().describe() }),
+            serde_json::json!({ "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "scopes": granted_scopes, "stored_in": self.secrets().describe() }),
         );
         let committed = self
             .writer()

@@ -83,6 +83,10 @@ pub enum ConnectionsCommand {
         /// A name for this account (default: the provider's name).
         #[arg(long)]
         label: Option<String>,
+        /// A scope the key was given (repeat for each); default: the provider's recommended
+        /// read-only set. Calls needing any other scope are refused.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// Check the connection's key with a cheap read call and record the result.
     Test { id: String },

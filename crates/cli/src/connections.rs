@@ -25,7 +25,7 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             }
             output::text(&table(&list))
         }
-        ConnectionsCommand::Add { provider, api_key_stdin, label } => {
+        ConnectionsCommand::Add { provider, api_key_stdin, label, scopes } => {
             if !api_key_stdin {
                 eprintln!(
                     "error: connecting from the command line needs --api-key-stdin for now (OAuth with --oauth arrives later), e.g.\n  \
@@ -34,7 +34,8 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
                 std::process::exit(2);
             }
             let key = read_key()?;
-            let body = serde_json::json!({ "provider": provider, "label": label, "api_key": key });
+            let scopes = (!scopes.is_empty()).then_some(scopes);
+            let body = serde_json::json!({ "provider": provider, "label": label, "api_key": key, "scopes": scopes });
             drop(key);
             let added: ConnectionInfo = client::control_post_json(data_dir, "/connections", body).await?;
             if json {

@@ -263,6 +263,9 @@ struct AddConnection {
     #[serde(default)]
     label: Option<String>,
     api_key: String,
+    /// Scopes ticked as given to this key; absent = the provider's recommended read-only set.
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
 }
 
 /// `{"provider", "label"?, "api_key"}` → the new connection (never the key). A bad body is a
@@ -279,7 +282,7 @@ async fn connection_add(State(app): State<App>, axum::Extension(caller): axum::E
         }
     };
     let key = switchboard_core::Sensitive::new(req.api_key);
-    reply(app.connection_add_key(actor_id(caller), &req.provider, req.label.as_deref(), key).await)
+    reply(app.connection_add_key(actor_id(caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), key).await)
 }
 
 async fn connection_test(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {

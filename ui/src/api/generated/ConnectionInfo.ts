@@ -26,4 +26,17 @@ key_age_days: number,
 /**
  * The rotation schedule the user set; `null` for none.
  */
-rotate_every_days: number | null, last_success_ms: number | null, last_error: ConnectionError | null, removed_at_ms: number | null, };
+rotate_every_days: number | null, last_success_ms: number | null, last_error: ConnectionError | null, removed_at_ms: number | null, 
+/**
+ * The provider scopes this connection holds: granted by the provider (OAuth) or ticked by
+ * the user as given to the key. Calls needing any other scope are refused.
+ */
+granted_scopes: Array<string>, 
+/**
+ * When the OAuth access token expires (it is refreshed before); `null` for keys.
+ */
+token_expires_at_ms: number | null, 
+/**
+ * The key is older than its rotation schedule: make a new key and paste it.
+ */
+rotation_due: boolean, };
