@@ -14,6 +14,12 @@
 //! | `storage_full` | the disk or the database's size limit is full; nothing was written | free space, retry |
 //! | `storage_read_only` | the database file or folder is read-only; nothing was written | fix permissions |
 //! | `storage_corrupt` | the database is corrupt or from a newer Switchboard; it was not touched | restore a backup / upgrade |
+//! | `not_granted` | the agent holds no grant for this tier (or action) on this connection; the message names the grant that would allow it | ask a person (`switchboard grants set AGENT CONNECTION TIER`); do not retry |
+//! | `scope_not_granted` | the connection itself does not hold the provider scope the action needs | a person ticks the scope (key) or reconnects with it (OAuth) |
+//! | `reconnect_needed` | the provider refused the connection's credential (revoked, expired, wrong key) | a person reconnects or pastes a new key |
+//! | `rate_limited` | the call waited in the connection's rate-limit queue past its deadline; it was not sent | retry later |
+//! | `provider_error` | the provider answered with an error; the message carries its status and words | read the message; retry only if it says so |
+//! | `provider_unreachable` | the provider could not be reached (network, timeout) | retry later |
 //! | `keychain_unavailable` | the OS keychain cannot be reached or is locked | start/unlock the keychain |
 //! | `internal` | a bug; the message says what failed | report it |
 
@@ -35,6 +41,12 @@ pub enum ErrorCode {
     StorageReadOnly,
     StorageCorrupt,
     KeychainUnavailable,
+    NotGranted,
+    ScopeNotGranted,
+    ReconnectNeeded,
+    RateLimited,
+    ProviderError,
+    ProviderUnreachable,
     Internal,
 }
 
@@ -52,6 +64,12 @@ impl ErrorCode {
             Self::StorageReadOnly => "storage_read_only",
             Self::StorageCorrupt => "storage_corrupt",
             Self::KeychainUnavailable => "keychain_unavailable",
+            Self::NotGranted => "not_granted",
+            Self::ScopeNotGranted => "scope_not_granted",
+            Self::ReconnectNeeded => "reconnect_needed",
+            Self::RateLimited => "rate_limited",
+            Self::ProviderError => "provider_error",
+            Self::ProviderUnreachable => "provider_unreachable",
             Self::Internal => "internal",
         }
     }
@@ -61,7 +79,10 @@ impl ErrorCode {
         match self {
             Self::BadRequest => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::NotGranted | Self::ScopeNotGranted => 403,
+            Self::ReconnectNeeded => 409,
+            Self::RateLimited => 429,
+            Self::ProviderError | Self::ProviderUnreachable => 502,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::Paused
@@ -119,6 +140,12 @@ mod tests {
             ErrorCode::StorageReadOnly,
             ErrorCode::StorageCorrupt,
             ErrorCode::KeychainUnavailable,
+            ErrorCode::NotGranted,
+            ErrorCode::ScopeNotGranted,
+            ErrorCode::ReconnectNeeded,
+            ErrorCode::RateLimited,
+            ErrorCode::ProviderError,
+            ErrorCode::ProviderUnreachable,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).expect("serialize code");
