@@ -63,6 +63,9 @@ struct Inner {
     lock: Mutex<Option<InstanceLock>>,
     stopped: AtomicBool,
     focus: broadcast::Sender<()>,
+    /// Things a person should hear about even with the window closed (desktop notifications).
+    notices: broadcast::Sender<crate::types::Notice>,
+    rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     anchor_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// `(catalog id, base URL)` of each running simulated provider, in start order.
     sandbox_urls: Vec<(&'static str, String)>,
@@ -179,6 +182,7 @@ impl App {
         }
         let started_at_ms = clock.now_ms();
         let (focus, _) = broadcast::channel(4);
+        let (notices, _) = broadcast::channel(64);
         let app = Self {
             inner: Arc::new(Inner {
                 data_dir,
@@ -196,12 +200,15 @@ impl App {
                 lock: Mutex::new(Some(lock)),
                 stopped: AtomicBool::new(false),
                 focus,
+                notices,
+                rotation_task: Mutex::new(None),
                 anchor_task: Mutex::new(None),
                 sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
                 sandboxes: Mutex::new(sandboxes),
             }),
         };
         app.spawn_anchor_sync();
+        app.spawn_rotation_checks();
         Ok(app)
     }
 
@@ -361,6 +368,20 @@ impl App {
         self.inner.focus.subscribe()
     }
 
+    /// Notices for a person (the desktop shell shows each as a notification).
+    pub fn notices(&self) -> broadcast::Receiver<crate::types::Notice> {
+        self.inner.notices.subscribe()
+    }
+
+    pub(crate) fn notify(&self, notice: crate::types::Notice) {
+        // No listener (headless `serve`) is fine: the notice is also in the audit log and the UI.
+        let _ = self.inner.notices.send(notice);
+    }
+
+    pub(crate) fn set_rotation_task(&self, task: tokio::task::JoinHandle<()>) {
+        *self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
     /// Audits the stop, drains the writer, saves the audit anchor in the keychain, removes the
     /// runtime file and releases the data dir. Safe to call twice.
     pub async fn shutdown(&self, reason: &str) {
@@ -372,6 +393,9 @@ impl App {
             tracing::error!(error = %e, "could not audit the gateway stop");
         }
         if let Some(task) = self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        if let Some(task) = self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
         let sandboxes = std::mem::take(&mut *self.inner.sandboxes.lock().unwrap_or_else(|p| p.into_inner()));

@@ -11,6 +11,9 @@
 //! - [`agents`] holds agent identities (add, list, revoke, token check) and the pause switch.
 //! - [`connections`] connects provider accounts with a pasted API key / private-app token
 //!   (checked with a cheap read call, kept only in the keychain), tests and removes them.
+//! - [`grants`] holds least-privilege grants (agent × connection × tier, optional action list and
+//!   expiry); [`calls`] is the agent call path: grant and scope checks, audit before the call,
+//!   the provider request with the keychain credential, the outcome.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -24,10 +27,13 @@
 
 pub mod agents;
 pub mod auth;
+pub mod calls;
 pub mod catalog;
+pub mod connection_settings;
 pub mod connections;
 pub mod datadir;
 pub mod gateway;
+pub mod grants;
 pub mod offline;
 pub mod ts_exports;
 pub mod types;

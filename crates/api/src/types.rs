@@ -25,3 +25,15 @@ pub struct LoginUrl {
     #[ts(type = "number")]
     pub expires_at_ms: i64,
 }
+
+/// Something a person should hear about (a desktop notification in the window, a line in the
+/// UI): a key due for rotation, later drafts awaiting approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Notice {
+    /// `rotation_due`, …
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// The connection it is about, if any.
+    pub connection: Option<String>,
+}

@@ -33,6 +33,9 @@ pub enum Command {
     /// Connected accounts: list, add (API key from stdin), test, remove.
     #[command(subcommand)]
     Connections(ConnectionsCommand),
+    /// Least-privilege grants: which agent may read, write or delete through which connection.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -92,6 +95,62 @@ pub enum ConnectionsCommand {
     Test { id: String },
     /// Disconnect: delete the key from the keychain and mark the connection removed.
     Remove { id: String },
+    /// Set which provider scopes a pasted key holds (the scope checklist); calls needing any
+    /// other scope are refused.
+    Scopes {
+        id: String,
+        /// A scope the key holds (repeat for each; none at all = the key may do nothing).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+    /// Set the key's rotation schedule: a reminder (desktop notification, audit row) when the
+    /// key is older than this.
+    Rotation {
+        id: String,
+        /// Remind every N days (1-3650).
+        #[arg(long, value_name = "N", conflicts_with = "none", required_unless_present = "none")]
+        every_days: Option<i64>,
+        /// No schedule.
+        #[arg(long)]
+        none: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TierArg {
+    Read,
+    Write,
+    Delete,
+}
+
+impl TierArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// Every grant, or one agent's.
+    List { agent: Option<String> },
+    /// Let AGENT use CONNECTION at one tier. No tier implies another: read is the usual first.
+    Set {
+        agent: String,
+        connection: String,
+        tier: TierArg,
+        /// Narrow the grant to this tool (repeat for each), e.g. hubspot_list_contacts.
+        #[arg(long = "action", value_name = "TOOL")]
+        actions: Vec<String>,
+        /// The grant stops allowing anything after this many hours.
+        #[arg(long, value_name = "HOURS")]
+        expires_in_hours: Option<u32>,
+    },
+    /// Take one tier away again; applies to the agent's very next call.
+    Revoke { agent: String, connection: String, tier: TierArg },
 }
 
 #[derive(Debug, Subcommand)]

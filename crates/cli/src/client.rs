@@ -49,6 +49,11 @@ pub async fn control_post_json<T: serde::de::DeserializeOwned>(data_dir: &Path, 
     control(data_dir, reqwest::Method::POST, path, Some(body)).await
 }
 
+/// `PUT` a JSON body to the control API with the control token.
+pub async fn control_put_json<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str, body: serde_json::Value) -> Result<T, ApiError> {
+    control(data_dir, reqwest::Method::PUT, path, Some(body)).await
+}
+
 /// `DELETE` on the control API with the control token.
 pub async fn control_delete<T: serde::de::DeserializeOwned>(data_dir: &Path, path: &str) -> Result<T, ApiError> {
     control(data_dir, reqwest::Method::DELETE, path, None).await

@@ -1,4 +1,5 @@
-//! `switchboard connections list | add PROVIDER --api-key-stdin [--label L] | test ID | remove ID`,
+//! `switchboard connections list | add PROVIDER --api-key-stdin [--label L] [--scope S]… | test ID | remove ID
+//! | scopes ID [--scope S]… | rotation ID --every-days N|--none`,
 //! through the running gateway's control API.
 //!
 //! `add` reads the key from stdin (trimmed) and sends it only to the gateway, which checks it
@@ -70,6 +71,31 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
                 removed.id, removed.provider
             ))
         }
+        ConnectionsCommand::Scopes { id, scopes } => {
+            let c: ConnectionInfo =
+                client::control_put_json(data_dir, &format!("/connections/{}/scopes", encode_segment(&id)), serde_json::json!({ "scopes": scopes })).await?;
+            if json {
+                return output::json(&c);
+            }
+            let held = if c.granted_scopes.is_empty() { "no scopes: agents can do nothing through it".to_string() } else { c.granted_scopes.join(", ") };
+            output::text(&format!("Connection '{}' now holds {held}.\n", c.id))
+        }
+        ConnectionsCommand::Rotation { id, every_days, none } => {
+            let days = if none { None } else { every_days };
+            let c: ConnectionInfo =
+                client::control_put_json(data_dir, &format!("/connections/{}/rotation", encode_segment(&id)), serde_json::json!({ "every_days": days })).await?;
+            if json {
+                return output::json(&c);
+            }
+            match c.rotate_every_days {
+                None => output::text(&format!("Connection '{}' has no rotation schedule.\n", c.id)),
+                Some(d) if c.rotation_due => output::text(&format!(
+                    "Connection '{}': rotate every {d} days. Its key is {} days old, so a rotation is due now.\n",
+                    c.id, c.key_age_days
+                )),
+                Some(d) => output::text(&format!("Connection '{}': rotate every {d} days (key is {} days old).\n", c.id, c.key_age_days)),
+            }
+        }
     }
 }
 
@@ -114,7 +140,7 @@ fn table(list: &[ConnectionInfo]) -> String {
                 c.id.clone(),
                 c.label.clone(),
                 status_text(c),
-                format!("{} d", c.key_age_days),
+                if c.rotation_due { format!("{} d (rotate!)", c.key_age_days) } else { format!("{} d", c.key_age_days) },
                 c.last_success_ms.map_or_else(|| "never".into(), output::time),
                 c.last_error.as_ref().map_or_else(|| "-".into(), |e| format!("{} {}", output::time(e.at_ms), e.code)),
             ]

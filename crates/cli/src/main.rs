@@ -16,6 +16,7 @@ mod audit;
 mod cli;
 mod client;
 mod connections;
+mod grants;
 mod output;
 mod providers;
 mod serve;
@@ -45,6 +46,7 @@ fn main() {
             Command::Providers => providers::run(&data_dir, json).await,
             Command::Agents(cmd) => agents::run(&data_dir, cmd, json).await,
             Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
+            Command::Grants(cmd) => grants::run(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

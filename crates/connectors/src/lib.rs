@@ -5,7 +5,8 @@
 //! hold): auth modes and OAuth endpoints, per-tenant URL templates, every scope with its
 //! [`Tier`](switchboard_core::Tier) and a plain sentence, the recommended read-only scope set,
 //! rate-limit buckets and the headers that report them, pagination, and the webhook signature
-//! scheme. Later: one module per provider with its typed actions, for what the data can't say.
+//! scheme; and [`actions`]: the typed actions agents call (tier, scopes, input schema, the request
+//! each turns into).
 //!
 //! Must not depend on: the store, the secrets crate, any HTTP server or client, Tauri. The
 //! catalog is pure data plus types, so the API layer, the CLI, the UI contract and the sandbox
@@ -25,9 +26,11 @@
 //! 3. Run `cargo test -p switchboard-connectors`: the catalog test names every problem in
 //!    user terms ("hubspot: scope … has no description").
 
+pub mod actions;
 mod keycheck;
 mod model;
 
+pub use actions::{ActionInfo, ActionSpec, HttpCall, action, actions};
 pub use keycheck::{KeyCheck, KeyHeader, key_check};
 
 use std::sync::OnceLock;

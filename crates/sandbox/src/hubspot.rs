@@ -10,7 +10,7 @@
 //! HubSpot developer test app.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -123,7 +123,7 @@ struct Shared {
     oauth: OAuthServer,
     limiter: SlidingWindow,
     private_tokens: Vec<String>,
-    contacts: Vec<Value>,
+    contacts: Mutex<Vec<Value>>,
     stats: Arc<Stats>,
 }
 
@@ -163,7 +163,7 @@ impl SimulatedProvider for HubSpotSandbox {
             oauth,
             limiter: SlidingWindow::new(c.rate_limit_max, c.rate_limit_interval),
             private_tokens: c.private_app_tokens.clone(),
-            contacts: seed_contacts(),
+            contacts: Mutex::new(seed_contacts()),
             stats: ctx.stats,
         });
         Router::new()
@@ -174,7 +174,11 @@ impl SimulatedProvider for HubSpotSandbox {
             // The v3 paths the catalog lists (same grants; RFC 7009-style revocation).
             .route("/oauth/v3/token", post(token))
             .route("/oauth/v3/token/revoke", post(revoke_v3))
-            .route("/crm/v3/objects/contacts", get(list_contacts))
+            .route("/crm/v3/objects/contacts", get(list_contacts).post(create_contact))
+            .route(
+                "/crm/v3/objects/contacts/{id}",
+                get(get_contact).patch(update_contact).delete(archive_contact),
+            )
             .with_state(shared)
     }
 }
@@ -403,10 +407,11 @@ fn contacts_page(s: &Shared, caller: &Caller, q: &HashMap<String, String>) -> Re
             );
         }
     };
-    let end = (start + limit).min(s.contacts.len());
-    let results: Vec<Value> = s.contacts.get(start..end).unwrap_or_default().to_vec();
+    let contacts = lock(&s.contacts);
+    let end = (start + limit).min(contacts.len());
+    let results: Vec<Value> = contacts.get(start..end).unwrap_or_default().to_vec();
     let mut body = json!({ "results": results });
-    if end < s.contacts.len()
+    if end < contacts.len()
         && let Some(o) = body.as_object_mut()
     {
         o.insert(
@@ -501,4 +506,197 @@ fn seed_contacts() -> Vec<Value> {
             })
         })
         .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Properties a contact may carry in this portal (HubSpot refuses others with
+/// `PROPERTY_DOESNT_EXIST`).
+const CONTACT_PROPERTIES: &[&str] = &[
+    "email",
+    "firstname",
+    "lastname",
+    "phone",
+    "company",
+    "jobtitle",
+    "website",
+    "lifecyclestage",
+    "hs_lead_status",
+];
+
+/// Authenticates, checks the scope an OAuth caller needs, then takes one slot of the rate
+/// window; `Err` is the ready HubSpot error (401, 403 `MISSING_SCOPES` or 429).
+fn admit(s: &Shared, headers: &HeaderMap, scope: &str) -> Result<(u32, u32, Duration), Box<Response>> {
+    let caller = authenticate(s, headers)?;
+    if let Caller::OAuth(scopes) = &caller
+        && !scopes.iter().any(|x| x == scope)
+    {
+        return Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                Json(json!({
+                    "status": "error",
+                    "message": "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+                    "correlationId": correlation_id(),
+                    "errors": [{
+                        "message": "One or more of the following scopes are required.",
+                        "context": {"requiredGranularScopes": [scope]},
+                    }],
+                    "category": "MISSING_SCOPES",
+                })),
+            )
+                .into_response(),
+        ));
+    }
+    let d = s.limiter.check();
+    if !d.allowed {
+        s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "category": "RATE_LIMITS",
+                "correlationId": correlation_id(),
+                "policyName": "TEN_SECONDLY_ROLLING",
+                "requestId": correlation_id(),
+            })),
+        )
+            .into_response();
+        rate_headers(r.headers_mut(), d.max, d.remaining, d.interval);
+        return Err(Box::new(r));
+    }
+    Ok((d.max, d.remaining, d.interval))
+}
+
+fn with_rate(mut r: Response, (max, remaining, interval): (u32, u32, Duration)) -> Response {
+    rate_headers(r.headers_mut(), max, remaining, interval);
+    r
+}
+
+fn contact_not_found(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        &format!("resource not found: Object not found.  objectId are usually numeric. (id {id})"),
+    )
+}
+
+/// Checks a `properties` object: known names, string values; the HubSpot validation error
+/// otherwise.
+fn check_properties(body: &Value) -> Result<serde_json::Map<String, Value>, Box<Response>> {
+    let Some(props) = body.get("properties").and_then(Value::as_object) else {
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "Invalid input JSON on line 1: the body must be an object with a 'properties' object",
+        )));
+    };
+    let bad: Vec<Value> = props
+        .iter()
+        .filter_map(|(k, v)| {
+            if !CONTACT_PROPERTIES.contains(&k.as_str()) {
+                Some(json!({"isValid": false, "message": format!("Property \"{k}\" does not exist"), "error": "PROPERTY_DOESNT_EXIST", "name": k}))
+            } else if !(v.is_string() || v.is_number() || v.is_boolean()) {
+                Some(json!({"isValid": false, "message": format!("{v} was not a valid string."), "error": "INVALID_STRING", "name": k}))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("Property values were not valid: {}", Value::from(bad)),
+        )));
+    }
+    Ok(props
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.as_str().map_or_else(|| v.to_string(), str::to_string))))
+        .collect())
+}
+
+fn now_iso() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+async fn get_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.contacts.read") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let found = lock(&s.contacts).iter().find(|c| c["id"] == id.as_str()).cloned();
+    with_rate(found.map_or_else(|| contact_not_found(&id), |c| Json(c).into_response()), rate)
+}
+
+async fn create_contact(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
+    };
+    let props = match check_properties(&body) {
+        Ok(p) => p,
+        Err(r) => return with_rate(*r, rate),
+    };
+    let mut contacts = lock(&s.contacts);
+    if let Some(email) = props.get("email").and_then(Value::as_str)
+        && let Some(existing) = contacts.iter().find(|c| c["properties"]["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+    {
+        let existing_id = existing["id"].as_str().unwrap_or_default().to_string();
+        return with_rate(error(StatusCode::CONFLICT, "CONFLICT", &format!("Contact already exists. Existing ID: {existing_id}")), rate);
+    }
+    let next = contacts.iter().filter_map(|c| c["id"].as_str()?.parse::<u64>().ok()).max().unwrap_or(100) + 1;
+    let id = next.to_string();
+    let now = now_iso();
+    let mut properties = props;
+    properties.insert("hs_object_id".into(), Value::String(id.clone()));
+    properties.insert("createdate".into(), Value::String(now.clone()));
+    properties.insert("lastmodifieddate".into(), Value::String(now.clone()));
+    let contact = json!({ "id": id, "properties": properties, "createdAt": now, "updatedAt": now, "archived": false });
+    contacts.push(contact.clone());
+    with_rate((StatusCode::CREATED, Json(contact)).into_response(), rate)
+}
+
+async fn update_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
+    };
+    let props = match check_properties(&body) {
+        Ok(p) => p,
+        Err(r) => return with_rate(*r, rate),
+    };
+    let mut contacts = lock(&s.contacts);
+    let Some(contact) = contacts.iter_mut().find(|c| c["id"] == id.as_str()) else {
+        return with_rate(contact_not_found(&id), rate);
+    };
+    let now = now_iso();
+    if let Some(p) = contact["properties"].as_object_mut() {
+        p.extend(props);
+        p.insert("lastmodifieddate".into(), Value::String(now.clone()));
+    }
+    contact["updatedAt"] = Value::String(now);
+    with_rate(Json(contact.clone()).into_response(), rate)
+}
+
+async fn archive_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    // HubSpot answers 204 for an id it does not know, too.
+    lock(&s.contacts).retain(|c| c["id"] != id.as_str());
+    with_rate(StatusCode::NO_CONTENT.into_response(), rate)
 }

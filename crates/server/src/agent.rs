@@ -1,8 +1,15 @@
 //! The agents' REST API (`/api/agent/v1/…`), behind its own middleware: an agent bearer token is
 //! required (no cookies, and the control token is refused), and while every agent is paused each
 //! route answers 503 `paused` after the token is checked.
+//!
+//! - `GET /whoami` — the agent's name and whether agents are paused;
+//! - `GET /tools` — the tools this agent may call now (its grants), each with its input schema
+//!   and the connections it may use;
+//! - `POST /tools/{tool}` with `{"connection"?, "input"}` — runs one action (see
+//!   `switchboard_api::calls` for the checks and the error codes).
 
-use axum::extract::{OriginalUri, Request, State};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -10,12 +17,17 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use switchboard_api::App;
 use switchboard_api::agents::AgentId;
+use switchboard_api::calls::CallRequest;
 use switchboard_core::{ApiError, ErrorCode};
 
-use crate::control::{error_response, ok};
+use crate::control::{error_response, ok, reply};
 
 pub fn routes(app: App) -> Router<App> {
-    Router::new().route("/whoami", get(whoami)).layer(axum::middleware::from_fn_with_state(app, require_agent))
+    Router::new()
+        .route("/whoami", get(whoami))
+        .route("/tools", get(tools))
+        .route("/tools/{tool}", axum::routing::post(call_tool))
+        .layer(axum::middleware::from_fn_with_state(app, require_agent))
 }
 
 /// Authenticates the agent token, then refuses every request while agents are paused.
@@ -48,4 +60,32 @@ async fn require_agent(State(app): State<App>, mut req: Request, next: Next) -> 
 /// Which agent this token belongs to: agents call it to check their token.
 async fn whoami(State(app): State<App>, Extension(agent): Extension<AgentId>) -> Response {
     ok(app.agent_whoami(&agent))
+}
+
+async fn tools(State(app): State<App>, Extension(agent): Extension<AgentId>) -> Response {
+    reply(app.agent_tools(&agent).await)
+}
+
+async fn call_tool(
+    State(app): State<App>,
+    Extension(agent): Extension<AgentId>,
+    Path(tool): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Response {
+    let req: CallRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CallRequest { connection: None, input: serde_json::json!({}) }
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return error_response(ApiError::bad_request(format!(
+                    "the body must be JSON like {{\"connection\": \"hubspot-1\", \"input\": {{…}}}} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )));
+            }
+        }
+    };
+    reply(app.agent_call(&agent, &tool, req, &format!("http:POST {}", uri.path())).await)
 }

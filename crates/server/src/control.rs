@@ -98,6 +98,11 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/connections", get(connections_list).post(connection_add))
         .route("/connections/{id}/test", post(connection_test))
         .route("/connections/{id}", delete(connection_remove))
+        .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
+        .route("/connections/{id}/rotation", axum::routing::put(connection_rotation))
+        .route("/actions", get(actions))
+        .route("/grants", get(grants_list).post(grant_set))
+        .route("/grants/{agent}/{connection}/{tier}", delete(grant_revoke))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -325,5 +330,81 @@ mod tests {
             assert_eq!(e.code, ErrorCode::BadRequest, "{bad} should be a bad_request");
             assert!(e.message.contains(needle), "message for {bad} should name the problem: {}", e.message);
         }
+    }
+}
+
+/// Parses a JSON body into `T`; a bad body is a `bad_request` naming the line and column and
+/// what a good body looks like (never quoting the body).
+fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error_response(ApiError::bad_request(format!("the body must be JSON like {example} ({} at line {}, column {})", category(&e), e.line(), e.column()))))
+    })
+}
+
+fn category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Data => "a field is missing or has the wrong type",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not valid JSON",
+        serde_json::error::Category::Io => "unreadable",
+    }
+}
+
+async fn actions() -> Response {
+    ok(switchboard_api::calls::all_actions())
+}
+
+async fn grants_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let mut agent = None;
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "agent" if !v.is_empty() => agent = Some(v.into_owned()),
+            "agent" => {}
+            other => return error_response(ApiError::bad_request(format!("unknown parameter '{other}'; only 'agent' is accepted"))),
+        }
+    }
+    reply(app.grants_list(agent.as_deref()).await)
+}
+
+async fn grant_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::grants::GrantRequest>(&body, r#"{"agent": "sales-bot", "connection": "hubspot-1", "tier": "read"}"#) {
+        Ok(req) => reply(app.grant_set(actor_id(caller), req).await),
+        Err(r) => *r,
+    }
+}
+
+async fn grant_revoke(
+    State(app): State<App>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path((agent, connection, tier)): Path<(String, String, String)>,
+) -> Response {
+    let Some(tier) = switchboard_core::Tier::parse(&tier) else {
+        return error_response(ApiError::bad_request(format!("the tier must be read, write or delete (got '{tier}')")));
+    };
+    reply(app.grant_revoke(actor_id(caller), &agent, &connection, tier).await.map(|()| serde_json::json!({ "revoked": true })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScopesBody {
+    scopes: Vec<String>,
+}
+
+async fn connection_scopes(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<ScopesBody>(&body, r#"{"scopes": ["crm.objects.contacts.read"]}"#) {
+        Ok(b) => reply(app.connection_set_scopes(actor_id(caller), &id, &b.scopes).await),
+        Err(r) => *r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationBody {
+    every_days: Option<i64>,
+}
+
+async fn connection_rotation(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<RotationBody>(&body, r#"{"every_days": 90} (or null for no schedule)"#) {
+        Ok(b) => reply(app.connection_set_rotation(actor_id(caller), &id, b.every_days).await),
+        Err(r) => *r,
     }
 }

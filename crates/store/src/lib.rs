@@ -25,6 +25,7 @@ pub mod connections;
 pub mod audit;
 pub mod db;
 pub mod error;
+pub mod grants;
 pub mod migrations;
 pub mod settings;
 pub mod writer;

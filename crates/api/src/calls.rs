@@ -1,0 +1,540 @@
+//! The agent call path: an agent asks a connection to run one action.
+//!
+//! In order, for `POST /api/agent/v1/tools/{tool}` (and later the MCP tools):
+//! 1. the action is looked up by tool name (`hubspot_list_contacts`);
+//! 2. the connection is resolved: the one the agent names, or the only connection of that
+//!    provider the agent holds the action's tier on;
+//! 3. the agent's grant for that tier is checked (no tier implies another; expiry and
+//!    narrowing to named actions apply) → `not_granted`, naming the grant that would allow it;
+//! 4. the connection must hold every provider scope the action needs → `scope_not_granted`;
+//!    a connection the provider refused → `reconnect_needed`;
+//! 5. the input is checked and turned into the provider's request → `bad_request`;
+//! 6. the decision row (`decision=allow`) commits to the audit log *before* the call leaves
+//!    (FULL durability for writes and deletes); every refusal above is audited too
+//!    (`decision=deny`, outcome = the code);
+//! 7. the credential comes from the keychain and goes only into the provider request;
+//! 8. the provider's answer is mapped (2xx → result, 401 → `reconnect_needed` and the connection
+//!    marked so, other errors → `provider_error` with the provider's words, network →
+//!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
+//!    commits with the connection's health.
+//!
+//! Until approvals exist, a granted write executes directly.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use switchboard_connectors::{ActionInfo, ActionSpec, HttpCall, ProviderEntry};
+use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Sensitive, Tier};
+use switchboard_store::connections::{self as stored_connections, ConnectionRecord};
+use switchboard_store::grants::{self as stored_grants, GrantRecord};
+use switchboard_store::Durability;
+use ts_rs::TS;
+
+use crate::App;
+use crate::agents::AgentId;
+use crate::gateway::blocking;
+use crate::grants::allows;
+
+/// How long one provider call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest provider response body passed back to an agent.
+const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest input kept in an audit row (longer ones are cut and marked).
+const AUDIT_INPUT_MAX: usize = 4096;
+
+/// Every action Switchboard offers, as agents and the UI see them.
+pub fn all_actions() -> Vec<ActionInfo> {
+    switchboard_connectors::actions().iter().map(ActionSpec::info).collect()
+}
+
+/// What an agent sends to call a tool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CallRequest {
+    /// Which connection; needed only when the agent holds more than one for the provider.
+    #[serde(default)]
+    pub connection: Option<String>,
+    /// The action's input (see its `input_schema`).
+    #[serde(default = "empty_object")]
+    #[ts(type = "Record<string, unknown>")]
+    pub input: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// A completed call: the provider's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CallResult {
+    /// Correlates the audit rows of this call.
+    pub call_id: String,
+    pub tool: String,
+    pub connection: String,
+    /// The provider's HTTP status.
+    pub status: u16,
+    /// The provider's JSON body (`null` when it sent none).
+    #[ts(type = "unknown")]
+    pub result: Value,
+}
+
+/// A tool an agent may call, and the connections it may call it on.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AgentTool {
+    #[serde(flatten)]
+    pub action: ActionInfo,
+    pub connections: Vec<String>,
+}
+
+/// How a sent call ended: audit outcome, the agent's answer, and `(code, message, status)` to
+/// record on the connection when its health changed.
+type Settled<'a> = (&'a str, Result<CallResult, ApiError>, Option<(&'a str, String, &'a str)>);
+
+/// A refusal before anything was sent: audited, then returned.
+struct Refusal {
+    code: ErrorCode,
+    message: String,
+    connection: Option<String>,
+}
+
+fn refuse(code: ErrorCode, connection: Option<&str>, message: impl Into<String>) -> Refusal {
+    Refusal { code, message: message.into(), connection: connection.map(str::to_string) }
+}
+
+fn new_call_id() -> String {
+    let b: [u8; 12] = rand::random();
+    format!("call_{}", hex::encode(b))
+}
+
+/// The input as it goes into the audit row: never longer than [`AUDIT_INPUT_MAX`].
+fn audited_input(input: &Value) -> Value {
+    let text = input.to_string();
+    if text.len() <= AUDIT_INPUT_MAX {
+        input.clone()
+    } else {
+        let cut: String = text.chars().take(AUDIT_INPUT_MAX).collect();
+        serde_json::json!({ "truncated": true, "text": cut })
+    }
+}
+
+/// Replaces the credential wherever it appears in provider-supplied text, then shortens it.
+fn scrub(text: &str, secret: &str) -> String {
+    let cleaned = if secret.is_empty() { text.to_string() } else { text.replace(secret, "[credential]") };
+    let mut short: String = cleaned.chars().take(300).collect();
+    if short.len() < cleaned.len() {
+        short.push('…');
+    }
+    short
+}
+
+/// The provider's own words from an error body (HubSpot `message`, OAuth `error_description`,
+/// Slack `error`, Stripe `error.message`).
+fn provider_words(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return String::from_utf8_lossy(body).chars().take(200).collect();
+    };
+    for pointer in ["/message", "/error/message", "/error_description", "/error"] {
+        if let Some(s) = v.pointer(pointer).and_then(Value::as_str) {
+            return s.to_string();
+        }
+    }
+    String::new()
+}
+
+/// Which of the agent's connections a call goes to.
+fn choose_connection<'a>(
+    action: &ActionSpec,
+    agent: &str,
+    named: Option<&str>,
+    connections: &'a [ConnectionRecord],
+    grants: &[GrantRecord],
+    now_ms: i64,
+) -> Result<&'a ConnectionRecord, Refusal> {
+    let tier = action.tier.as_str();
+    let tool = action.tool_name();
+    let candidates: Vec<&ConnectionRecord> =
+        connections.iter().filter(|c| c.removed_at_ms.is_none() && action.serves(&c.provider)).collect();
+    let granted = |c: &ConnectionRecord| grants.iter().any(|g| g.connection_id == c.id && g.tier == tier && allows(g, &tool, now_ms));
+    let chosen = match named {
+        Some(id) => match connections.iter().find(|c| c.id == id) {
+            None => return Err(refuse(ErrorCode::NotFound, None, format!("there is no connection '{id}'"))),
+            Some(c) if c.removed_at_ms.is_some() => {
+                return Err(refuse(ErrorCode::NotFound, Some(id), format!("connection '{id}' was removed")));
+            }
+            Some(c) if !action.serves(&c.provider) => {
+                return Err(refuse(
+                    ErrorCode::BadRequest,
+                    Some(id),
+                    format!("connection '{id}' is a {} account; '{tool}' works on {} connections", c.provider, action.provider),
+                ));
+            }
+            Some(c) => c,
+        },
+        None => {
+            let held: Vec<&ConnectionRecord> = candidates.iter().copied().filter(|c| granted(c)).collect();
+            match held.as_slice() {
+                [one] => *one,
+                [] => {
+                    let msg = match candidates.first() {
+                        Some(c) => format!(
+                            "agent '{agent}' holds no {tier} grant for '{tool}' on any {} connection; a person can allow it with `switchboard grants set {agent} {} {tier}`",
+                            action.provider, c.id
+                        ),
+                        None => format!("there is no {} connection yet; a person connects one first, then grants '{agent}' {tier} on it", action.provider),
+                    };
+                    return Err(refuse(ErrorCode::NotGranted, None, msg));
+                }
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
+                    return Err(refuse(
+                        ErrorCode::BadRequest,
+                        None,
+                        format!("agent '{agent}' may use several {} connections; name one in `connection`: {}", action.provider, ids.join(", ")),
+                    ));
+                }
+            }
+        }
+    };
+    let grant = grants.iter().find(|g| g.connection_id == chosen.id && g.tier == tier);
+    match grant {
+        Some(g) if allows(g, &tool, now_ms) => Ok(chosen),
+        Some(g) if g.expires_at_ms.is_some_and(|e| e <= now_ms) => Err(refuse(
+            ErrorCode::NotGranted,
+            Some(&chosen.id),
+            format!("agent '{agent}''s {tier} grant on '{}' has expired; a person can renew it with `switchboard grants set {agent} {} {tier}`", chosen.id, chosen.id),
+        )),
+        Some(_) => Err(refuse(
+            ErrorCode::NotGranted,
+            Some(&chosen.id),
+            format!("agent '{agent}''s {tier} grant on '{}' does not include '{tool}'; a person can widen it on the grants screen", chosen.id),
+        )),
+        None => Err(refuse(
+            ErrorCode::NotGranted,
+            Some(&chosen.id),
+            format!("agent '{agent}' holds no {tier} grant on '{}'; a person can allow it with `switchboard grants set {agent} {} {tier}`", chosen.id, chosen.id),
+        )),
+    }
+}
+
+/// Checks the connection can run the action: scopes held, credential not refused.
+fn check_connection(action: &ActionSpec, c: &ConnectionRecord) -> Result<(), Refusal> {
+    let missing: Vec<&str> = action.scopes.iter().copied().filter(|s| !c.granted_scopes.iter().any(|g| g == s)).collect();
+    if !missing.is_empty() {
+        return Err(refuse(
+            ErrorCode::ScopeNotGranted,
+            Some(&c.id),
+            format!(
+                "connection '{}' does not hold the scope{} {} that '{}' needs; a person ticks it on the connection's scope checklist (or reconnects with it)",
+                c.id,
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                action.tool_name()
+            ),
+        ));
+    }
+    if c.status == stored_connections::RECONNECT_NEEDED {
+        return Err(refuse(
+            ErrorCode::ReconnectNeeded,
+            Some(&c.id),
+            format!("the provider refused connection '{}''s credential; a person must reconnect it before agents can use it", c.id),
+        ));
+    }
+    Ok(())
+}
+
+impl App {
+    /// The tools `agent` may call now, each with the connections it may call it on.
+    pub async fn agent_tools(&self, agent: &AgentId) -> Result<Vec<AgentTool>, ApiError> {
+        let (connections, grants) = self.connections_and_grants(&agent.name).await?;
+        let now = self.clock().now_ms();
+        let mut tools = Vec::new();
+        for action in switchboard_connectors::actions() {
+            let tool = action.tool_name();
+            let on: Vec<String> = connections
+                .iter()
+                .filter(|c| c.removed_at_ms.is_none() && action.serves(&c.provider))
+                .filter(|c| grants.iter().any(|g| g.connection_id == c.id && g.tier == action.tier.as_str() && allows(g, &tool, now)))
+                .map(|c| c.id.clone())
+                .collect();
+            if !on.is_empty() {
+                tools.push(AgentTool { action: action.info(), connections: on });
+            }
+        }
+        Ok(tools)
+    }
+
+    async fn connections_and_grants(&self, agent: &str) -> Result<(Vec<ConnectionRecord>, Vec<GrantRecord>), ApiError> {
+        let db = self.db().clone();
+        let agent = agent.to_string();
+        blocking(move || {
+            let conn = db.reader()?;
+            Ok((stored_connections::list(&conn)?, stored_grants::list(&conn, Some(&agent))?))
+        })
+        .await
+    }
+
+    /// Runs one tool for an agent. See the module docs for the order of checks.
+    pub async fn agent_call(&self, agent: &AgentId, tool: &str, req: CallRequest, trigger: &str) -> Result<CallResult, ApiError> {
+        let call_id = new_call_id();
+        let Some(action) = switchboard_connectors::action(tool) else {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("there is no tool '{tool}'; `GET /api/agent/v1/tools` lists the ones this agent may call")));
+        };
+        let row = |decision: &str, outcome: &str, connection: Option<&str>, summary: Value| {
+            let mut r = NewAuditRow::system(format!("{}.{}", action.provider, action.name), summary);
+            r.actor_kind = ActorKind::Agent;
+            r.actor_id = agent.name.clone();
+            r.trigger = Some(trigger.chars().take(200).collect());
+            r.correlation_id = Some(call_id.clone());
+            r.connection_id = connection.map(str::to_string);
+            r.tier = Some(action.tier);
+            r.decision = decision.into();
+            r.outcome = outcome.into();
+            r
+        };
+        let (connections, grants) = self.connections_and_grants(&agent.name).await?;
+        let now = self.clock().now_ms();
+        let checked = choose_connection(action, &agent.name, req.connection.as_deref(), &connections, &grants, now).and_then(|c| {
+            check_connection(action, c)?;
+            let call = (action.build)(&req.input).map_err(|m| refuse(ErrorCode::BadRequest, Some(&c.id), format!("{tool}: {m}")))?;
+            Ok((c.clone(), call))
+        });
+        let (connection, call) = match checked {
+            Ok(v) => v,
+            Err(r) => {
+                let summary = serde_json::json!({ "tool": tool, "call_id": call_id, "reason": r.message });
+                self.writer().append(row("deny", r.code.as_str(), r.connection.as_deref(), summary), Durability::Normal).await?;
+                return Err(ApiError::new(r.code, r.message));
+            }
+        };
+        let catalog = self.provider_catalog();
+        let Some(entry) = catalog.providers.iter().find(|p| p.id == connection.provider).cloned() else {
+            let msg = format!("provider '{}' of connection '{}' is not in this gateway's catalog (sandbox providers need `serve --sandbox`)", connection.provider, connection.id);
+            self.writer()
+                .append(row("deny", "provider_unavailable", Some(&connection.id), serde_json::json!({ "tool": tool, "call_id": call_id })), Durability::Normal)
+                .await?;
+            return Err(ApiError::new(ErrorCode::ProviderUnreachable, msg));
+        };
+
+        // The decision commits before anything leaves the machine.
+        let durability = if action.tier == Tier::Read { Durability::Normal } else { Durability::Full };
+        let summary = serde_json::json!({
+            "tool": tool, "call_id": call_id, "method": call.method, "path": call.path, "input": audited_input(&req.input),
+        });
+        self.writer().append(row("allow", "started", Some(&connection.id), summary), durability).await?;
+
+        let started = Instant::now();
+        let sent = self.send_to_provider(&entry, &connection, &call).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let at = self.clock().now_ms();
+        let (outcome, result, health): Settled<'_> = match sent {
+            Ok((status, body)) if (200..300).contains(&status) => {
+                let parsed = if body.is_empty() { Ok(Value::Null) } else { serde_json::from_slice::<Value>(&body) };
+                match parsed {
+                    Ok(result) => ("ok", Ok(CallResult { call_id: call_id.clone(), tool: tool.into(), connection: connection.id.clone(), status, result }), None),
+                    Err(_) => {
+                        let msg = format!("{} answered HTTP {status} with a body that is not JSON", entry.name);
+                        ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg.clone())), Some(("provider_error", msg, stored_connections::ERROR)))
+                    }
+                }
+            }
+            Ok((status, body)) => {
+                let words = provider_words(&body);
+                let said = if words.is_empty() { String::new() } else { format!(": {words}") };
+                if status == 401 {
+                    let msg = format!("{} refused connection '{}''s credential (HTTP 401{said}); a person must reconnect it", entry.name, connection.id);
+                    ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+                } else {
+                    let msg = format!("{} answered HTTP {status}{said}", entry.name);
+                    // A 4xx about the request leaves the connection healthy; 429/5xx are the provider's trouble.
+                    let health = (status == 429 || status >= 500).then(|| ("provider_error", msg.clone(), stored_connections::ERROR));
+                    ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), health)
+                }
+            }
+            Err(e) => {
+                let msg = e.message.clone();
+                (e.code.as_str(), Err(e), Some(("provider_unreachable", msg, stored_connections::ERROR)))
+            }
+        };
+        let status = result.as_ref().map(|r| r.status).ok();
+        let mut summary = serde_json::json!({ "tool": tool, "call_id": call_id, "status": status, "elapsed_ms": elapsed_ms });
+        if let Err(e) = &result {
+            summary["error"] = Value::String(e.message.clone());
+        }
+        let outcome_row = row("none", outcome, Some(&connection.id), summary);
+        let id = connection.id.clone();
+        let is_ok = result.is_ok();
+        let health = health.map(|(c, m, s)| (c.to_string(), m, s.to_string()));
+        let recorded = self
+            .writer()
+            .transact(durability, move |conn, audit| {
+                audit.append(&outcome_row)?;
+                match &health {
+                    None if is_ok => stored_connections::record_success(conn, &id, at),
+                    None => Ok(()),
+                    Some((code, message, status)) => stored_connections::record_error(conn, &id, code, message, at, status),
+                }
+            })
+            .await;
+        if let Err(e) = recorded {
+            // The call already happened; say so rather than pretend it did not.
+            tracing::error!(call_id = %call_id, error = %e, "a provider call completed but its outcome row could not be written");
+        }
+        result
+    }
+
+    /// Sends one request with the connection's credential; `(status, body)` or a
+    /// `provider_unreachable` / keychain error. The credential never appears in the error.
+    async fn send_to_provider(&self, entry: &ProviderEntry, connection: &ConnectionRecord, call: &HttpCall) -> Result<(u16, Vec<u8>), ApiError> {
+        let credential = self.call_credential(&connection.id).await?;
+        if entry.api_base_url.contains('{') {
+            return Err(ApiError::new(ErrorCode::ProviderUnreachable, format!("{}'s API address depends on the account and is not set for this connection", entry.name)));
+        }
+        let url = format!("{}{}", entry.api_base_url.trim_end_matches('/'), call.path);
+        let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| ApiError::internal(format!("unknown HTTP method {}", call.method)))?;
+        let client = outbound_client()?;
+        let mut req = client.request(method, &url).bearer_auth(credential.expose());
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        if let Some(body) = &call.json {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|e| {
+            ApiError::new(
+                ErrorCode::ProviderUnreachable,
+                scrub(&format!("could not reach {}: {}", entry.name, e.without_url()), credential.expose()) + &format!(" (at {})", entry.api_base_url),
+            )
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| {
+            ApiError::new(ErrorCode::ProviderUnreachable, scrub(&format!("{} broke off its answer: {}", entry.name, e.without_url()), credential.expose()))
+        })?;
+        if body.len() > MAX_RESPONSE_BYTES {
+            return Err(ApiError::new(ErrorCode::ProviderError, format!("{} answered with more than {} MB; ask for a smaller page", entry.name, MAX_RESPONSE_BYTES >> 20)));
+        }
+        let text = scrub_bytes(&body, credential.expose());
+        Ok((status, text))
+    }
+
+    /// The credential for a provider request, from the keychain.
+    async fn call_credential(&self, connection_id: &str) -> Result<Sensitive<String>, ApiError> {
+        let secrets = self.secrets().clone();
+        let key = crate::connections::secret_key(connection_id);
+        let id = connection_id.to_string();
+        blocking(move || {
+            secrets.get(&key)?.ok_or_else(|| {
+                ApiError::new(ErrorCode::ReconnectNeeded, format!("connection '{id}''s credential is no longer in the keychain; a person must connect it again"))
+            })
+        })
+        .await
+    }
+}
+
+/// A body with the credential removed, should a provider ever echo it back.
+fn scrub_bytes(body: &[u8], secret: &str) -> Vec<u8> {
+    if secret.is_empty() || !body.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+        return body.to_vec();
+    }
+    String::from_utf8_lossy(body).replace(secret, "[credential]").into_bytes()
+}
+
+fn outbound_client() -> Result<&'static reqwest::Client, ApiError> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let built = reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ApiError::internal(format!("cannot build the HTTP client: {e}")))?;
+    Ok(CLIENT.get_or_init(|| built))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(id: &str, provider: &str, scopes: &[&str]) -> ConnectionRecord {
+        ConnectionRecord {
+            id: id.into(),
+            provider: provider.into(),
+            label: id.into(),
+            auth_mode: "private_app_token".into(),
+            created_at_ms: 0,
+            key_set_at_ms: 0,
+            rotate_every_days: None,
+            last_success_ms: None,
+            last_error_code: None,
+            last_error_message: None,
+            last_error_ms: None,
+            status: stored_connections::HEALTHY.into(),
+            removed_at_ms: None,
+            granted_scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+            token_expires_at_ms: None,
+            rotation_due_notified_ms: None,
+        }
+    }
+
+    fn grant(conn: &str, tier: &str) -> GrantRecord {
+        GrantRecord { agent: "bot".into(), connection_id: conn.into(), tier: tier.into(), actions: None, expires_at_ms: None, granted_at_ms: 0, granted_by: "u".into() }
+    }
+
+    fn list() -> &'static ActionSpec {
+        switchboard_connectors::action("hubspot_list_contacts").expect("list action")
+    }
+
+    #[test]
+    fn no_grant_means_no_call_and_the_message_names_the_grant() {
+        let conns = [connection("hubspot-sandbox-1", "hubspot-sandbox", &["crm.objects.contacts.read"])];
+        let e = choose_connection(list(), "bot", None, &conns, &[], 0).expect_err("a new agent holds nothing");
+        assert_eq!(e.code, ErrorCode::NotGranted);
+        assert!(e.message.contains("switchboard grants set bot hubspot-sandbox-1 read"), "the denial should say which grant allows it: {}", e.message);
+        let e = choose_connection(list(), "bot", None, &conns, &[grant("hubspot-sandbox-1", "write")], 0).expect_err("write does not imply read");
+        assert_eq!(e.code, ErrorCode::NotGranted);
+        assert!(choose_connection(list(), "bot", None, &conns, &[grant("hubspot-sandbox-1", "read")], 0).is_ok());
+    }
+
+    #[test]
+    fn expiry_narrowing_and_several_connections_are_respected() {
+        let conns = [connection("hubspot-1", "hubspot", &[]), connection("hubspot-2", "hubspot", &[])];
+        let mut expired = grant("hubspot-1", "read");
+        expired.expires_at_ms = Some(100);
+        let e = choose_connection(list(), "bot", Some("hubspot-1"), &conns, &[expired], 100).expect_err("expired");
+        assert!(e.message.contains("expired"), "{}", e.message);
+        let mut narrow = grant("hubspot-1", "read");
+        narrow.actions = Some(vec!["hubspot_get_contact".into()]);
+        let e = choose_connection(list(), "bot", Some("hubspot-1"), &conns, &[narrow], 0).expect_err("narrowed away");
+        assert_eq!(e.code, ErrorCode::NotGranted);
+        let both = [grant("hubspot-1", "read"), grant("hubspot-2", "read")];
+        let e = choose_connection(list(), "bot", None, &conns, &both, 0).expect_err("ambiguous");
+        assert_eq!(e.code, ErrorCode::BadRequest, "with two usable connections the agent must name one");
+        assert_eq!(choose_connection(list(), "bot", Some("hubspot-2"), &conns, &both, 0).ok().map(|c| c.id.as_str()), Some("hubspot-2"));
+        let other = [connection("stripe-1", "stripe", &[])];
+        assert_eq!(choose_connection(list(), "bot", Some("stripe-1"), &other, &[], 0).err().map(|e| e.code), Some(ErrorCode::BadRequest));
+    }
+
+    #[test]
+    fn missing_scopes_and_refused_credentials_stop_the_call() {
+        let c = connection("hubspot-1", "hubspot", &["crm.objects.contacts.read"]);
+        assert!(check_connection(list(), &c).is_ok());
+        let create = switchboard_connectors::action("hubspot_create_contact").expect("create");
+        let e = check_connection(create, &c).expect_err("no write scope");
+        assert_eq!(e.code, ErrorCode::ScopeNotGranted);
+        assert!(e.message.contains("crm.objects.contacts.write"), "{}", e.message);
+        let mut refused = c.clone();
+        refused.status = stored_connections::RECONNECT_NEEDED.into();
+        assert_eq!(check_connection(list(), &refused).err().map(|e| e.code), Some(ErrorCode::ReconnectNeeded));
+    }
+
+    #[test]
+    fn provider_text_is_scrubbed_and_summarised() {
+        assert_eq!(scrub("token pat-1 bad", "pat-1"), "token [credential] bad");
+        assert_eq!(scrub_bytes(b"{\"echo\":\"pat-1\"}", "pat-1"), b"{\"echo\":\"[credential]\"}".to_vec());
+        assert_eq!(provider_words(br#"{"status":"error","message":"Contact already exists"}"#), "Contact already exists");
+        assert_eq!(provider_words(br#"{"error":{"message":"No such customer"}}"#), "No such customer");
+        let big = Value::String("x".repeat(10_000));
+        assert_eq!(audited_input(&big)["truncated"], true);
+    }
+}

@@ -1,0 +1,376 @@
+//! Typed provider actions: what an agent can ask a connection to do.
+//!
+//! Each [`ActionSpec`] says its tier (read, write or delete — no tier implies another), the
+//! provider scopes it needs, whether it is outbound (it changes something people outside see:
+//! an email, a message, a CRM record, an invoice) and whether retrying it is safe, gives a JSON
+//! Schema for its input, and turns a checked input into one provider request ([`HttpCall`]) with
+//! the provider's real path, query and body. Building is pure: no I/O, no credentials. The api
+//! crate checks grants and scopes, paces and sends the call.
+//!
+//! Agents name an action by its tool name, `{provider}_{action}` (e.g. `hubspot_list_contacts`);
+//! the same action serves the provider's `-sandbox` entry.
+//!
+//! How to add an action: add an [`ActionSpec`] to the provider's list below with the scopes from
+//! the catalog (`catalog/providers.toml`), a schema whose fields have descriptions, and a `build`
+//! function that refuses bad input with a sentence naming the field; cover `build` with a unit
+//! test.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use switchboard_core::Tier;
+use ts_rs::TS;
+
+/// One provider request an action turned into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpCall {
+    /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
+    pub method: &'static str,
+    /// Path below the provider's API base URL, starting with `/`; dynamic segments are
+    /// validated by `build` so they never contain `/`, `?` or `#`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// JSON body, if any.
+    pub json: Option<Value>,
+}
+
+/// What an agent can ask a connection to do.
+pub struct ActionSpec {
+    /// Catalog id of the real provider, e.g. `hubspot` (also used for `hubspot-sandbox`).
+    pub provider: &'static str,
+    /// e.g. `list_contacts`.
+    pub name: &'static str,
+    /// One sentence an agent and a person can read.
+    pub description: &'static str,
+    pub tier: Tier,
+    /// Provider scopes the connection must hold (all of them).
+    pub scopes: &'static [&'static str],
+    /// Changes something outside (email, message, CRM record, invoice, refund).
+    pub outbound: bool,
+    /// Sending it twice has the same effect as once (safe to retry after a network error).
+    pub idempotent: bool,
+    pub input_schema: fn() -> Value,
+    pub build: fn(&Value) -> Result<HttpCall, String>,
+}
+
+impl ActionSpec {
+    /// `{provider}_{name}`, the name agents call.
+    pub fn tool_name(&self) -> String {
+        format!("{}_{}", self.provider, self.name)
+    }
+
+    /// Whether this action serves catalog entry `provider_id` (the real one or its sandbox).
+    pub fn serves(&self, provider_id: &str) -> bool {
+        provider_id == self.provider || provider_id.strip_suffix("-sandbox") == Some(self.provider)
+    }
+
+    pub fn info(&self) -> ActionInfo {
+        ActionInfo {
+            tool: self.tool_name(),
+            provider: self.provider.into(),
+            name: self.name.into(),
+            description: self.description.into(),
+            tier: self.tier,
+            scopes: self.scopes.iter().map(|s| (*s).to_string()).collect(),
+            outbound: self.outbound,
+            idempotent: self.idempotent,
+            input_schema: (self.input_schema)(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ActionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionSpec").field("tool", &self.tool_name()).field("tier", &self.tier).finish_non_exhaustive()
+    }
+}
+
+/// An action as agents and the UI see it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ActionInfo {
+    /// `{provider}_{name}`.
+    pub tool: String,
+    pub provider: String,
+    pub name: String,
+    pub description: String,
+    pub tier: Tier,
+    pub scopes: Vec<String>,
+    pub outbound: bool,
+    pub idempotent: bool,
+    /// JSON Schema of the `input` object.
+    #[ts(type = "Record<string, unknown>")]
+    pub input_schema: Value,
+}
+
+/// Every action Switchboard offers.
+pub fn actions() -> &'static [ActionSpec] {
+    HUBSPOT
+}
+
+/// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
+pub fn action(tool: &str) -> Option<&'static ActionSpec> {
+    actions().iter().find(|a| a.tool_name() == tool)
+}
+
+// ---- input helpers (hand-written: a full JSON Schema validator is more than these flat inputs need)
+
+fn object(input: &Value) -> Result<&Map<String, Value>, String> {
+    input.as_object().ok_or_else(|| "the input must be a JSON object".to_string())
+}
+
+fn refuse_unknown(o: &Map<String, Value>, known: &[&str]) -> Result<(), String> {
+    match o.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(format!("unknown input field '{k}'; this action takes: {}", known.join(", "))),
+        None => Ok(()),
+    }
+}
+
+/// A numeric record id (HubSpot ids are digits), safe as a path segment.
+fn record_id(o: &Map<String, Value>, field: &str) -> Result<String, String> {
+    let id = match o.get(field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) if n.is_u64() => n.to_string(),
+        Some(_) => return Err(format!("'{field}' must be a record id such as \"101\"")),
+        None => return Err(format!("'{field}' is required")),
+    };
+    if id.is_empty() || id.len() > 30 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{field}' must be a numeric record id such as \"101\""));
+    }
+    Ok(id)
+}
+
+fn opt_limit(o: &Map<String, Value>, max: u64) -> Result<Option<u64>, String> {
+    match o.get("limit") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=max).contains(&n)) => Ok(n.as_u64()),
+        Some(_) => Err(format!("'limit' must be a whole number from 1 to {max}")),
+    }
+}
+
+fn opt_string(o: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
+    match o.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(_) => Err(format!("'{field}' must be a non-empty string")),
+    }
+}
+
+fn opt_string_list(o: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, String> {
+    match o.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().filter(|s| !s.is_empty() && !s.contains(',')).map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| format!("'{field}' must be a list of property names")),
+        Some(_) => Err(format!("'{field}' must be a list of property names")),
+    }
+}
+
+/// A `properties` object of scalar values (the provider checks the names).
+fn properties(o: &Map<String, Value>) -> Result<Value, String> {
+    let Some(p) = o.get("properties").and_then(Value::as_object) else {
+        return Err("'properties' is required: an object such as {\"email\": \"ada@example.com\"}".into());
+    };
+    if p.is_empty() {
+        return Err("'properties' must name at least one property".into());
+    }
+    if let Some((k, _)) = p.iter().find(|(_, v)| !(v.is_string() || v.is_number() || v.is_boolean())) {
+        return Err(format!("property '{k}' must be a string, number or true/false"));
+    }
+    Ok(Value::Object(p.clone()))
+}
+
+// ---- HubSpot (CRM v3)
+
+const CONTACTS: &str = "/crm/v3/objects/contacts";
+
+fn schema_properties_list() -> Value {
+    json!({ "type": "array", "items": { "type": "string" }, "description": "Contact properties to return, e.g. [\"email\", \"firstname\", \"lastname\"]; default: HubSpot's standard set." })
+}
+
+fn schema_contact_id() -> Value {
+    json!({ "type": "string", "pattern": "^[0-9]+$", "description": "The HubSpot contact id, e.g. \"101\"." })
+}
+
+fn schema_properties_object() -> Value {
+    json!({ "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] }, "description": "Contact properties by internal name, e.g. {\"email\": \"ada@example.com\", \"firstname\": \"Ada\"}." })
+}
+
+const HUBSPOT: &[ActionSpec] = &[
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_contacts",
+        description: "List contacts, a page at a time (use `after` from the previous page's paging.next).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.contacts.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": "Contacts per page (default 10)." },
+                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
+                "properties": schema_properties_list(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["limit", "after", "properties"])?;
+            let mut query = Vec::new();
+            if let Some(l) = opt_limit(o, 100)? {
+                query.push(("limit".into(), l.to_string()));
+            }
+            if let Some(a) = opt_string(o, "after")? {
+                query.push(("after".into(), a));
+            }
+            if let Some(p) = opt_string_list(o, "properties")? {
+                query.push(("properties".into(), p.join(",")));
+            }
+            Ok(HttpCall { method: "GET", path: CONTACTS.into(), query, json: None })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "get_contact",
+        description: "Get one contact by id with the chosen properties.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.contacts.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
+                "contact_id": schema_contact_id(),
+                "properties": schema_properties_list(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["contact_id", "properties"])?;
+            let id = record_id(o, "contact_id")?;
+            let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
+            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "create_contact",
+        description: "Create a contact in the CRM (HubSpot refuses a second contact with the same email).",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["properties"], "properties": {
+                "properties": schema_properties_object(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["properties"])?;
+            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "update_contact",
+        description: "Change properties of an existing contact.",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id", "properties"], "properties": {
+                "contact_id": schema_contact_id(),
+                "properties": schema_properties_object(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["contact_id", "properties"])?;
+            let id = record_id(o, "contact_id")?;
+            Ok(HttpCall { method: "PATCH", path: format!("{CONTACTS}/{id}"), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "archive_contact",
+        description: "Archive (delete) a contact; HubSpot keeps it restorable for 90 days.",
+        tier: Tier::Delete,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
+                "contact_id": schema_contact_id(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["contact_id"])?;
+            let id = record_id(o, "contact_id")?;
+            Ok(HttpCall { method: "DELETE", path: format!("{CONTACTS}/{id}"), query: vec![], json: None })
+        },
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+
+    #[test]
+    fn every_action_names_catalog_scopes_of_its_tier_or_one_that_unlocks_it() {
+        for a in actions() {
+            let entry = catalog().get(a.provider).unwrap_or_else(|| panic!("{}: provider is not in the catalog", a.tool_name()));
+            assert!(!a.scopes.is_empty(), "{}: an action must need at least one scope", a.tool_name());
+            for s in a.scopes {
+                let scope = entry.scope(s).unwrap_or_else(|| panic!("{}: scope {s} is not in the catalog", a.tool_name()));
+                assert!(
+                    scope.tier == a.tier || scope.also_unlocks.contains(&a.tier),
+                    "{}: scope {s} is {:?} and does not unlock {:?}",
+                    a.tool_name(),
+                    scope.tier,
+                    a.tier
+                );
+            }
+            let schema = (a.input_schema)();
+            assert_eq!(schema["type"], "object", "{}: the input schema must describe an object", a.tool_name());
+            for (field, def) in schema["properties"].as_object().expect("schema properties") {
+                assert!(def["description"].is_string(), "{}: field {field} has no description", a.tool_name());
+            }
+        }
+        let mut names: Vec<String> = actions().iter().map(ActionSpec::tool_name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), actions().len(), "tool names must be unique");
+    }
+
+    #[test]
+    fn inputs_become_the_providers_real_requests() {
+        let list = action("hubspot_list_contacts").expect("list action");
+        let call = (list.build)(&json!({ "limit": 5, "after": "10", "properties": ["email", "firstname"] })).expect("valid input");
+        assert_eq!(call.path, "/crm/v3/objects/contacts");
+        assert_eq!(call.query, vec![("limit".into(), "5".into()), ("after".into(), "10".into()), ("properties".into(), "email,firstname".into())]);
+        let create = action("hubspot_create_contact").expect("create action");
+        let call = (create.build)(&json!({ "properties": { "email": "a@example.com" } })).expect("valid input");
+        assert_eq!((call.method, call.json), ("POST", Some(json!({ "properties": { "email": "a@example.com" } }))));
+        let archive = action("hubspot_archive_contact").expect("archive");
+        assert_eq!((archive.build)(&json!({ "contact_id": 101 })).expect("numeric id").path, "/crm/v3/objects/contacts/101");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_field_named() {
+        let get = action("hubspot_get_contact").expect("get action");
+        assert!((get.build)(&json!({})).expect_err("missing id").contains("contact_id"));
+        assert!((get.build)(&json!({ "contact_id": "../../oauth" })).expect_err("path escape").contains("numeric"), "an id must not be able to change the path");
+        assert!((get.build)(&json!({ "contact_id": "1", "extra": true })).expect_err("unknown").contains("extra"));
+        let list = action("hubspot_list_contacts").expect("list");
+        assert!((list.build)(&json!({ "limit": 500 })).expect_err("limit").contains("limit"));
+        assert!((list.build)(&json!("x")).is_err(), "a non-object input must be refused");
+        let create = action("hubspot_create_contact").expect("create");
+        assert!((create.build)(&json!({ "properties": { "email": { "nested": 1 } } })).expect_err("nested").contains("email"));
+        assert!(action("hubspot_send_everything").is_none());
+        assert!(action("hubspot_list_contacts").expect("list").serves("hubspot-sandbox"));
+        assert!(!action("hubspot_list_contacts").expect("list").serves("hubspot-sandboxes"));
+    }
+}
