@@ -110,6 +110,7 @@ fn on_ready(app: &AppHandle, hidden: bool) {
     }
     let gateway = app.state::<App>();
     spawn_focus_listener(app.clone(), &gateway);
+    spawn_notice_listener(app.clone(), &gateway);
     spawn_signal_listener(app.clone());
 }
 
@@ -258,6 +259,24 @@ fn spawn_focus_listener(app: AppHandle, gateway: &App) {
         while let Ok(()) | Err(RecvError::Lagged(_)) = requests.recv().await {
             tracing::info!("focus requested through the control API");
             show_main(&app);
+        }
+    });
+}
+
+/// Shows the gateway's notices (a key due for rotation, …) as desktop notifications.
+fn spawn_notice_listener(app: AppHandle, gateway: &App) {
+    let mut notices = gateway.notices();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(n) => {
+                    if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
+                        tracing::debug!(error = %e, kind = %n.kind, "no desktop notification");
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "desktop notifications fell behind; some were skipped"),
+                Err(RecvError::Closed) => break,
+            }
         }
     });
 }

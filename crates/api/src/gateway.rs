@@ -32,11 +32,14 @@ pub struct AppOptions {
     /// Also start every simulated provider on 127.0.0.1 and list each as a `-sandbox` entry in
     /// the provider catalog (`serve --sandbox`).
     pub sandbox: bool,
+    /// With `sandbox`: start these simulated providers instead of every one with its defaults
+    /// (benchmarks and tests that need, say, a different rate limit).
+    pub sandbox_providers: Option<Vec<Box<dyn switchboard_sandbox::SimulatedProvider>>>,
 }
 
 impl AppOptions {
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default(), sandbox: false }
+        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default(), sandbox: false, sandbox_providers: None }
     }
 }
 
@@ -99,7 +102,11 @@ impl App {
     pub async fn start(opts: AppOptions) -> Result<Self, ApiError> {
         // Simulated providers first: they touch no disk or keychain, and a dropped handle stops
         // its server, so any later failure leaves none of them running.
-        let sandboxes = if opts.sandbox { start_sandboxes().await? } else { Vec::new() };
+        let sandboxes = if opts.sandbox {
+            start_sandboxes(opts.sandbox_providers.unwrap_or_else(switchboard_sandbox::all)).await?
+        } else {
+            Vec::new()
+        };
         let prepared = datadir::prepare(&opts.data_dir)?;
         let mut undo = Undo { dir: prepared.created.then(|| prepared.dir.clone()), ..Undo::default() };
         let lock = match InstanceLock::acquire(&prepared.dir) {
@@ -415,6 +422,11 @@ impl App {
         .await;
     }
 
+    /// How many 429s the simulated provider `id` has sent (`None` when it is not running).
+    pub fn sandbox_rate_limited(&self, id: &str) -> Option<u64> {
+        self.inner.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|h| h.id() == id).map(SandboxHandle::rate_limited_count)
+    }
+
     /// `(catalog id, base URL)` of each running simulated provider (empty without `--sandbox`).
     pub fn sandbox_urls(&self) -> &[(&'static str, String)] {
         &self.inner.sandbox_urls
@@ -440,9 +452,9 @@ impl App {
 }
 
 /// Starts every simulated provider; on a failure the ones already started are stopped.
-async fn start_sandboxes() -> Result<Vec<SandboxHandle>, ApiError> {
+async fn start_sandboxes(providers: Vec<Box<dyn switchboard_sandbox::SimulatedProvider>>) -> Result<Vec<SandboxHandle>, ApiError> {
     let mut started = Vec::new();
-    for provider in switchboard_sandbox::all() {
+    for provider in providers {
         let id = provider.id();
         match SandboxServer::start_boxed(provider).await {
             Ok(h) => started.push(h),
