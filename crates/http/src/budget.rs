@@ -39,8 +39,8 @@ impl Budget {
             return Some(slowest);
         }
         // requests · shortest / per, rounded down so the rate never rises.
-        let scaled = u128::from(slowest.requests) * shortest.as_nanos()
-            / slowest.per.as_nanos().max(1);
+        let scaled =
+            u128::from(slowest.requests) * shortest.as_nanos() / slowest.per.as_nanos().max(1);
         match u32::try_from(scaled) {
             Ok(n) if n >= 1 => Budget::new(n, shortest),
             _ => Some(slowest),
@@ -157,7 +157,10 @@ mod tests {
             Budget::new(28, Duration::from_secs(10)).expect("valid"),
             "250k/day is 28.9 per 10 s: pace at 28 per 10 s"
         );
-        assert!(!daily.is_slower_than(&t), "the rate must not rise above the daily one");
+        assert!(
+            !daily.is_slower_than(&t),
+            "the rate must not rise above the daily one"
+        );
         let p = Pacing::for_budget(t);
         assert!(p.max_in_window(Duration::from_secs(10)) <= 100);
         assert_eq!(Budget::tightest(&[ten_s]), Some(ten_s));

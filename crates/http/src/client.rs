@@ -434,11 +434,9 @@ impl PacedClient {
         req: OutboundRequest,
         deadline: Instant,
     ) -> Result<ProviderResponse, SendError> {
-        let acct = self
-            .get(account)
-            .ok_or_else(|| SendError::UnknownAccount {
-                account: account.to_owned(),
-            })?;
+        let acct = self.get(account).ok_or_else(|| SendError::UnknownAccount {
+            account: account.to_owned(),
+        })?;
         let (url, headers) = build(&req)?;
         self.ensure_driver(&acct);
         let time = &self.inner.time;
@@ -471,7 +469,13 @@ impl PacedClient {
             match admitted {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
-                    tracing::info!(account, agent, attempt = number, waited_ms = millis(waited), "call passed its deadline waiting for budget");
+                    tracing::info!(
+                        account,
+                        agent,
+                        attempt = number,
+                        waited_ms = millis(waited),
+                        "call passed its deadline waiting for budget"
+                    );
                     return match last {
                         Some(Ok(mut resp)) => {
                             resp.waited_ms = millis(waited);
@@ -499,7 +503,13 @@ impl PacedClient {
                 time,
                 armed: true,
             };
-            tracing::debug!(account, agent, attempt = number, waited_ms = millis(waited), "sending provider request");
+            tracing::debug!(
+                account,
+                agent,
+                attempt = number,
+                waited_ms = millis(waited),
+                "sending provider request"
+            );
             let result = self.execute(&req, url.clone(), headers.clone()).await;
             let now = time.now();
             let outcome = match &result {
@@ -515,7 +525,13 @@ impl PacedClient {
                     }
                     guard.disarm();
                     acct.wake.notify_one();
-                    tracing::debug!(account, agent, attempt = number, status = resp.status, "provider answered");
+                    tracing::debug!(
+                        account,
+                        agent,
+                        attempt = number,
+                        status = resp.status,
+                        "provider answered"
+                    );
                     Outcome::Status {
                         code: resp.status,
                         retry_after: resp
@@ -559,7 +575,13 @@ impl PacedClient {
             let decision = policy.decide(&attempt, &outcome, now, &mut rand::rng());
             match decision {
                 Decision::Retry { after } => {
-                    tracing::info!(account, agent, attempt = number, backoff_ms = millis(after), "retrying provider request");
+                    tracing::info!(
+                        account,
+                        agent,
+                        attempt = number,
+                        backoff_ms = millis(after),
+                        "retrying provider request"
+                    );
                     tokio::time::sleep(after).await;
                     number += 1;
                 }
@@ -701,9 +723,8 @@ async fn drive(acct: Arc<Account>, time: Timebase) {
 }
 
 fn build(req: &OutboundRequest) -> Result<(reqwest::Url, HeaderMap), SendError> {
-    let url = reqwest::Url::parse(&req.url).map_err(|e| {
-        SendError::InvalidRequest(format!("URL {}: {e}", redacted_url(&req.url)))
-    })?;
+    let url = reqwest::Url::parse(&req.url)
+        .map_err(|e| SendError::InvalidRequest(format!("URL {}: {e}", redacted_url(&req.url))))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SendError::InvalidRequest(format!(
             "URL scheme {} is not http or https",
@@ -721,7 +742,10 @@ fn build(req: &OutboundRequest) -> Result<(reqwest::Url, HeaderMap), SendError> 
     }
     if let Some(auth) = &req.auth {
         let n = HeaderName::from_bytes(auth.name.as_bytes()).map_err(|_| {
-            SendError::InvalidRequest(format!("credential header name {:?} is not valid", auth.name))
+            SendError::InvalidRequest(format!(
+                "credential header name {:?} is not valid",
+                auth.name
+            ))
         })?;
         let mut v = HeaderValue::from_str(auth.value.expose()).map_err(|_| {
             SendError::InvalidRequest("the credential is not a valid header value".into())

@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(b[59].calls_sent, 1);
         assert_eq!(b[59].minute_start_ms, T0 + 60_000);
         assert_eq!(b[0].calls_sent, 0, "minutes without traffic read as zero");
-        assert!(b.windows(2).all(|w| w[1].minute_start_ms - w[0].minute_start_ms == 60_000));
+        assert!(
+            b.windows(2)
+                .all(|w| w[1].minute_start_ms - w[0].minute_start_ms == 60_000)
+        );
     }
 
     #[test]
@@ -144,8 +147,15 @@ mod tests {
         h.record_sent(T0);
         let later = T0 + 60 * 60_000;
         h.record_sent(later);
-        assert_eq!(h.buckets.len(), 1, "the minute an hour ago left the history");
-        assert_eq!(h.buckets(later).iter().map(|b| b.calls_sent).sum::<u32>(), 1);
+        assert_eq!(
+            h.buckets.len(),
+            1,
+            "the minute an hour ago left the history"
+        );
+        assert_eq!(
+            h.buckets(later).iter().map(|b| b.calls_sent).sum::<u32>(),
+            1
+        );
     }
 
     #[test]
