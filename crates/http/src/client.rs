@@ -30,6 +30,11 @@
 //!
 //! Nothing here logs a header value, a URL query or a body: tracing carries the account, agent,
 //! status, attempt number and time waited.
+//!
+//! # Cancellation
+//! Dropping a `send` future is safe: a call in flight hands its slot back to the limiter; a call
+//! still queued is skipped when its turn comes, but the budget slot it was given counts as spent
+//! for that window (the provider may be counting differently, so erring low is the safe side).
 
 use std::collections::HashMap;
 use std::fmt;

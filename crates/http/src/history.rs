@@ -159,6 +159,19 @@ mod tests {
     }
 
     #[test]
+    fn typescript_twins_use_plain_numbers() {
+        use ts_rs::TS;
+        let cfg = ts_rs::Config::new();
+        let bucket = Bucket::decl(&cfg);
+        assert!(bucket.contains("minute_start_ms: number"), "{bucket}");
+        let status = crate::LimiterStatus::decl(&cfg);
+        assert!(
+            !status.contains("bigint"),
+            "the UI reads these as numbers: {status}"
+        );
+    }
+
+    #[test]
     fn a_clock_stepping_back_does_not_reorder_the_history() {
         let mut h = History::new();
         h.record_sent(T0 + 120_000);
