@@ -22,6 +22,31 @@ impl Budget {
         f64::from(self.requests) / self.per.as_secs_f64()
     }
 
+    /// The one budget to pace an account by when its provider documents several (e.g. HubSpot:
+    /// 100 per 10 s **and** 250,000 per day): the slowest sustained rate, expressed over the
+    /// shortest documented window so that its burst stays small enough for that window too.
+    ///
+    /// Pacing 250,000/day as-is would allow a burst of thousands (5 % of a day's slack) and
+    /// break the 10-second limit; as 28 per 10 s it respects both. When the slowest rate is
+    /// under one call per shortest window (1 per minute next to 100 per second), its own window
+    /// is kept. `None` for an empty list.
+    pub fn tightest(budgets: &[Budget]) -> Option<Budget> {
+        let slowest = *budgets
+            .iter()
+            .reduce(|a, b| if b.is_slower_than(a) { b } else { a })?;
+        let shortest = budgets.iter().map(|b| b.per).min()?;
+        if shortest >= slowest.per {
+            return Some(slowest);
+        }
+        // requests · shortest / per, rounded down so the rate never rises.
+        let scaled =
+            u128::from(slowest.requests) * shortest.as_nanos() / slowest.per.as_nanos().max(1);
+        match u32::try_from(scaled) {
+            Ok(n) if n >= 1 => Budget::new(n, shortest),
+            _ => Some(slowest),
+        }
+    }
+
     /// `true` when `self` allows strictly fewer calls per unit of time than `other`.
     pub fn is_slower_than(&self, other: &Budget) -> bool {
         // requests/per < other.requests/other.per, cross-multiplied to stay exact.
@@ -120,6 +145,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn tightest_of_several_limits_keeps_the_slowest_rate_over_the_shortest_window() {
+        let ten_s = Budget::new(100, Duration::from_secs(10)).expect("valid");
+        let daily = Budget::new(250_000, Duration::from_secs(86_400)).expect("valid");
+        let t = Budget::tightest(&[ten_s, daily]).expect("two budgets");
+        assert_eq!(
+            t,
+            Budget::new(28, Duration::from_secs(10)).expect("valid"),
+            "250k/day is 28.9 per 10 s: pace at 28 per 10 s"
+        );
+        assert!(
+            !daily.is_slower_than(&t),
+            "the rate must not rise above the daily one"
+        );
+        let p = Pacing::for_budget(t);
+        assert!(p.max_in_window(Duration::from_secs(10)) <= 100);
+        assert_eq!(Budget::tightest(&[ten_s]), Some(ten_s));
+        assert_eq!(Budget::tightest(&[]), None);
+        let per_min = Budget::new(1, Duration::from_secs(60)).expect("valid");
+        let per_s = Budget::new(100, Duration::from_secs(1)).expect("valid");
+        assert_eq!(
+            Budget::tightest(&[per_s, per_min]),
+            Some(per_min),
+            "under one call per second: keep the minute window"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::budget::{Budget, Pacing};
 use crate::signal::Signal;
@@ -17,6 +18,10 @@ type Gcra = RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, NoOpMiddlewa
 
 /// How long 429s count as "recent" in [`LimiterStatus::recent_429s`].
 pub const RECENT_429_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// The sliding log holds each call for its window plus this share of it (per mille): our send
+/// time and the provider's count differ by network jitter, so a call sent exactly `per` after
+/// the N-th-last one could still land inside the provider's window.
+pub const LOG_MARGIN_PER_MILLE: u32 = 30;
 /// Pause after a 429 that carried no `Retry-After` (capped at the budget window).
 pub const PAUSE_AFTER_BARE_429: Duration = Duration::from_secs(1);
 
@@ -45,7 +50,8 @@ struct Report {
 ///   governor with a [`FakeRelativeClock`] advanced to `now`, **unless** a fresh provider
 ///   report of remaining budget exists, in which case that count (less calls still in flight)
 ///   decides, so the account may go right up to the limit;
-/// * a sliding log of admissions: never more than `N` in any window of length `per`. Written by
+/// * a sliding log of admissions: never more than `N` in any window of length `per` (each call
+///   held [`LOG_MARGIN_PER_MILLE`] longer, for network jitter). Written by
 ///   hand because governor has no notion of a window; it makes the guarantee independent of GCRA
 ///   rounding and bounds the header-driven mode too.
 ///
@@ -110,7 +116,7 @@ impl AccountLimiter {
             }
         }
         // Sliding log: the oldest admission in the window must leave it first.
-        let per = self.effective.per;
+        let per = self.effective.per + self.effective.per * LOG_MARGIN_PER_MILLE / 1000;
         while self.log.front().is_some_and(|t| *t + per <= now) {
             self.log.pop_front();
         }
@@ -170,7 +176,12 @@ impl AccountLimiter {
                 } => {
                     // Calls still in flight were sent before the provider counted: assume they
                     // were not yet counted and will use budget.
-                    let left = remaining.saturating_sub(self.in_flight);
+                    let mut left = remaining.saturating_sub(self.in_flight);
+                    // Responses on parallel connections arrive out of order: an older, higher
+                    // count must not raise a fresher one while it is still in force.
+                    if let Some(prev) = self.report.filter(|r| now < r.valid_until) {
+                        left = left.min(prev.left);
+                    }
                     let valid_until = now
                         + resets_in
                             .unwrap_or(self.effective.per)
@@ -289,14 +300,17 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// Live status of one account, for the control API and the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct LimiterStatus {
     /// The budget in force (the catalog's, or lower if the provider reported lower).
     pub budget_requests: u32,
+    #[ts(type = "number")]
     pub budget_per_ms: u64,
     pub catalog_requests: u32,
+    #[ts(type = "number")]
     pub catalog_per_ms: u64,
     /// Calls that may still go in the current window.
+    #[ts(type = "number")]
     pub budget_left: u64,
     /// The provider's own count, when a fresh one was reported.
     pub provider_reported_left: Option<u32>,
@@ -304,10 +318,14 @@ pub struct LimiterStatus {
     pub calls_in_flight: u32,
     /// 429s in the last [`recent_429s_window_secs`](Self::recent_429s_window_secs).
     pub recent_429s: usize,
+    #[ts(type = "number")]
     pub recent_429s_window_secs: u64,
     /// Time left on a `Retry-After` pause.
+    #[ts(type = "number | null")]
     pub paused_for_ms: Option<u64>,
+    #[ts(type = "number | null")]
     pub daily_max: Option<u64>,
+    #[ts(type = "number | null")]
     pub daily_remaining: Option<u64>,
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::budget::Budget;
 use crate::limiter::{AccountLimiter, Admission, LimiterStatus};
 
-/// Why a queued call did not go. Public code: `rate_limited` (intended HTTP 429), to be added to
-/// `switchboard_core::ErrorCode` as `RateLimited` by the slice that wires this in.
+/// Why a queued call did not go. Public code: `rate_limited`
+/// (`switchboard_core::ErrorCode::RateLimited`, HTTP 429).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PacingError {
     #[error(
@@ -151,8 +151,8 @@ pub struct Poll<A, T> {
     pub wake_at: Option<Duration>,
 }
 
-/// One provider account: its limiter and its fair queue. The async driver (a later slice)
-/// pushes calls, sleeps until `wake_at`, polls, and sends what is ready.
+/// One provider account: its limiter and its fair queue. [`crate::PacedClient`]'s driver pushes
+/// calls, sleeps until `wake_at`, polls, and releases what is ready.
 pub struct AccountPacer<A, T> {
     pub limiter: AccountLimiter,
     queue: FairQueue<A, T>,
@@ -174,6 +174,11 @@ impl<A: Eq + Hash + Clone, T> AccountPacer<A, T> {
         deadline: Duration,
     ) -> Result<(), (T, PacingError)> {
         self.queue.push(agent, item, now, deadline)
+    }
+
+    /// Calls waiting for budget.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
     }
 
     pub fn poll(&mut self, now: Duration) -> Poll<A, T> {

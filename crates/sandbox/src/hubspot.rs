@@ -105,6 +105,18 @@ impl Default for HubSpotConfig {
     }
 }
 
+impl HubSpotConfig {
+    /// The same rules with a different rolling limit: `max` requests per `interval`, enforced as
+    /// a true sliding window. HubSpot OAuth apps get 100 per 10 s; a benchmark that must run at
+    /// exactly that starts the sandbox with `HubSpotConfig::default().with_rate_limit(100,
+    /// Duration::from_secs(10))`.
+    pub fn with_rate_limit(mut self, max: u32, interval: Duration) -> Self {
+        self.rate_limit_max = max;
+        self.rate_limit_interval = interval;
+        self
+    }
+}
+
 /// The simulated HubSpot provider (`hubspot-sandbox`).
 #[derive(Debug, Clone, Default)]
 pub struct HubSpotSandbox {
@@ -341,6 +353,8 @@ async fn list_contacts(
         Err(r) => return *r,
     };
     let d = s.limiter.check();
+    // HubSpot's documented 429: exactly these six body fields, with the rate-limit headers
+    // (remaining 0) and no `Retry-After`; every one is counted in `Stats::rate_limited`.
     let mut resp = if !d.allowed {
         s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
         (
@@ -349,7 +363,6 @@ async fn list_contacts(
                 "status": "error",
                 "message": "You have reached your ten_secondly_rolling limit.",
                 "errorType": "RATE_LIMIT",
-                "category": "RATE_LIMITS",
                 "correlationId": correlation_id(),
                 "policyName": "TEN_SECONDLY_ROLLING",
                 "requestId": correlation_id(),

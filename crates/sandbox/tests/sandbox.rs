@@ -673,10 +673,32 @@ async fn rolling_rate_limit_sends_hubspot_429_then_recovers() {
         "429 says nothing remains"
     );
     assert_eq!(hv("x-hubspot-ratelimit-max").as_deref(), Some("5"));
+    assert!(
+        hv("retry-after").is_none(),
+        "HubSpot's ten-second 429 carries no Retry-After"
+    );
     let body: Value = r.json().await.expect("the 429 is JSON");
     assert_eq!(s(&body, "status"), "error");
     assert_eq!(s(&body, "errorType"), "RATE_LIMIT");
-    assert_eq!(s(&body, "category"), "RATE_LIMITS");
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .expect("the 429 body is an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "correlationId",
+            "errorType",
+            "message",
+            "policyName",
+            "requestId",
+            "status"
+        ],
+        "HubSpot's documented 429 body has exactly these fields"
+    );
     assert_eq!(s(&body, "policyName"), "TEN_SECONDLY_ROLLING");
     assert!(s(&body, "message").contains("limit"));
     assert_eq!(h.rate_limited_count(), 1, "one 429 was counted");
