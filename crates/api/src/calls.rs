@@ -36,8 +36,11 @@ use crate::agents::AgentId;
 use crate::gateway::blocking;
 use crate::grants::allows;
 
-/// How long one provider call may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a call may wait for its connection's rate-limit budget before it fails
+/// `rate_limited` (it is then never sent).
+const QUEUE_DEADLINE: Duration = Duration::from_secs(120);
+/// Pacing for a provider whose catalog entry documents no request limit: 5 per second.
+const UNDOCUMENTED_BUDGET: (u32, u64) = (5, 1);
 /// Largest provider response body passed back to an agent.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// Longest input kept in an audit row (longer ones are cut and marked).
@@ -324,7 +327,7 @@ impl App {
         self.writer().append(row("allow", "started", Some(&connection.id), summary), durability).await?;
 
         let started = Instant::now();
-        let sent = self.send_to_provider(&entry, &connection, &call).await;
+        let sent = self.send_to_provider(&entry, &connection, &agent.name, action, &call).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let at = self.clock().now_ms();
         let (outcome, result, health): Settled<'_> = match sent {
@@ -383,38 +386,60 @@ impl App {
         result
     }
 
-    /// Sends one request with the connection's credential; `(status, body)` or a
-    /// `provider_unreachable` / keychain error. The credential never appears in the error.
-    async fn send_to_provider(&self, entry: &ProviderEntry, connection: &ConnectionRecord, call: &HttpCall) -> Result<(u16, Vec<u8>), ApiError> {
+    /// Sends one request with the connection's credential through the connection's rate-limit
+    /// budget; `(status, body)` or a `rate_limited` / `provider_unreachable` / keychain error.
+    /// The credential never appears in the error.
+    async fn send_to_provider(
+        &self,
+        entry: &ProviderEntry,
+        connection: &ConnectionRecord,
+        agent: &str,
+        action: &ActionSpec,
+        call: &HttpCall,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let credential = self.call_credential(&connection.id).await?;
         if entry.api_base_url.contains('{') {
             return Err(ApiError::new(ErrorCode::ProviderUnreachable, format!("{}'s API address depends on the account and is not set for this connection", entry.name)));
         }
-        let url = format!("{}{}", entry.api_base_url.trim_end_matches('/'), call.path);
-        let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| ApiError::internal(format!("unknown HTTP method {}", call.method)))?;
-        let client = outbound_client()?;
-        let mut req = client.request(method, &url).bearer_auth(credential.expose());
-        if !call.query.is_empty() {
-            req = req.query(&call.query);
+        let base = format!("{}{}", entry.api_base_url.trim_end_matches('/'), call.path);
+        let url = if call.query.is_empty() {
+            reqwest::Url::parse(&base)
+        } else {
+            reqwest::Url::parse_with_params(&base, &call.query)
         }
+        .map_err(|e| ApiError::internal(format!("the request address for {} is not valid: {e}", entry.name)))?;
+        let method = switchboard_http::Method::from_bytes(call.method.as_bytes()).map_err(|_| ApiError::internal(format!("unknown HTTP method {}", call.method)))?;
+        let mut req = switchboard_http::OutboundRequest::new(method, url.to_string(), action.idempotent)
+            .auth(switchboard_http::AuthHeader::bearer(credential.expose()))
+            .header("accept", "application/json");
         if let Some(body) = &call.json {
-            req = req.json(body);
+            req = req.header("content-type", "application/json").json_body(serde_json::to_vec(body).unwrap_or_default());
         }
-        let resp = req.send().await.map_err(|e| {
-            ApiError::new(
-                ErrorCode::ProviderUnreachable,
-                scrub(&format!("could not reach {}: {}", entry.name, e.without_url()), credential.expose()) + &format!(" (at {})", entry.api_base_url),
-            )
+        self.ensure_budget(&connection.id, entry);
+        let deadline = Instant::now() + QUEUE_DEADLINE;
+        let resp = self.paced().send(&connection.id, agent, req, deadline).await.map_err(|e| {
+            let code = e.code();
+            let message = match code {
+                ErrorCode::RateLimited => format!(
+                    "the call waited {} s for {}'s rate-limit budget on '{}' and was not sent; retry later",
+                    QUEUE_DEADLINE.as_secs(),
+                    entry.name,
+                    connection.id
+                ),
+                ErrorCode::ProviderUnreachable => format!("could not reach {} at {}: {e}", entry.name, entry.api_base_url),
+                _ => format!("the call to {} could not be sent: {e}", entry.name),
+            };
+            ApiError::new(code, scrub(&message, credential.expose()))
         })?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| {
-            ApiError::new(ErrorCode::ProviderUnreachable, scrub(&format!("{} broke off its answer: {}", entry.name, e.without_url()), credential.expose()))
-        })?;
-        if body.len() > MAX_RESPONSE_BYTES {
+        if resp.body.len() > MAX_RESPONSE_BYTES {
             return Err(ApiError::new(ErrorCode::ProviderError, format!("{} answered with more than {} MB; ask for a smaller page", entry.name, MAX_RESPONSE_BYTES >> 20)));
         }
-        let text = scrub_bytes(&body, credential.expose());
-        Ok((status, text))
+        Ok((resp.status, scrub_bytes(&resp.body, credential.expose())))
+    }
+
+    /// Registers the connection's budget with the paced client (idempotent).
+    pub(crate) fn ensure_budget(&self, connection_id: &str, entry: &ProviderEntry) {
+        self.paced().register(connection_id, pacing_budget(entry));
     }
 
     /// The credential for a provider request, from the keychain.
@@ -439,17 +464,20 @@ fn scrub_bytes(body: &[u8], secret: &str) -> Vec<u8> {
     String::from_utf8_lossy(body).replace(secret, "[credential]").into_bytes()
 }
 
-fn outbound_client() -> Result<&'static reqwest::Client, ApiError> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(c) = CLIENT.get() {
-        return Ok(c);
-    }
-    let built = reqwest::Client::builder()
-        .timeout(CALL_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| ApiError::internal(format!("cannot build the HTTP client: {e}")))?;
-    Ok(CLIENT.get_or_init(|| built))
+/// The budget a connection is paced by: the catalog's first request bucket for the whole
+/// account (the catalog lists the bucket that paces ordinary calls first; longer caps such as a
+/// daily quota are watched through the provider's headers rather than spread over the day).
+pub(crate) fn pacing_budget(entry: &ProviderEntry) -> switchboard_http::Budget {
+    let documented = entry
+        .rate_limits
+        .iter()
+        .filter(|l| l.unit == switchboard_connectors::LimitUnit::Requests && l.scope == switchboard_connectors::LimitScope::Account)
+        .find_map(|l| switchboard_http::Budget::new(u32::try_from(l.requests).ok()?, Duration::from_secs(l.per_seconds)));
+    documented.unwrap_or_else(|| {
+        // `Budget::new` refuses only zero values, and the constant is not zero.
+        #[allow(clippy::expect_used)]
+        switchboard_http::Budget::new(UNDOCUMENTED_BUDGET.0, Duration::from_secs(UNDOCUMENTED_BUDGET.1)).expect("a non-zero budget")
+    })
 }
 
 #[cfg(test)]
@@ -526,6 +554,13 @@ mod tests {
         let mut refused = c.clone();
         refused.status = stored_connections::RECONNECT_NEEDED.into();
         assert_eq!(check_connection(list(), &refused).err().map(|e| e.code), Some(ErrorCode::ReconnectNeeded));
+    }
+
+    #[test]
+    fn connections_are_paced_by_the_catalogs_first_account_bucket() {
+        let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
+        let b = pacing_budget(hubspot);
+        assert_eq!((b.requests, b.per), (100, Duration::from_secs(10)), "HubSpot should be paced by its 100 per 10 s burst bucket, not its daily cap");
     }
 
     #[test]

@@ -69,6 +69,9 @@ struct Inner {
     /// Things a person should hear about even with the window closed (desktop notifications).
     notices: broadcast::Sender<crate::types::Notice>,
     rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Every provider call goes through this: one rate-limit budget per connection, shared by
+    /// every agent.
+    paced: switchboard_http::PacedClient,
     anchor_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// `(catalog id, base URL)` of each running simulated provider, in start order.
     sandbox_urls: Vec<(&'static str, String)>,
@@ -190,6 +193,13 @@ impl App {
         let started_at_ms = clock.now_ms();
         let (focus, _) = broadcast::channel(4);
         let (notices, _) = broadcast::channel(64);
+        let paced = match switchboard_http::PacedClient::with_config(switchboard_http::ClientConfig { clock: clock.clone(), ..Default::default() }) {
+            Ok(p) => p,
+            Err(e) => {
+                writer.shutdown();
+                return Err(ApiError::internal(format!("cannot build the provider HTTP client: {e}")));
+            }
+        };
         let app = Self {
             inner: Arc::new(Inner {
                 data_dir,
@@ -209,6 +219,7 @@ impl App {
                 focus,
                 notices,
                 rotation_task: Mutex::new(None),
+                paced,
                 anchor_task: Mutex::new(None),
                 sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
                 sandboxes: Mutex::new(sandboxes),
@@ -383,6 +394,10 @@ impl App {
     pub(crate) fn notify(&self, notice: crate::types::Notice) {
         // No listener (headless `serve`) is fine: the notice is also in the audit log and the UI.
         let _ = self.inner.notices.send(notice);
+    }
+
+    pub(crate) fn paced(&self) -> &switchboard_http::PacedClient {
+        &self.inner.paced
     }
 
     pub(crate) fn set_rotation_task(&self, task: tokio::task::JoinHandle<()>) {

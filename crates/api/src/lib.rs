@@ -14,6 +14,7 @@
 //! - [`grants`] holds least-privilege grants (agent × connection × tier, optional action list and
 //!   expiry); [`calls`] is the agent call path: grant and scope checks, audit before the call,
 //!   the provider request with the keychain credential, the outcome.
+//! - [`rate_limits`]: live pacing per connection (budget left, queued, 429s, history).
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -35,6 +36,7 @@ pub mod datadir;
 pub mod gateway;
 pub mod grants;
 pub mod offline;
+pub mod rate_limits;
 pub mod ts_exports;
 pub mod types;
 

@@ -3,8 +3,8 @@
 //! headers and HubSpot's 429 / 401 / 403 error bodies.
 //!
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
-//! live 30 minutes, the token step requires `client_secret`, private apps get 190 requests per
-//! rolling 10 s, and an `http://` loopback redirect is **refused** because HubSpot accepts it only
+//! live 30 minutes, the token step requires `client_secret`, private apps get 100 requests per
+//! rolling 10 s (a Free or Starter portal), and an `http://` loopback redirect is **refused** because HubSpot accepts it only
 //! for testing apps — production apps need a registered https redirect (Switchboard's connect flow
 //! uses a private-app token instead). Set [`HubSpotConfig::loopback_allowed`] to simulate a
 //! HubSpot developer test app.
@@ -79,7 +79,9 @@ pub struct HubSpotConfig {
     pub loopback_allowed: bool,
     /// Registered https redirect URLs.
     pub https_redirects: Vec<String>,
-    /// Requests per rolling window (HubSpot private app, Professional/Enterprise: 190).
+    /// Requests per rolling window. Default 100 per 10 s: HubSpot's private-app limit on Free and
+    /// Starter accounts, the catalog's first (pacing) bucket, so the sandbox enforces exactly
+    /// what the gateway paces by. Professional/Enterprise portals get 190.
     pub rate_limit_max: u32,
     /// Rolling window length (HubSpot: 10 s).
     pub rate_limit_interval: Duration,
@@ -97,7 +99,7 @@ impl Default for HubSpotConfig {
             private_app_tokens: vec![PRIVATE_APP_TOKEN.into()],
             loopback_allowed: false,
             https_redirects: Vec::new(),
-            rate_limit_max: 190,
+            rate_limit_max: 100,
             rate_limit_interval: Duration::from_secs(10),
             code_ttl: Duration::from_secs(60),
             access_token_ttl: Duration::from_secs(30 * 60),

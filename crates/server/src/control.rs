@@ -101,6 +101,8 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
         .route("/connections/{id}/rotation", axum::routing::put(connection_rotation))
         .route("/actions", get(actions))
+        .route("/rate-limits", get(rate_limits))
+        .route("/rate-limits/{id}", get(rate_limit))
         .route("/grants", get(grants_list).post(grant_set))
         .route("/grants/{agent}/{connection}/{tier}", delete(grant_revoke))
         .route("/pause", get(pause_state).post(pause))
@@ -407,4 +409,12 @@ async fn connection_rotation(State(app): State<App>, axum::Extension(caller): ax
         Ok(b) => reply(app.connection_set_rotation(actor_id(caller), &id, b.every_days).await),
         Err(r) => *r,
     }
+}
+
+async fn rate_limits(State(app): State<App>) -> Response {
+    reply(app.rate_limits().await)
+}
+
+async fn rate_limit(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.rate_limit(&id).await)
 }
