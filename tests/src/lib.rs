@@ -21,9 +21,14 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(data_dir: &Path, store: switchboard_store::StoreOptions) -> Self {
+        Self::start_with(data_dir, |opts| opts.store = store).await
+    }
+
+    /// Starts a gateway whose options `configure` adjusts (sandbox, clock, extra providers).
+    pub async fn start_with(data_dir: &Path, configure: impl FnOnce(&mut AppOptions)) -> Self {
         let listener = switchboard_server::bind(0).await.expect("bind a free loopback port");
         let mut opts = AppOptions::new(data_dir.to_path_buf());
-        opts.store = store;
+        configure(&mut opts);
         let app = App::start(opts).await.unwrap_or_else(|e| {
             panic!("the gateway did not start (journeys need a session bus with an unlocked gnome-keyring; run `./x test`): {e}")
         });
@@ -52,6 +57,18 @@ impl Gateway {
             .send()
             .await
             .expect("the gateway answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `METHOD /api/control/v1{path}` with the control token and an optional JSON body:
+    /// (status, JSON body).
+    pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = client().request(method, format!("{}/api/control/v1{path}", self.url)).bearer_auth(self.control_token());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("the gateway answers");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }

@@ -32,11 +32,22 @@ pub struct AppOptions {
     /// Also start every simulated provider on 127.0.0.1 and list each as a `-sandbox` entry in
     /// the provider catalog (`serve --sandbox`).
     pub sandbox: bool,
+    /// Catalog entries added after the built-in ones, for tests that connect to an OAuth server
+    /// of their own (it is listed, and connected, like any provider; its OAuth app credentials
+    /// come from the keychain as for a real provider). Empty in the product.
+    pub extra_providers: Vec<switchboard_connectors::ProviderEntry>,
 }
 
 impl AppOptions {
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default(), sandbox: false }
+        Self {
+            data_dir,
+            secrets: None,
+            clock: Arc::new(SystemClock),
+            store: StoreOptions::default(),
+            sandbox: false,
+            extra_providers: Vec::new(),
+        }
     }
 }
 
@@ -67,6 +78,10 @@ struct Inner {
     /// `(catalog id, base URL)` of each running simulated provider, in start order.
     sandbox_urls: Vec<(&'static str, String)>,
     sandboxes: Mutex<Vec<SandboxHandle>>,
+    /// `(catalog id, registered OAuth app)` of each running simulated provider that has OAuth.
+    sandbox_clients: Vec<(&'static str, switchboard_sandbox::oauth::OAuthClient)>,
+    extra_providers: Vec<switchboard_connectors::ProviderEntry>,
+    oauth: crate::oauth::OAuthRuntime,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -125,7 +140,8 @@ impl App {
                 }
             }
         };
-        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, &mut undo).await {
+        let extras = opts.extra_providers;
+        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, extras, &mut undo).await {
             Ok(app) => Ok(app),
             Err(e) => {
                 undo.run(Some(&secrets));
@@ -134,6 +150,7 @@ impl App {
         }
     }
 
+    #[allow(clippy::too_many_arguments, reason = "each is one part of the start; bundling them would only rename them")]
     async fn start_inner(
         data_dir: PathBuf,
         lock: InstanceLock,
@@ -141,6 +158,7 @@ impl App {
         clock: Arc<dyn Clock>,
         store: StoreOptions,
         sandboxes: Vec<SandboxHandle>,
+        extra_providers: Vec<switchboard_connectors::ProviderEntry>,
         undo: &mut Undo,
     ) -> Result<Self, ApiError> {
         let db_path = data_dir.join(datadir::DB_FILE);
@@ -198,7 +216,10 @@ impl App {
                 focus,
                 anchor_task: Mutex::new(None),
                 sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
+                sandbox_clients: sandboxes.iter().filter_map(|h| h.registered_client().map(|c| (h.id(), c.clone()))).collect(),
                 sandboxes: Mutex::new(sandboxes),
+                extra_providers,
+                oauth: crate::oauth::OAuthRuntime::default(),
             }),
         };
         app.spawn_anchor_sync();
@@ -394,6 +415,19 @@ impl App {
     /// `(catalog id, base URL)` of each running simulated provider (empty without `--sandbox`).
     pub fn sandbox_urls(&self) -> &[(&'static str, String)] {
         &self.inner.sandbox_urls
+    }
+
+    /// The OAuth app registered with a running simulated provider (`hubspot-sandbox`).
+    pub(crate) fn sandbox_client(&self, provider_id: &str) -> Option<&switchboard_sandbox::oauth::OAuthClient> {
+        self.inner.sandbox_clients.iter().find(|(id, _)| *id == provider_id).map(|(_, c)| c)
+    }
+
+    pub(crate) fn extra_providers(&self) -> &[switchboard_connectors::ProviderEntry] {
+        &self.inner.extra_providers
+    }
+
+    pub(crate) fn oauth_runtime(&self) -> &crate::oauth::OAuthRuntime {
+        &self.inner.oauth
     }
 
     fn spawn_anchor_sync(&self) {

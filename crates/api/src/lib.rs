@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod connections;
 pub mod datadir;
 pub mod gateway;
+pub mod oauth;
 pub mod offline;
 pub mod ts_exports;
 pub mod types;

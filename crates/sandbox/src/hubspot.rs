@@ -5,9 +5,10 @@
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
 //! live 30 minutes, the token step requires `client_secret`, private apps get 190 requests per
 //! rolling 10 s, and an `http://` loopback redirect is **refused** because HubSpot accepts it only
-//! for testing apps — production apps need a registered https redirect (Switchboard's connect flow
-//! uses a private-app token instead). Set [`HubSpotConfig::loopback_allowed`] to simulate a
-//! HubSpot developer test app.
+//! for testing apps — production apps need a registered https redirect (Switchboard connects the
+//! real HubSpot with a private-app token instead). [`HubSpotConfig::developer_test_app`] simulates
+//! a HubSpot developer test app, which does accept it; `switchboard serve --sandbox` runs that one
+//! so the OAuth connect flow works end to end against the sandbox.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,6 +106,14 @@ impl Default for HubSpotConfig {
     }
 }
 
+impl HubSpotConfig {
+    /// A HubSpot developer test app: the defaults, but an `http://127.0.0.1` loopback redirect
+    /// is accepted, as HubSpot does for testing apps only. `switchboard serve --sandbox` runs this.
+    pub fn developer_test_app() -> Self {
+        Self { loopback_allowed: true, ..Self::default() }
+    }
+}
+
 /// The simulated HubSpot provider (`hubspot-sandbox`).
 #[derive(Debug, Clone, Default)]
 pub struct HubSpotSandbox {
@@ -135,6 +144,10 @@ pub const DECISION_PATH: &str = "/oauth/authorize/decision";
 impl SimulatedProvider for HubSpotSandbox {
     fn id(&self) -> &'static str {
         "hubspot-sandbox"
+    }
+
+    fn registered_client(&self) -> Option<OAuthClient> {
+        Some(OAuthClient { client_id: self.config.client_id.clone(), client_secret: Some(self.config.client_secret.clone()) })
     }
 
     fn router(&self, ctx: SandboxContext) -> Router {
