@@ -303,3 +303,32 @@ async fn the_real_hubspot_is_refused_with_the_private_app_token_alternative() {
     assert_eq!((status, e["code"].as_str()), (404, Some("not_found")), "without --sandbox there is no sandbox entry: {e}");
     gw.stop().await;
 }
+
+/// Connects `hubspot-sandbox` through the consent page; returns the new connection.
+async fn connect_sandbox(gw: &Gateway) -> Value {
+    let started = start_flow(gw, json!({ "provider": "hubspot-sandbox", "open_browser": false })).await;
+    let back = consent(s(&started, "authorize_url"), "approve").await;
+    let (status, page) = arrive(&back).await.expect("the listener answers");
+    assert_eq!(status, 200, "the consent should connect: {page}");
+    flow_status(gw, s(&started, "flow_id"), 5).await["connection"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_the_provider_refuses_asks_for_a_reconnect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (gw, clock) = sandbox_gateway(dir.path()).await;
+    let conn = connect_sandbox(&gw).await;
+    let id = s(&conn, "id").to_string();
+    let tokens = keychain_tokens(dir.path(), &id).expect("tokens");
+    // The user uninstalls the app at the provider: the grant is gone there.
+    let api = gw.app.sandbox_urls()[0].1.clone();
+    let resp = client().post(format!("{api}/oauth/v3/token/revoke")).form(&[("token", s(&tokens, "refresh_token"))]).send().await.expect("revoke");
+    assert_eq!(resp.status().as_u16(), 200);
+    clock.0.store(31 * 60_000, Ordering::SeqCst);
+    let e = gw.app.connection_credential(&id).await.expect_err("a refused refresh must not yield a credential");
+    assert_eq!(e.code, switchboard_core::ErrorCode::ReconnectNeeded, "a refused refresh should ask for a reconnect: {e}");
+    assert!(!e.message.contains(s(&tokens, "refresh_token")), "the error must not quote the refresh token");
+    let (_, list) = gw.control(Method::GET, "/connections", None).await;
+    assert_eq!(list[0]["status"], "reconnect_needed", "the connection should show that it needs reconnecting: {list}");
+    gw.stop().await;
+}
