@@ -332,3 +332,166 @@ async fn a_refresh_the_provider_refuses_asks_for_a_reconnect() {
     assert_eq!(list[0]["status"], "reconnect_needed", "the connection should show that it needs reconnecting: {list}");
     gw.stop().await;
 }
+
+// ---- the same flow against an independent server: oauth2-mock-server on Node ------------------
+
+/// Node 22.12+: the one `./x test` installs into `.tools/node`, else `node` on PATH.
+fn node() -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    for candidate in [root.join(".tools/node/node_modules/.bin/node"), "node".into()] {
+        let Ok(out) = std::process::Command::new(&candidate).arg("--version").output() else { continue };
+        let v = String::from_utf8_lossy(&out.stdout).trim().trim_start_matches('v').to_string();
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        if (major, minor) >= (22, 12) {
+            return candidate;
+        }
+        found.push(format!("{} is v{v}", candidate.display()));
+    }
+    panic!(
+        "the OAuth journey against oauth2-mock-server needs Node 22.12 or newer (found: {}): run `./x test`, which installs Node 22 \
+         into .tools/node and the mock's packages, or install Node 22 and run `npm ci` in tests/oauth-mock",
+        if found.is_empty() { "no node at all".into() } else { found.join(", ") }
+    );
+}
+
+/// `tests/oauth-mock/serve.mjs`, stopped on drop.
+struct MockServer {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    url: String,
+}
+
+impl MockServer {
+    async fn start() -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("oauth-mock");
+        assert!(
+            dir.join("node_modules/oauth2-mock-server").is_dir(),
+            "oauth2-mock-server is not installed: run `npm ci` in tests/oauth-mock (`./x test` does)"
+        );
+        let mut child = tokio::process::Command::new(node())
+            .arg("serve.mjs")
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start node with the mock OAuth server");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the mock OAuth server should start within 20 s")
+            .expect("read its first line")
+            .expect("the mock OAuth server exited before it said where it listens");
+        let port = first.strip_prefix("listening ").unwrap_or_else(|| panic!("the mock should print `listening PORT`, got {first:?}"));
+        Self { child, stdin, lines, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// Sends a control line (`wrong-iss`, `right-iss`) and waits for its acknowledgement.
+    async fn say(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.stdin.write_all(format!("{line}\n").as_bytes()).await.expect("write to the mock");
+        let ack = self.lines.next_line().await.expect("read the mock").unwrap_or_default();
+        assert_eq!(ack, format!("ok {line}"), "the mock should acknowledge '{line}'");
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// The mock as a catalog entry: a public client with PKCE, loopback allowed, `iss` always sent.
+fn mock_entry(url: &str) -> switchboard_connectors::ProviderEntry {
+    serde_json::from_value(json!({
+        "id": "mock-oauth",
+        "name": "Mock OAuth",
+        "category": "data",
+        "auth_modes": ["oauth_public"],
+        "oauth": {
+            "authorize_url": format!("{url}/authorize"),
+            "token_url": format!("{url}/token"),
+            "revoke_url": format!("{url}/revoke"),
+            "pkce": "required",
+            "token_auth": "none",
+            "loopback_redirect": "allowed",
+            "sends_iss": true
+        },
+        "api_base_url": url,
+        "scopes": [
+            { "scope": "profile.read", "tier": "read", "description": "Read the profile." },
+            { "scope": "profile.write", "tier": "write", "description": "Change the profile." }
+        ],
+        "read_only_scopes": ["profile.read"],
+        "pagination": [{ "style": "cursor" }],
+        "docs_url": "https://example.com/docs"
+    }))
+    .expect("the mock's catalog entry is valid")
+}
+
+/// The browser at the mock: it approves at once and sends the browser back.
+async fn mock_consent(authorize_url: &str) -> reqwest::Url {
+    let resp = client().get(authorize_url).send().await.expect("the mock's authorize endpoint answers");
+    assert!(resp.status().is_redirection(), "the mock should send the browser back, got HTTP {}", resp.status());
+    let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).expect("location").to_string();
+    reqwest::Url::parse(&location).expect("a URL")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_independent_oauth_server_connects_refreshes_and_revokes() {
+    let mut mock = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = mock_entry(&mock.url);
+    let gw = Gateway::start_with(dir.path(), move |o| o.extra_providers = vec![entry]).await;
+
+    // Without the user's own OAuth app there is nothing to sign in with.
+    let (status, e) = gw.control(Method::POST, "/connections/oauth", Some(json!({ "provider": "mock-oauth", "open_browser": false }))).await;
+    assert_eq!(status, 400, "starting without an OAuth app should be refused: {e}");
+    assert!(e["message"].as_str().unwrap_or_default().contains("oauth-clients/mock-oauth"), "the refusal should say how to store the app: {e}");
+    let (status, set) = gw.control(Method::PUT, "/oauth-clients/mock-oauth", Some(json!({ "client_id": "switchboard-desktop" }))).await;
+    assert_eq!(status, 200, "storing the OAuth app should succeed: {set}");
+    let (_, listed) = gw.control(Method::GET, "/oauth-clients", None).await;
+    assert_eq!(listed, json!([{ "provider": "mock-oauth", "has_client_secret": false }]), "the stored app should be listed without its id or secret");
+
+    // A response naming another issuer is refused (mix-up defence).
+    mock.say("wrong-iss").await;
+    let started = start_flow(&gw, json!({ "provider": "mock-oauth", "open_browser": false })).await;
+    let (status, page) = arrive(&mock_consent(s(&started, "authorize_url")).await).await.expect("listener");
+    assert_eq!(status, 400, "a response from another issuer must not connect: {page}");
+    let done = flow_status(&gw, s(&started, "flow_id"), 5).await;
+    assert_eq!(done["code"], "issuer_mismatch", "the flow should fail on the wrong issuer: {done}");
+    mock.say("right-iss").await;
+
+    let started = start_flow(&gw, json!({ "provider": "mock-oauth", "open_browser": false })).await;
+    let back = mock_consent(s(&started, "authorize_url")).await;
+    assert_eq!(query(&back, "iss").as_deref(), Some(mock.url.as_str()), "the mock should say it issued the response");
+    let (status, page) = arrive(&back).await.expect("listener");
+    assert_eq!(status, 200, "the mock's response should connect: {page}");
+    let done = flow_status(&gw, s(&started, "flow_id"), 5).await;
+    assert_eq!(done["status"], "connected", "{done}");
+    let id = s(&done["connection"], "id").to_string();
+    assert_eq!(done["connection"]["auth_mode"], "oauth_public");
+    assert_eq!(done["connection"]["granted_scopes"], json!(["profile.read"]), "the granted scope should come from the token response");
+
+    let tokens = keychain_tokens(dir.path(), &id).expect("the tokens should be in the keychain");
+    let (access, refresh) = (s(&tokens, "access_token").to_string(), s(&tokens, "refresh_token").to_string());
+    // The mock's access tokens live 30 s, inside the 60 s margin: the next use refreshes.
+    let cred = gw.app.connection_credential(&id).await.expect("a refreshed credential");
+    assert_ne!(cred.expose(), &access, "an access token about to expire should be refreshed before use");
+    let tokens2 = keychain_tokens(dir.path(), &id).expect("tokens after the refresh");
+    let refresh2 = s(&tokens2, "refresh_token").to_string();
+    assert_ne!(refresh2, refresh, "the rotated refresh token should be stored");
+    assert_not_in_sqlite(dir.path(), &[("access token", &access), ("refresh token", &refresh), ("new access token", cred.expose()), ("new refresh token", &refresh2)]);
+
+    let (status, _) = gw.control(Method::DELETE, &format!("/connections/{id}"), None).await;
+    assert_eq!(status, 200, "disconnecting should succeed");
+    assert!(keychain_tokens(dir.path(), &id).is_none(), "the tokens should be deleted from the keychain");
+    let audit = gw.app.audit_list(switchboard_core::AuditQuery { text: Some("connection.removed".into()), ..Default::default() }).await.expect("audit");
+    assert_eq!(audit.rows[0].summary["revoked_at_provider"], true, "the revocation request should have been accepted: {}", audit.rows[0].summary);
+    gw.stop().await;
+}
