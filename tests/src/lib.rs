@@ -21,22 +21,19 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(data_dir: &Path, store: switchboard_store::StoreOptions) -> Self {
-        let mut opts = AppOptions::new(data_dir.to_path_buf());
-        opts.store = store;
-        Self::start_with(opts).await
+        Self::start_with(data_dir, |opts| opts.store = store).await
     }
 
     /// A gateway with the simulated providers running (`serve --sandbox`).
     pub async fn start_sandbox(data_dir: &Path) -> Self {
-        let mut opts = AppOptions::new(data_dir.to_path_buf());
-        opts.sandbox = true;
-        Self::start_with(opts).await
+        Self::start_with(data_dir, |opts| opts.sandbox = true).await
     }
 
-    pub async fn start_with(opts: AppOptions) -> Self {
-        let data_dir = opts.data_dir.clone();
-        let data_dir = data_dir.as_path();
+    /// Starts a gateway whose options `configure` adjusts (sandbox, clock, extra providers).
+    pub async fn start_with(data_dir: &Path, configure: impl FnOnce(&mut AppOptions)) -> Self {
         let listener = switchboard_server::bind(0).await.expect("bind a free loopback port");
+        let mut opts = AppOptions::new(data_dir.to_path_buf());
+        configure(&mut opts);
         let app = App::start(opts).await.unwrap_or_else(|e| {
             panic!("the gateway did not start (journeys need a session bus with an unlocked gnome-keyring; run `./x test`): {e}")
         });
@@ -69,7 +66,8 @@ impl Gateway {
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// Any control API call: `(status, JSON body)`.
+    /// `METHOD /api/control/v1{path}` with the control token and an optional JSON body:
+    /// (status, JSON body).
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
         let mut req = client().request(method, format!("{}/api/control/v1{path}", self.url)).bearer_auth(self.control_token());
         if let Some(b) = body {

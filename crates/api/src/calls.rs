@@ -12,7 +12,8 @@
 //! 6. the decision row (`decision=allow`) commits to the audit log *before* the call leaves
 //!    (FULL durability for writes and deletes); every refusal above is audited too
 //!    (`decision=deny`, outcome = the code);
-//! 7. the credential comes from the keychain and goes only into the provider request;
+//! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
+//!    expire) and goes only into the provider request, paced by the connection's shared budget;
 //! 8. the provider's answer is mapped (2xx → result, 401 → `reconnect_needed` and the connection
 //!    marked so, other errors → `provider_error` with the provider's words, network →
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_connectors::{ActionInfo, ActionSpec, HttpCall, ProviderEntry};
-use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Sensitive, Tier};
+use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Tier};
 use switchboard_store::connections::{self as stored_connections, ConnectionRecord};
 use switchboard_store::grants::{self as stored_grants, GrantRecord};
 use switchboard_store::Durability;
@@ -397,7 +398,7 @@ impl App {
         action: &ActionSpec,
         call: &HttpCall,
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let credential = self.call_credential(&connection.id).await?;
+        let credential = self.connection_credential(&connection.id).await?;
         if entry.api_base_url.contains('{') {
             return Err(ApiError::new(ErrorCode::ProviderUnreachable, format!("{}'s API address depends on the account and is not set for this connection", entry.name)));
         }
@@ -440,19 +441,6 @@ impl App {
     /// Registers the connection's budget with the paced client (idempotent).
     pub(crate) fn ensure_budget(&self, connection_id: &str, entry: &ProviderEntry) {
         self.paced().register(connection_id, pacing_budget(entry));
-    }
-
-    /// The credential for a provider request, from the keychain.
-    async fn call_credential(&self, connection_id: &str) -> Result<Sensitive<String>, ApiError> {
-        let secrets = self.secrets().clone();
-        let key = crate::connections::secret_key(connection_id);
-        let id = connection_id.to_string();
-        blocking(move || {
-            secrets.get(&key)?.ok_or_else(|| {
-                ApiError::new(ErrorCode::ReconnectNeeded, format!("connection '{id}''s credential is no longer in the keychain; a person must connect it again"))
-            })
-        })
-        .await
     }
 }
 

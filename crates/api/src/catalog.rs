@@ -26,6 +26,7 @@ impl App {
             let entry = catalog.providers[pos].sandboxed(url);
             catalog.providers.insert(pos + 1, entry);
         }
+        catalog.providers.extend(self.extra_providers().iter().cloned());
         catalog
     }
 }

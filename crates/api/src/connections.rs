@@ -1,5 +1,5 @@
-//! Connected provider accounts, for now by a pasted API key / private-app token / restricted key
-//! / bot token (OAuth arrives later).
+//! Connected provider accounts by a pasted API key / private-app token / restricted key / bot
+//! token. OAuth connections are made in [`crate::oauth`] and listed, tested and removed here.
 //!
 //! - **Add**: the provider must be in the catalog (including `-sandbox` entries) and offer a
 //!   pasted-key auth mode. The key is checked with one cheap read call
@@ -9,9 +9,10 @@
 //!   (FULL durability); if that commit fails the keychain entry is deleted again.
 //! - **Test**: the same cheap call; records last success / last error in the row (audited
 //!   `connection.tested`, NORMAL durability).
-//! - **Remove**: audited `connection.removed` (FULL), marks the row removed and always deletes
-//!   the keychain entry. Pasted keys cannot be revoked by Switchboard; revocation at the provider
-//!   is for OAuth grants (and the user revokes a key in the provider's settings).
+//! - **Remove**: revokes an OAuth grant at the provider first ([`crate::oauth`]), then audited
+//!   `connection.removed` (FULL, with `revoked_at_provider` and why not), marks the row removed
+//!   and always deletes the keychain entry. Pasted keys cannot be revoked by Switchboard (the user
+//!   revokes a key in the provider's settings).
 //!
 //! The key never reaches SQLite, logs, audit summaries, error messages or API responses.
 
@@ -112,7 +113,7 @@ struct CheckFailure {
     refused: bool,
 }
 
-fn info(r: ConnectionRecord, now_ms: i64) -> ConnectionInfo {
+pub(crate) fn info(r: ConnectionRecord, now_ms: i64) -> ConnectionInfo {
     let auth_mode = serde_json::from_value(serde_json::Value::String(r.auth_mode.clone())).unwrap_or(AuthMode::ApiKey);
     let status = if r.removed_at_ms.is_some() {
         ConnectionStatus::Removed
@@ -168,7 +169,7 @@ pub(crate) fn choose_scopes(entry: &ProviderEntry, requested: Option<&[String]>)
     Ok(entry.scopes.iter().map(|s| s.scope.clone()).filter(|s| requested.contains(s)).collect())
 }
 
-fn user_row(action: &str, actor_id: &str, connection_id: &str, outcome: &str, summary: serde_json::Value) -> NewAuditRow {
+pub(crate) fn user_row(action: &str, actor_id: &str, connection_id: &str, outcome: &str, summary: serde_json::Value) -> NewAuditRow {
     let mut row = NewAuditRow::system(action, summary);
     row.actor_kind = ActorKind::User;
     row.actor_id = actor_id.into();
@@ -258,7 +259,7 @@ fn clean_key(key: Sensitive<String>) -> Result<Sensitive<String>, ApiError> {
 
 /// One add at a time, so two adds for the same provider never pick the same id (and keychain
 /// entry).
-static ADD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ADD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl App {
     /// Every connection, removed ones included, oldest first. Never the key.
@@ -354,9 +355,17 @@ impl App {
         }
         let catalog = self.provider_catalog();
         let entry = catalog.providers.iter().find(|p| p.id == record.provider).cloned();
-        let secrets = self.secrets().clone();
-        let secret = secret_key(id);
-        let key = blocking(move || Ok(secrets.get(&secret)?)).await?;
+        // The pasted key, or the OAuth access token (refreshed first when it is about to expire).
+        let key = match self.connection_credential(id).await {
+            Ok(k) => Some(k),
+            Err(e) if e.code == ErrorCode::ReconnectNeeded && e.message.contains("keychain") => None,
+            Err(e) if e.code == ErrorCode::ReconnectNeeded => {
+                // The refresh was refused and the row already says so.
+                let record = self.connection_record(id).await?;
+                return Ok(ConnectionTest { ok: false, connection: info(record, self.clock().now_ms()) });
+            }
+            Err(e) => return Err(e),
+        };
         let result = match (entry, key) {
             (None, _) => Err(CheckFailure {
                 code: "provider_unavailable",
@@ -365,7 +374,7 @@ impl App {
             }),
             (_, None) => Err(CheckFailure {
                 code: "keychain_missing",
-                message: "the key is no longer in the keychain; remove this connection and add it again".into(),
+                message: "the credential is no longer in the keychain; remove this connection and add it again".into(),
                 refused: true,
             }),
             (Some(entry), Some(key)) => check_key(&entry, &key).await,
@@ -394,20 +403,35 @@ impl App {
         Ok(ConnectionTest { ok: connection.status == ConnectionStatus::Healthy && connection.last_success_ms == Some(now), connection })
     }
 
-    /// Disconnects: audited, marks the row removed and always deletes the keychain entry
-    /// (removing a removed connection deletes it again). A pasted key is not revoked at the
-    /// provider — only OAuth grants can be; the user revokes keys in the provider's settings.
+    /// Disconnects: an OAuth grant is first revoked at the provider (RFC 7009, where the catalog
+    /// has a revocation endpoint); then audited (`revoked_at_provider` true or false, and why
+    /// not), the row marked removed, and the keychain entry always deleted (removing a removed
+    /// connection deletes it again). A pasted key cannot be revoked by Switchboard; the user
+    /// revokes keys in the provider's settings.
     pub async fn connection_remove(&self, actor_id: &str, id: &str) -> Result<ConnectionInfo, ApiError> {
         let record = self.connection_record(id).await?;
-        let now = self.clock().now_ms();
         if record.removed_at_ms.is_none() {
-            let row = user_row(
-                "connection.removed",
-                actor_id,
-                id,
-                "ok",
-                serde_json::json!({ "connection": id, "provider": record.provider, "revoked_at_provider": false }),
-            );
+            let is_oauth = serde_json::from_value::<AuthMode>(serde_json::Value::String(record.auth_mode.clone())).is_ok_and(AuthMode::is_oauth);
+            let revoked: Result<(), String> = if is_oauth {
+                let secrets = self.secrets().clone();
+                let secret = secret_key(id);
+                match blocking(move || Ok(secrets.get(&secret)?)).await {
+                    Ok(Some(raw)) => match crate::oauth::StoredTokens::from_secret(&raw) {
+                        Ok(tokens) => self.revoke_at_provider(&record.provider, &tokens).await,
+                        Err(_) => Err("the tokens in the keychain are unreadable, so there was nothing to revoke with".into()),
+                    },
+                    Ok(None) => Err("the tokens were no longer in the keychain, so there was nothing to revoke with".into()),
+                    Err(e) => Err(format!("the keychain could not be read ({})", e.message)),
+                }
+            } else {
+                Err("a pasted key cannot be revoked by Switchboard; revoke it in the provider's settings".into())
+            };
+            let mut summary = serde_json::json!({ "connection": id, "provider": record.provider, "revoked_at_provider": revoked.is_ok() });
+            if let Err(why) = &revoked {
+                summary["not_revoked_because"] = serde_json::Value::String(why.clone());
+            }
+            let now = self.clock().now_ms();
+            let row = user_row("connection.removed", actor_id, id, "ok", summary);
             let owned = id.to_string();
             self.writer()
                 .transact(Durability::Full, move |conn, audit| {
@@ -425,10 +449,10 @@ impl App {
             )
         })?;
         let record = self.connection_record(id).await?;
-        Ok(info(record, now))
+        Ok(info(record, self.clock().now_ms()))
     }
 
-    async fn connection_record(&self, id: &str) -> Result<ConnectionRecord, ApiError> {
+    pub(crate) async fn connection_record(&self, id: &str) -> Result<ConnectionRecord, ApiError> {
         let db = self.db().clone();
         let owned = id.to_string();
         blocking(move || Ok(stored::get(&db.reader()?, &owned)?)).await?.ok_or_else(|| {

@@ -35,11 +35,23 @@ pub struct AppOptions {
     /// With `sandbox`: start these simulated providers instead of every one with its defaults
     /// (benchmarks and tests that need, say, a different rate limit).
     pub sandbox_providers: Option<Vec<Box<dyn switchboard_sandbox::SimulatedProvider>>>,
+    /// Catalog entries added after the built-in ones, for tests that connect to an OAuth server
+    /// of their own (it is listed, and connected, like any provider; its OAuth app credentials
+    /// come from the keychain as for a real provider). Empty in the product.
+    pub extra_providers: Vec<switchboard_connectors::ProviderEntry>,
 }
 
 impl AppOptions {
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, secrets: None, clock: Arc::new(SystemClock), store: StoreOptions::default(), sandbox: false, sandbox_providers: None }
+        Self {
+            data_dir,
+            secrets: None,
+            clock: Arc::new(SystemClock),
+            store: StoreOptions::default(),
+            sandbox: false,
+            sandbox_providers: None,
+            extra_providers: Vec::new(),
+        }
     }
 }
 
@@ -76,6 +88,10 @@ struct Inner {
     /// `(catalog id, base URL)` of each running simulated provider, in start order.
     sandbox_urls: Vec<(&'static str, String)>,
     sandboxes: Mutex<Vec<SandboxHandle>>,
+    /// `(catalog id, registered OAuth app)` of each running simulated provider that has OAuth.
+    sandbox_clients: Vec<(&'static str, switchboard_sandbox::oauth::OAuthClient)>,
+    extra_providers: Vec<switchboard_connectors::ProviderEntry>,
+    oauth: crate::oauth::OAuthRuntime,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -138,7 +154,8 @@ impl App {
                 }
             }
         };
-        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, &mut undo).await {
+        let extras = opts.extra_providers;
+        match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, extras, &mut undo).await {
             Ok(app) => Ok(app),
             Err(e) => {
                 undo.run(Some(&secrets));
@@ -147,6 +164,7 @@ impl App {
         }
     }
 
+    #[allow(clippy::too_many_arguments, reason = "each is one part of the start; bundling them would only rename them")]
     async fn start_inner(
         data_dir: PathBuf,
         lock: InstanceLock,
@@ -154,6 +172,7 @@ impl App {
         clock: Arc<dyn Clock>,
         store: StoreOptions,
         sandboxes: Vec<SandboxHandle>,
+        extra_providers: Vec<switchboard_connectors::ProviderEntry>,
         undo: &mut Undo,
     ) -> Result<Self, ApiError> {
         let db_path = data_dir.join(datadir::DB_FILE);
@@ -222,7 +241,10 @@ impl App {
                 paced,
                 anchor_task: Mutex::new(None),
                 sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
+                sandbox_clients: sandboxes.iter().filter_map(|h| h.registered_client().map(|c| (h.id(), c.clone()))).collect(),
                 sandboxes: Mutex::new(sandboxes),
+                extra_providers,
+                oauth: crate::oauth::OAuthRuntime::default(),
             }),
         };
         app.spawn_anchor_sync();
@@ -445,6 +467,19 @@ impl App {
     /// `(catalog id, base URL)` of each running simulated provider (empty without `--sandbox`).
     pub fn sandbox_urls(&self) -> &[(&'static str, String)] {
         &self.inner.sandbox_urls
+    }
+
+    /// The OAuth app registered with a running simulated provider (`hubspot-sandbox`).
+    pub(crate) fn sandbox_client(&self, provider_id: &str) -> Option<&switchboard_sandbox::oauth::OAuthClient> {
+        self.inner.sandbox_clients.iter().find(|(id, _)| *id == provider_id).map(|(_, c)| c)
+    }
+
+    pub(crate) fn extra_providers(&self) -> &[switchboard_connectors::ProviderEntry] {
+        &self.inner.extra_providers
+    }
+
+    pub(crate) fn oauth_runtime(&self) -> &crate::oauth::OAuthRuntime {
+        &self.inner.oauth
     }
 
     fn spawn_anchor_sync(&self) {

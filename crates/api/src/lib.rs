@@ -35,6 +35,7 @@ pub mod connections;
 pub mod datadir;
 pub mod gateway;
 pub mod grants;
+pub mod oauth;
 pub mod offline;
 pub mod rate_limits;
 pub mod ts_exports;

@@ -30,7 +30,7 @@ pub enum Command {
     /// Agent identities: list, add (prints the token once), revoke.
     #[command(subcommand)]
     Agents(AgentsCommand),
-    /// Connected accounts: list, add (API key from stdin), test, remove.
+    /// Connected accounts: list, add (OAuth in the browser, or an API key from stdin), test, remove.
     #[command(subcommand)]
     Connections(ConnectionsCommand),
     /// Least-privilege grants: which agent may read, write or delete through which connection.
@@ -75,25 +75,34 @@ pub enum AgentsCommand {
 pub enum ConnectionsCommand {
     /// Every connection: id, provider, status, key age, last success / error.
     List,
-    /// Connect PROVIDER with an API key / private-app token read from stdin (checked before it
-    /// is saved; kept only in the OS keychain). OAuth (`--oauth`) arrives later.
+    /// Connect PROVIDER: with OAuth in the system browser (`--oauth`), or with an API key /
+    /// private-app token read from stdin (`--api-key-stdin`, checked before it is saved). Either
+    /// way the credential is kept only in the OS keychain.
     Add {
         /// Catalog id, e.g. `hubspot` or `hubspot-sandbox` (`switchboard providers` lists them).
         provider: String,
-        /// Read the key from stdin (trimmed). Required for now.
+        /// Sign in with OAuth: the gateway opens the provider's consent page in the system
+        /// browser and waits for it to come back to a loopback address on this machine.
+        #[arg(long, conflicts_with = "api_key_stdin")]
+        oauth: bool,
+        /// With --oauth: print the consent URL instead of opening a browser, then wait.
+        #[arg(long, requires = "oauth")]
+        no_browser: bool,
+        /// Read the key from stdin (trimmed).
         #[arg(long)]
         api_key_stdin: bool,
         /// A name for this account (default: the provider's name).
         #[arg(long)]
         label: Option<String>,
-        /// A scope the key was given (repeat for each); default: the provider's recommended
-        /// read-only set. Calls needing any other scope are refused.
+        /// A scope to ask for (OAuth) or that the key was given (repeat for each); default: the
+        /// provider's recommended read-only set. Calls needing any other scope are refused.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
     },
     /// Check the connection's key with a cheap read call and record the result.
     Test { id: String },
-    /// Disconnect: delete the key from the keychain and mark the connection removed.
+    /// Disconnect: revoke an OAuth grant at the provider, delete the credential from the
+    /// keychain and mark the connection removed.
     Remove { id: String },
     /// Set which provider scopes a pasted key holds (the scope checklist); calls needing any
     /// other scope are refused.

@@ -1,16 +1,23 @@
-//! `switchboard connections list | add PROVIDER --api-key-stdin [--label L] [--scope S]… | test ID | remove ID
-//! | scopes ID [--scope S]… | rotation ID --every-days N|--none`,
-//! through the running gateway's control API.
+//! `switchboard connections list | add PROVIDER (--oauth [--no-browser] | --api-key-stdin)
+//! [--label L] [--scope S]... | test ID | remove ID | scopes ID [--scope S]... | rotation ID
+//! --every-days N|--none`, through the running gateway's control API.
 //!
-//! `add` reads the key from stdin (trimmed) and sends it only to the gateway, which checks it
-//! with the provider and keeps it in the OS keychain. `add` without `--api-key-stdin` is a usage
-//! error (exit 2): OAuth from the CLI (`--oauth`) arrives later. `test` exits 1 when the check
-//! fails (after printing the recorded result).
+//! `add --oauth` starts the sign-in at the gateway (`POST /connections/oauth`): the gateway opens
+//! the provider's consent page in the system browser, or with `--no-browser` this command prints
+//! the URL to open (on this machine: the provider sends the browser back to a loopback address).
+//! It then long-polls the flow (`GET /connections/oauth/{flow}?wait=25`) and exits 0 once
+//! connected, 1 when the sign-in failed or expired, saying why.
+//!
+//! `add --api-key-stdin` reads the key from stdin (trimmed) and sends it only to the gateway,
+//! which checks it with the provider and keeps it in the OS keychain. `add` with neither flag is
+//! a usage error (exit 2). `test` exits 1 when the check fails (after printing the recorded
+//! result).
 
 use std::io::Read;
 use std::path::Path;
 
 use switchboard_api::connections::{ConnectionInfo, ConnectionStatus, ConnectionTest};
+use switchboard_api::oauth::{OAuthFlowStatus, OAuthStart};
 use switchboard_core::ApiError;
 
 use crate::cli::ConnectionsCommand;
@@ -26,10 +33,14 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             }
             output::text(&table(&list))
         }
-        ConnectionsCommand::Add { provider, api_key_stdin, label, scopes } => {
+        ConnectionsCommand::Add { provider, oauth, no_browser, api_key_stdin, label, scopes } => {
+            if oauth {
+                return add_oauth(data_dir, &provider, label, scopes, no_browser, json).await;
+            }
             if !api_key_stdin {
                 eprintln!(
-                    "error: connecting from the command line needs --api-key-stdin for now (OAuth with --oauth arrives later), e.g.\n  \
+                    "error: say how to connect: --oauth (sign in with the provider in the browser) or --api-key-stdin, e.g.\n  \
+                     switchboard connections add {provider} --oauth\n  \
                      printf '%s' \"$KEY\" | switchboard connections add {provider} --api-key-stdin"
                 );
                 std::process::exit(2);
@@ -66,9 +77,15 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             if json {
                 return output::json(&removed);
             }
+            let oauth = removed.auth_mode.is_oauth();
             output::text(&format!(
-                "Removed connection '{}': its key is deleted from the keychain. A pasted key stays valid at {} until you revoke it there.\n",
-                removed.id, removed.provider
+                "Removed connection '{}': its credential is deleted from the keychain. {}\n",
+                removed.id,
+                if oauth {
+                    format!("Switchboard asked {} to revoke the grant (`switchboard audit search connection.removed` shows whether it did).", removed.provider)
+                } else {
+                    format!("A pasted key stays valid at {} until you revoke it there.", removed.provider)
+                }
             ))
         }
         ConnectionsCommand::Scopes { id, scopes } => {
@@ -94,6 +111,54 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
                     c.id, c.key_age_days
                 )),
                 Some(d) => output::text(&format!("Connection '{}': rotate every {d} days (key is {} days old).\n", c.id, c.key_age_days)),
+            }
+        }
+    }
+}
+
+/// Starts an OAuth sign-in at the gateway and waits until it is connected, failed or expired.
+async fn add_oauth(data_dir: &Path, provider: &str, label: Option<String>, scopes: Vec<String>, no_browser: bool, json: bool) -> Result<(), ApiError> {
+    let scopes = (!scopes.is_empty()).then_some(scopes);
+    let body = serde_json::json!({ "provider": provider, "label": label, "scopes": scopes, "open_browser": !no_browser });
+    let started: OAuthStart = client::control_post_json(data_dir, "/connections/oauth", body).await?;
+    if no_browser || !started.browser_opened {
+        if !no_browser {
+            eprintln!("Could not open a browser here.");
+        }
+        eprintln!("Open this address in a browser on this machine to connect {provider} (it returns to {}):", started.redirect_uri);
+        if json {
+            eprintln!("{}", started.authorize_url);
+        } else {
+            output::text(&format!("{}\n", started.authorize_url))?;
+        }
+    } else {
+        eprintln!("Opened the browser to connect {provider}: approve Switchboard there.");
+    }
+    eprintln!("Waiting for the sign-in (until {})…", output::time(started.expires_at_ms));
+    let path = format!("/connections/oauth/{}?wait=25", encode_segment(&started.flow_id));
+    loop {
+        let status: OAuthFlowStatus = client::control_get(data_dir, &path).await?;
+        if json && !matches!(status, OAuthFlowStatus::Pending { .. }) {
+            output::json(&status)?;
+        }
+        match status {
+            OAuthFlowStatus::Pending { .. } => continue,
+            OAuthFlowStatus::Connected { connection } => {
+                if !json {
+                    output::text(&format!(
+                        "Connected {} as '{}' ({}): its tokens are kept only in the OS keychain and refreshed when they expire.\n",
+                        connection.provider, connection.id, connection.label
+                    ))?;
+                }
+                return Ok(());
+            }
+            OAuthFlowStatus::Failed { code, message } => {
+                eprintln!("error: {provider} was not connected: {message} ({code})");
+                std::process::exit(1);
+            }
+            OAuthFlowStatus::Expired => {
+                eprintln!("error: {provider} was not connected: nobody came back from the browser within 5 minutes; run the command again");
+                std::process::exit(1);
             }
         }
     }
@@ -131,7 +196,7 @@ fn status_text(c: &ConnectionInfo) -> String {
 
 fn table(list: &[ConnectionInfo]) -> String {
     if list.is_empty() {
-        return "No connections yet. `switchboard connections add PROVIDER --api-key-stdin` connects one.\n".into();
+        return "No connections yet. `switchboard connections add PROVIDER --oauth` (or `--api-key-stdin`) connects one.\n".into();
     }
     let rows: Vec<Vec<String>> = list
         .iter()

@@ -565,7 +565,7 @@ fn an_api_key_is_checked_kept_only_in_the_keychain_and_deleted_on_remove() {
     assert_eq!(out.status.code(), Some(1), "an empty key must fail with exit 1");
     assert!(text(&out.stderr).contains("no API key"), "an empty key should be named: {}", text(&out.stderr));
     let out = sb(&data, &["connections", "add", "hubspot-sandbox"]);
-    assert_eq!(out.status.code(), Some(2), "add without --api-key-stdin is a usage error for now");
+    assert_eq!(out.status.code(), Some(2), "add with neither --oauth nor --api-key-stdin is a usage error");
     assert!(text(&out.stderr).contains("--api-key-stdin"), "the usage error should say how to pass a key: {}", text(&out.stderr));
 
     // The valid sandbox private-app token connects.
@@ -626,4 +626,73 @@ fn an_api_key_is_checked_kept_only_in_the_keychain_and_deleted_on_remove() {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{what} leaked into {name}");
         }
     }
+}
+
+/// Plays the person in the browser: opens the consent page, presses `decision`, and follows
+/// the provider's redirect back to the loopback listener. Returns the page the browser shows.
+fn browser_consent(authorize_url: &str, decision: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let html = http.get(authorize_url).send().await.expect("consent page").text().await.expect("consent body");
+        let request = html.split("name=\"request\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("the consent page's request id").to_string();
+        let decide = reqwest::Url::parse(authorize_url).expect("url").join(switchboard_sandbox::hubspot::DECISION_PATH).expect("decision url");
+        let resp = http
+            .post(decide)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("request={request}&decision={decision}"))
+            .send()
+            .await
+            .expect("consent form");
+        let back = resp.headers().get("location").and_then(|l| l.to_str().ok()).expect("the provider redirects back").to_string();
+        http.get(back).send().await.expect("the loopback listener answers").text().await.unwrap_or_default()
+    })
+}
+
+/// `connections add --oauth --no-browser`: prints the consent URL, waits, exits 0 once connected.
+fn oauth_add(data: &Path, decision: &str) -> (Output, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["connections", "add", "hubspot-sandbox", "--oauth", "--no-browser", "--label", "Sales"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run switchboard");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut url = String::new();
+    out.read_line(&mut url).expect("the consent URL line");
+    assert!(url.starts_with("http://127.0.0.1:"), "--no-browser should print the consent URL first, got {url:?}");
+    let page = browser_consent(url.trim(), decision);
+    let mut rest = String::new();
+    let _ = out.read_to_string(&mut rest);
+    let mut stderr = Vec::new();
+    let _ = child.stderr.take().expect("stderr").read_to_end(&mut stderr);
+    let status = child.wait().expect("wait");
+    (Output { status, stdout: rest.into_bytes(), stderr }, page)
+}
+
+#[test]
+fn oauth_from_the_command_line_prints_the_url_and_waits_for_the_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let _s = Serve::start(&data, &["--sandbox"]);
+
+    let (out, page) = oauth_add(&data, "approve");
+    assert!(page.contains("Connected"), "the browser should show that the account is connected: {page}");
+    assert_eq!(out.status.code(), Some(0), "add --oauth should exit 0 once connected; stderr: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Connected hubspot-sandbox as 'hubspot-sandbox-1'"), "it should say what was connected: {}", text(&out.stdout));
+    let list = connections(&data);
+    assert_eq!((list.len(), list[0]["auth_mode"].as_str()), (1, Some("oauth_confidential")), "one OAuth connection should be listed: {list:?}");
+
+    let (out, page) = oauth_add(&data, "deny");
+    assert!(page.contains("consent denied"), "the browser should say the consent was denied: {page}");
+    assert_eq!(out.status.code(), Some(1), "a denied consent should exit 1");
+    assert!(text(&out.stderr).contains("consent denied"), "the reason should be printed: {}", text(&out.stderr));
+
+    let out = sb(&data, &["connections", "add", "hubspot", "--oauth", "--no-browser"]);
+    assert_eq!(out.status.code(), Some(1), "the real HubSpot cannot use a loopback redirect");
+    assert!(text(&out.stderr).contains("private-app token"), "the refusal should name the alternative: {}", text(&out.stderr));
+    let out = sb(&data, &["connections", "add", "hubspot-sandbox", "--no-browser"]);
+    assert_eq!(out.status.code(), Some(2), "--no-browser without --oauth is a usage error");
 }

@@ -4,10 +4,12 @@
 //!
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
 //! live 30 minutes, the token step requires `client_secret`, private apps get 100 requests per
-//! rolling 10 s (a Free or Starter portal), and an `http://` loopback redirect is **refused** because HubSpot accepts it only
-//! for testing apps — production apps need a registered https redirect (Switchboard's connect flow
-//! uses a private-app token instead). Set [`HubSpotConfig::loopback_allowed`] to simulate a
-//! HubSpot developer test app.
+//! rolling 10 s (a Free or Starter portal), and an `http://` loopback redirect is **refused**
+//! because HubSpot accepts it only for testing apps — production apps need a registered https
+//! redirect (Switchboard connects the real HubSpot with a private-app token instead).
+//! [`HubSpotConfig::developer_test_app`] simulates a HubSpot developer test app, which does accept
+//! it; `switchboard serve --sandbox` runs that one so the OAuth connect flow works end to end
+//! against the sandbox.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -109,13 +111,17 @@ impl Default for HubSpotConfig {
 
 impl HubSpotConfig {
     /// The same rules with a different rolling limit: `max` requests per `interval`, enforced as
-    /// a true sliding window. HubSpot OAuth apps get 100 per 10 s; a benchmark that must run at
-    /// exactly that starts the sandbox with `HubSpotConfig::default().with_rate_limit(100,
-    /// Duration::from_secs(10))`.
+    /// a true sliding window.
     pub fn with_rate_limit(mut self, max: u32, interval: Duration) -> Self {
         self.rate_limit_max = max;
         self.rate_limit_interval = interval;
         self
+    }
+
+    /// A HubSpot developer test app: the defaults, but an `http://127.0.0.1` loopback redirect
+    /// is accepted, as HubSpot does for testing apps only. `switchboard serve --sandbox` runs this.
+    pub fn developer_test_app() -> Self {
+        Self { loopback_allowed: true, ..Self::default() }
     }
 }
 
@@ -149,6 +155,10 @@ pub const DECISION_PATH: &str = "/oauth/authorize/decision";
 impl SimulatedProvider for HubSpotSandbox {
     fn id(&self) -> &'static str {
         "hubspot-sandbox"
+    }
+
+    fn registered_client(&self) -> Option<OAuthClient> {
+        Some(OAuthClient { client_id: self.config.client_id.clone(), client_secret: Some(self.config.client_secret.clone()) })
     }
 
     fn router(&self, ctx: SandboxContext) -> Router {

@@ -63,6 +63,12 @@ pub trait SimulatedProvider: Send + Sync + 'static {
     fn id(&self) -> &'static str;
     /// The routes of this provider. `ctx` gives access to the shared counters.
     fn router(&self, ctx: SandboxContext) -> Router;
+    /// The OAuth app registered with this simulated provider, which the gateway's connect flow
+    /// uses for the `-sandbox` entry (the real provider needs the user's own app). `None` when
+    /// the provider has no OAuth.
+    fn registered_client(&self) -> Option<oauth::OAuthClient> {
+        None
+    }
 }
 
 /// What the framework hands to a provider when it builds its router.
@@ -161,8 +167,14 @@ async fn fault_layer(State(st): State<FaultState>, req: Request, next: Next) -> 
 }
 
 /// Every simulated provider, with the real provider's default rules: what `--sandbox` starts.
+///
+/// HubSpot is started as a HubSpot *developer test app*: the one kind of HubSpot app that
+/// accepts an `http://` loopback redirect (production apps need a registered https URL). That is
+/// what lets the OAuth connect flow run end to end against `hubspot-sandbox`, and it is the real
+/// rule, not a relaxed one: the catalog keeps HubSpot's `loopback_redirect = testing_only`, and
+/// the gateway allows a testing-only loopback redirect for `-sandbox` entries only.
 pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
-    vec![Box::new(hubspot::HubSpotSandbox::default())]
+    vec![Box::new(hubspot::HubSpotSandbox::new(hubspot::HubSpotConfig::developer_test_app()))]
 }
 
 /// Starts simulated providers.
@@ -199,6 +211,7 @@ impl SandboxServer {
         });
         Ok(SandboxHandle {
             id: provider.id(),
+            client: provider.registered_client(),
             addr,
             faults,
             stats: ctx.stats,
@@ -211,6 +224,7 @@ impl SandboxServer {
 /// A running simulated provider.
 pub struct SandboxHandle {
     id: &'static str,
+    client: Option<oauth::OAuthClient>,
     addr: SocketAddr,
     faults: Arc<Faults>,
     stats: Arc<Stats>,
@@ -222,6 +236,10 @@ impl SandboxHandle {
     /// The provider id (e.g. `hubspot-sandbox`).
     pub fn id(&self) -> &'static str {
         self.id
+    }
+    /// The OAuth app registered with this provider, if it has OAuth.
+    pub fn registered_client(&self) -> Option<&oauth::OAuthClient> {
+        self.client.as_ref()
     }
     /// Base URL, e.g. `http://127.0.0.1:53124` (no trailing slash).
     pub fn url(&self) -> String {

@@ -96,6 +96,10 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/agents", get(agents_list).post(agent_add))
         .route("/agents/{name}", delete(agent_revoke))
         .route("/connections", get(connections_list).post(connection_add))
+        .route("/connections/oauth", post(oauth_start))
+        .route("/connections/oauth/{flow_id}", get(oauth_status))
+        .route("/oauth-clients", get(oauth_clients_list))
+        .route("/oauth-clients/{provider}", axum::routing::put(oauth_client_set))
         .route("/connections/{id}/test", post(connection_test))
         .route("/connections/{id}", delete(connection_remove))
         .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
@@ -290,6 +294,87 @@ async fn connection_add(State(app): State<App>, axum::Extension(caller): axum::E
     };
     let key = switchboard_core::Sensitive::new(req.api_key);
     reply(app.connection_add_key(actor_id(caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), key).await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartOAuth {
+    provider: String,
+    #[serde(default)]
+    label: Option<String>,
+    /// Absent = the provider's recommended read-only set.
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    /// Open the system browser on the gateway's machine (default true); false = the caller
+    /// shows `authorize_url` itself (`--no-browser`).
+    #[serde(default)]
+    open_browser: Option<bool>,
+}
+
+/// `{"provider", "label"?, "scopes"?, "open_browser"?}` → `{flow_id, authorize_url, redirect_uri, expires_at_ms, …}`.
+async fn oauth_start(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let req: StartOAuth = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(ApiError::bad_request(format!(
+                "the body must be JSON like {{\"provider\": \"hubspot-sandbox\", \"label\": \"Sales\", \"open_browser\": false}} ({e})"
+            )));
+        }
+    };
+    let open = req.open_browser.unwrap_or(true);
+    reply(app.oauth_start(actor_id(caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), open).await)
+}
+
+/// `?wait=SECONDS` (0-30) long-polls while the flow is pending.
+async fn oauth_status(State(app): State<App>, Path(flow_id): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let mut wait = 0u64;
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "wait" => match v.parse::<u64>() {
+                Ok(n) if n <= 30 => wait = n,
+                _ => return error_response(ApiError::bad_request(format!("wait must be a number of seconds from 0 to 30 (got '{v}')"))),
+            },
+            other => return error_response(ApiError::bad_request(format!("unknown parameter '{other}'"))),
+        }
+    }
+    if wait == 0 {
+        return reply(app.oauth_status(&flow_id));
+    }
+    reply(app.oauth_wait(&flow_id, std::time::Duration::from_secs(wait)).await)
+}
+
+async fn oauth_clients_list(State(app): State<App>) -> Response {
+    reply(app.oauth_clients_list().await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetOAuthClient {
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+/// `{"client_id", "client_secret"?}`: the user's own OAuth app for a provider, kept in the
+/// keychain. A bad body's message does not quote it (it may hold the secret).
+async fn oauth_client_set(
+    State(app): State<App>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(provider): Path<String>,
+    body: Bytes,
+) -> Response {
+    let req: SetOAuthClient = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(ApiError::bad_request(format!(
+                "the body must be JSON like {{\"client_id\": \"…\", \"client_secret\": \"…\"}} (line {}, column {})",
+                e.line(),
+                e.column()
+            )));
+        }
+    };
+    let secret = req.client_secret.map(switchboard_core::Sensitive::new);
+    reply(app.oauth_client_set(actor_id(caller), &provider, &req.client_id, secret).await)
 }
 
 async fn connection_test(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {

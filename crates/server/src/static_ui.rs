@@ -35,10 +35,10 @@ pub fn default_ui_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("SWITCHBOARD_UI_DIR") {
         return Some(PathBuf::from(d));
     }
-    if let Some(beside) = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("ui"))) {
-        if beside.join("index.html").is_file() {
-            return Some(beside);
-        }
+    if let Some(beside) = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("ui")))
+        && beside.join("index.html").is_file()
+    {
+        return Some(beside);
     }
     let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist"));
     repo.join("index.html").is_file().then_some(repo)
