@@ -189,7 +189,10 @@ fn scrub(text: &str, key: &str) -> String {
 }
 
 /// Makes the provider's cheap read call with `key` (code `unsupported` when there is none yet).
-async fn check_key(entry: &ProviderEntry, key: &Sensitive<String>) -> Result<(), CheckFailure> {
+/// Makes the provider's cheap read call with `key` through the connection's rate-limit budget
+/// (`account`), so a check never pushes the account over its limit (code `unsupported` when the
+/// provider has no check yet).
+async fn check_key(app: &App, account: &str, entry: &ProviderEntry, key: &Sensitive<String>) -> Result<(), CheckFailure> {
     let unsupported = || CheckFailure {
         code: "unsupported",
         message: format!("checking keys for {} is not supported yet, so Switchboard cannot connect it by key; nothing was saved", entry.name),
@@ -200,43 +203,38 @@ async fn check_key(entry: &ProviderEntry, key: &Sensitive<String>) -> Result<(),
         return Err(unsupported());
     }
     let url = format!("{}{}", entry.api_base_url.trim_end_matches('/'), check.path);
-    let client = reqwest::Client::builder()
-        .timeout(CHECK_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| CheckFailure { code: "provider_unreachable", message: format!("cannot build an HTTP client: {e}"), refused: false })?;
-    let method = reqwest::Method::from_bytes(check.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let mut req = client.request(method, &url);
+    let method = switchboard_http::Method::from_bytes(check.method.as_bytes()).unwrap_or(switchboard_http::Method::GET);
+    let mut req = switchboard_http::OutboundRequest::new(method, url, true).header("accept", "application/json");
     match check.header {
-        KeyHeader::Bearer => req = req.bearer_auth(key.expose()),
+        KeyHeader::Bearer => req = req.auth(switchboard_http::AuthHeader::bearer(key.expose())),
     }
-    let resp = req.send().await.map_err(|e| CheckFailure {
+    app.ensure_budget(account, entry);
+    let deadline = std::time::Instant::now() + CHECK_TIMEOUT;
+    let resp = app.paced().send(account, "switchboard", req, deadline).await.map_err(|e| CheckFailure {
         code: "provider_unreachable",
-        // reqwest's error names the URL (no key in it) and the cause.
-        message: scrub(&format!("could not reach {} to check the key: {}", entry.name, e.without_url()), key.expose())
-            + &format!(" (at {})", entry.api_base_url),
+        message: scrub(&format!("could not reach {} to check the key: {e}", entry.name), key.expose()) + &format!(" (at {})", entry.api_base_url),
         refused: false,
     })?;
-    let status = resp.status();
-    if status.is_success() {
+    let status = resp.status;
+    if resp.is_success() {
         return Ok(());
     }
-    let body = resp.text().await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&resp.body).into_owned();
     let said = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
         .unwrap_or_default();
     let said = if said.is_empty() { String::new() } else { format!(": {}", scrub(&said, key.expose())) };
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+    if status == 401 || status == 403 {
         Err(CheckFailure {
             code: "provider_refused_key",
-            message: format!("the provider refused this key: {} answered HTTP {}{said}", entry.name, status.as_u16()),
+            message: format!("the provider refused this key: {} answered HTTP {}{said}", entry.name, status),
             refused: true,
         })
     } else {
         Err(CheckFailure {
             code: "provider_error",
-            message: format!("{} answered HTTP {} to the key check{said}", entry.name, status.as_u16()),
+            message: format!("{} answered HTTP {} to the key check{said}", entry.name, status),
             refused: false,
         })
     }
@@ -300,16 +298,18 @@ impl App {
         }
         let granted_scopes = choose_scopes(&entry, scopes)?;
         let key = clean_key(key)?;
-        if let Err(f) = check_key(&entry, &key).await {
-            let code = if f.code == "provider_unreachable" || f.code == "provider_error" { ErrorCode::Internal } else { ErrorCode::BadRequest };
-            let suffix = if f.code == "unsupported" { "" } else { "; nothing was saved" };
-            return Err(ApiError::new(code, format!("{}{suffix}", f.message)));
-        }
-
+        // The id is chosen first (one add at a time) so the check already counts against the new
+        // connection's rate-limit budget.
         let _guard = ADD_LOCK.lock().await;
         let db = self.db().clone();
         let provider = entry.id.clone();
         let id = blocking(move || Ok(stored::next_id(&db.reader()?, &provider)?)).await?;
+        if let Err(f) = check_key(self, &id, &entry, &key).await {
+            self.paced().forget(&id);
+            let code = if f.code == "provider_unreachable" || f.code == "provider_error" { ErrorCode::Internal } else { ErrorCode::BadRequest };
+            let suffix = if f.code == "unsupported" { "" } else { "; nothing was saved" };
+            return Err(ApiError::new(code, format!("{}{suffix}", f.message)));
+        }
         let secret = secret_key(&id);
         {
             let secrets = self.secrets().clone();
@@ -377,7 +377,7 @@ impl App {
                 message: "the credential is no longer in the keychain; remove this connection and add it again".into(),
                 refused: true,
             }),
-            (Some(entry), Some(key)) => check_key(&entry, &key).await,
+            (Some(entry), Some(key)) => check_key(self, id, &entry, &key).await,
         };
         let now = self.clock().now_ms();
         let owned = id.to_string();

@@ -6,6 +6,7 @@
 //! `{"bench":"NAME",…}` on its own line; document it in the README.
 
 mod audit;
+mod batch;
 
 use clap::{Parser, Subcommand};
 
@@ -21,12 +22,16 @@ enum Bench {
     /// Audit log: rows/s through the gateway's writer (one fsync per row, and grouped) and
     /// newest-first search latency over a large log.
     Audit(audit::Args),
+    /// Read calls by several agents through the gateway against a provider enforcing 100
+    /// requests per sliding 10 s: wall time vs the documented rate, and 429s.
+    Batch(batch::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.bench {
         Bench::Audit(args) => audit::run(&args),
+        Bench::Batch(args) => batch::run(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -22,6 +22,8 @@ pub const RECENT_429_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// time and the provider's count differ by network jitter, so a call sent exactly `per` after
 /// the N-th-last one could still land inside the provider's window.
 pub const LOG_MARGIN_PER_MILLE: u32 = 30;
+/// How long a rolling window's reported remaining count (no reset time) is trusted.
+pub const ROLLING_REPORT_TTL: Duration = Duration::from_secs(1);
 /// Pause after a 429 that carried no `Retry-After` (capped at the budget window).
 pub const PAUSE_AFTER_BARE_429: Duration = Duration::from_secs(1);
 
@@ -160,7 +162,7 @@ impl AccountLimiter {
     pub fn on_response(&mut self, signals: &[Signal], now: Duration) {
         self.advance_to(now);
         let now = self.clock_at;
-        self.in_flight = self.in_flight.saturating_sub(1);
+        self.settle_one(now);
         let mut throttled = false;
         let mut paused = false;
         for s in signals {
@@ -182,9 +184,13 @@ impl AccountLimiter {
                     if let Some(prev) = self.report.filter(|r| now < r.valid_until) {
                         left = left.min(prev.left);
                     }
+                    // A count with a reset time holds until then. A rolling window's count (HubSpot
+                    // sends no reset) changes continuously as old calls age out, so the snapshot
+                    // holds only briefly; holding it for the whole window would keep the lowest
+                    // count seen and starve the account far below its limit.
                     let valid_until = now
                         + resets_in
-                            .unwrap_or(self.effective.per)
+                            .unwrap_or(ROLLING_REPORT_TTL)
                             .min(self.effective.per);
                     self.report = Some(Report { left, valid_until });
                     if remaining == 0
@@ -217,6 +223,22 @@ impl AccountLimiter {
     /// A call admitted earlier ended without a response (timeout, connection error).
     pub fn on_no_response(&mut self, now: Duration) {
         self.advance_to(now);
+        let now = self.clock_at;
+        self.settle_one(now);
+    }
+
+    /// One call in flight ended. The provider counted it somewhere between our send and now,
+    /// so from here on it occupies the sliding log from `now`: the oldest entry still in flight
+    /// moves to the back with this time. Counts per window stay the same; a call whose trip
+    /// took longer than the log's margin can no longer make the provider see N+1 in its window.
+    fn settle_one(&mut self, now: Duration) {
+        let in_flight = self.in_flight as usize;
+        if in_flight > 0 && in_flight <= self.log.len() {
+            let idx = self.log.len() - in_flight;
+            if let Some(sent) = self.log.remove(idx) {
+                self.log.push_back(sent.max(now));
+            }
+        }
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
@@ -339,6 +361,28 @@ mod tests {
 
     fn budget(n: u32, per_ms: u64) -> Budget {
         Budget::new(n, ms(per_ms)).expect("valid budget")
+    }
+
+    #[test]
+    fn a_rolling_windows_remaining_count_is_trusted_only_briefly() {
+        let mut l = AccountLimiter::new(budget(100, 10_000), ms(0));
+        assert!(matches!(l.try_admit(ms(0)), Admission::Go));
+        l.on_response(&[Signal::Remaining { remaining: 0, resets_in: None }], ms(10));
+        assert!(matches!(l.try_admit(ms(20)), Admission::Wait(_)), "a fresh 'none left' must hold calls back");
+        assert!(
+            matches!(l.try_admit(ms(10 + 1_000 + 200)), Admission::Go),
+            "a rolling window's count must not hold the account back for the whole window"
+        );
+    }
+
+    #[test]
+    fn a_slow_call_occupies_the_window_from_its_response() {
+        let mut l = AccountLimiter::new(budget(1, 1_000), ms(0));
+        assert!(matches!(l.try_admit(ms(0)), Admission::Go));
+        // The provider may have counted it as late as the response.
+        l.on_response(&[], ms(500));
+        assert!(matches!(l.try_admit(ms(1_100)), Admission::Wait(_)), "the next call must wait a full window after the slow call's response");
+        assert!(matches!(l.try_admit(ms(1_540)), Admission::Go), "a window and the margin after the response the next call may go");
     }
 
     #[test]
