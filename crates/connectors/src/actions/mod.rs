@@ -10,13 +10,14 @@
 //! Agents name an action by its tool name, `{provider}_{action}` (e.g. `hubspot_list_contacts`);
 //! the same action serves the provider's `-sandbox` entry.
 //!
-//! How to add an action: add an [`ActionSpec`] to the provider's list below with the scopes from
+//! How to add an action: add an [`ActionSpec`] to the provider's module (`actions/<provider>.rs`,
+//! listed in [`actions()`]) with the scopes from
 //! the catalog (`catalog/providers.toml`), a schema whose fields have descriptions, and a `build`
 //! function that refuses bad input with a sentence naming the field; cover `build` with a unit
 //! test.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use switchboard_core::Tier;
 use ts_rs::TS;
 
@@ -34,6 +35,7 @@ pub struct HttpCall {
 }
 
 /// What an agent can ask a connection to do.
+#[derive(Clone, Copy)]
 pub struct ActionSpec {
     /// Catalog id of the real provider, e.g. `hubspot` (also used for `hubspot-sandbox`).
     pub provider: &'static str,
@@ -101,9 +103,15 @@ pub struct ActionInfo {
     pub input_schema: Value,
 }
 
-/// Every action Switchboard offers.
+mod hubspot;
+
+/// Every action Switchboard offers, provider by provider.
 pub fn actions() -> &'static [ActionSpec] {
-    HUBSPOT
+    static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        // One list per provider module; add a provider's list here.
+        [hubspot::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+    })
 }
 
 /// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
@@ -113,11 +121,11 @@ pub fn action(tool: &str) -> Option<&'static ActionSpec> {
 
 // ---- input helpers (hand-written: a full JSON Schema validator is more than these flat inputs need)
 
-fn object(input: &Value) -> Result<&Map<String, Value>, String> {
+pub(crate) fn object(input: &Value) -> Result<&Map<String, Value>, String> {
     input.as_object().ok_or_else(|| "the input must be a JSON object".to_string())
 }
 
-fn refuse_unknown(o: &Map<String, Value>, known: &[&str]) -> Result<(), String> {
+pub(crate) fn refuse_unknown(o: &Map<String, Value>, known: &[&str]) -> Result<(), String> {
     match o.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(format!("unknown input field '{k}'; this action takes: {}", known.join(", "))),
         None => Ok(()),
@@ -125,7 +133,7 @@ fn refuse_unknown(o: &Map<String, Value>, known: &[&str]) -> Result<(), String> 
 }
 
 /// A numeric record id (HubSpot ids are digits), safe as a path segment.
-fn record_id(o: &Map<String, Value>, field: &str) -> Result<String, String> {
+pub(crate) fn record_id(o: &Map<String, Value>, field: &str) -> Result<String, String> {
     let id = match o.get(field) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) if n.is_u64() => n.to_string(),
@@ -138,7 +146,7 @@ fn record_id(o: &Map<String, Value>, field: &str) -> Result<String, String> {
     Ok(id)
 }
 
-fn opt_limit(o: &Map<String, Value>, max: u64) -> Result<Option<u64>, String> {
+pub(crate) fn opt_limit(o: &Map<String, Value>, max: u64) -> Result<Option<u64>, String> {
     match o.get("limit") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=max).contains(&n)) => Ok(n.as_u64()),
@@ -146,7 +154,7 @@ fn opt_limit(o: &Map<String, Value>, max: u64) -> Result<Option<u64>, String> {
     }
 }
 
-fn opt_string(o: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
+pub(crate) fn opt_string(o: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
     match o.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
@@ -154,7 +162,7 @@ fn opt_string(o: &Map<String, Value>, field: &str) -> Result<Option<String>, Str
     }
 }
 
-fn opt_string_list(o: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, String> {
+pub(crate) fn opt_string_list(o: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, String> {
     match o.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => items
@@ -168,7 +176,7 @@ fn opt_string_list(o: &Map<String, Value>, field: &str) -> Result<Option<Vec<Str
 }
 
 /// A `properties` object of scalar values (the provider checks the names).
-fn properties(o: &Map<String, Value>) -> Result<Value, String> {
+pub(crate) fn properties(o: &Map<String, Value>) -> Result<Value, String> {
     let Some(p) = o.get("properties").and_then(Value::as_object) else {
         return Err("'properties' is required: an object such as {\"email\": \"ada@example.com\"}".into());
     };
@@ -181,141 +189,10 @@ fn properties(o: &Map<String, Value>) -> Result<Value, String> {
     Ok(Value::Object(p.clone()))
 }
 
-// ---- HubSpot (CRM v3)
-
-const CONTACTS: &str = "/crm/v3/objects/contacts";
-
-fn schema_properties_list() -> Value {
-    json!({ "type": "array", "items": { "type": "string" }, "description": "Contact properties to return, e.g. [\"email\", \"firstname\", \"lastname\"]; default: HubSpot's standard set." })
-}
-
-fn schema_contact_id() -> Value {
-    json!({ "type": "string", "pattern": "^[0-9]+$", "description": "The HubSpot contact id, e.g. \"101\"." })
-}
-
-fn schema_properties_object() -> Value {
-    json!({ "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] }, "description": "Contact properties by internal name, e.g. {\"email\": \"ada@example.com\", \"firstname\": \"Ada\"}." })
-}
-
-const HUBSPOT: &[ActionSpec] = &[
-    ActionSpec {
-        provider: "hubspot",
-        name: "list_contacts",
-        description: "List contacts, a page at a time (use `after` from the previous page's paging.next).",
-        tier: Tier::Read,
-        scopes: &["crm.objects.contacts.read"],
-        outbound: false,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "properties": {
-                "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": "Contacts per page (default 10)." },
-                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
-                "properties": schema_properties_list(),
-            }})
-        },
-        build: |input| {
-            let o = object(input)?;
-            refuse_unknown(o, &["limit", "after", "properties"])?;
-            let mut query = Vec::new();
-            if let Some(l) = opt_limit(o, 100)? {
-                query.push(("limit".into(), l.to_string()));
-            }
-            if let Some(a) = opt_string(o, "after")? {
-                query.push(("after".into(), a));
-            }
-            if let Some(p) = opt_string_list(o, "properties")? {
-                query.push(("properties".into(), p.join(",")));
-            }
-            Ok(HttpCall { method: "GET", path: CONTACTS.into(), query, json: None })
-        },
-    },
-    ActionSpec {
-        provider: "hubspot",
-        name: "get_contact",
-        description: "Get one contact by id with the chosen properties.",
-        tier: Tier::Read,
-        scopes: &["crm.objects.contacts.read"],
-        outbound: false,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
-                "contact_id": schema_contact_id(),
-                "properties": schema_properties_list(),
-            }})
-        },
-        build: |input| {
-            let o = object(input)?;
-            refuse_unknown(o, &["contact_id", "properties"])?;
-            let id = record_id(o, "contact_id")?;
-            let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
-            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None })
-        },
-    },
-    ActionSpec {
-        provider: "hubspot",
-        name: "create_contact",
-        description: "Create a contact in the CRM (HubSpot refuses a second contact with the same email).",
-        tier: Tier::Write,
-        scopes: &["crm.objects.contacts.write"],
-        outbound: true,
-        idempotent: false,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["properties"], "properties": {
-                "properties": schema_properties_object(),
-            }})
-        },
-        build: |input| {
-            let o = object(input)?;
-            refuse_unknown(o, &["properties"])?;
-            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
-        },
-    },
-    ActionSpec {
-        provider: "hubspot",
-        name: "update_contact",
-        description: "Change properties of an existing contact.",
-        tier: Tier::Write,
-        scopes: &["crm.objects.contacts.write"],
-        outbound: true,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id", "properties"], "properties": {
-                "contact_id": schema_contact_id(),
-                "properties": schema_properties_object(),
-            }})
-        },
-        build: |input| {
-            let o = object(input)?;
-            refuse_unknown(o, &["contact_id", "properties"])?;
-            let id = record_id(o, "contact_id")?;
-            Ok(HttpCall { method: "PATCH", path: format!("{CONTACTS}/{id}"), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
-        },
-    },
-    ActionSpec {
-        provider: "hubspot",
-        name: "archive_contact",
-        description: "Archive (delete) a contact; HubSpot keeps it restorable for 90 days.",
-        tier: Tier::Delete,
-        scopes: &["crm.objects.contacts.write"],
-        outbound: true,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
-                "contact_id": schema_contact_id(),
-            }})
-        },
-        build: |input| {
-            let o = object(input)?;
-            refuse_unknown(o, &["contact_id"])?;
-            let id = record_id(o, "contact_id")?;
-            Ok(HttpCall { method: "DELETE", path: format!("{CONTACTS}/{id}"), query: vec![], json: None })
-        },
-    },
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use crate::catalog;
 
     #[test]
