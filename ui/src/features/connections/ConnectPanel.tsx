@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, toFailure, type ApiFailure, type ConnectionInfo, type OAuthStart, type ProviderEntry } from '../../api';
-import { FailureNotice } from '../../components/FailureNotice';
+import { FailureNotice, WithCode } from '../../components/FailureNotice';
 import {
   authModeWords,
   connectOptions,
@@ -207,7 +207,11 @@ export function ConnectPanel({ provider, onConnected, onClose }: Props) {
 
       {method === 'key' && options.keyMode !== null && (
         <form class="connect-form" onSubmit={submitKey} noValidate data-testid="key-form">
-          {provider.credential_hint && <p class="field-hint">{provider.credential_hint}</p>}
+          {provider.credential_hint && (
+            <p class="field-hint">
+              <WithCode text={provider.credential_hint} />
+            </p>
+          )}
           <div class="field">
             <label for={`${idp}-label`}>Name (optional)</label>
             <input
@@ -259,7 +263,7 @@ export function ConnectPanel({ provider, onConnected, onClose }: Props) {
             error={errors.scopes}
             disabled={busy}
           />
-          {failure && <FailureNotice failure={failure} testId="connect-failure" />}
+          {failure && <ConnectFailure failure={failure} />}
           <div class="form-actions">
             <button type="submit" class="button button-primary" disabled={busy} data-testid="connect-submit">
               {busy ? `Checking with ${provider.name}…` : 'Connect'}
@@ -297,7 +301,7 @@ export function ConnectPanel({ provider, onConnected, onClose }: Props) {
             error={errors.scopes}
             disabled={waiting}
           />
-          {failure && <FailureNotice failure={failure} testId="connect-failure" />}
+          {failure && <ConnectFailure failure={failure} />}
           <SignInState state={signIn} providerName={provider.name} />
           <div class="form-actions">
             {waiting ? (
@@ -317,7 +321,98 @@ export function ConnectPanel({ provider, onConnected, onClose }: Props) {
           </div>
         </form>
       )}
+      {method === 'oauth' && !provider.id.endsWith('-sandbox') && <OwnOAuthApp provider={provider} />}
     </div>
+  );
+}
+
+/** A refused connect: for a request the gateway turned down, say nothing was connected. */
+function ConnectFailure({ failure }: { failure: ApiFailure }) {
+  const refused = failure.code === 'bad_request';
+  return (
+    <FailureNotice
+      failure={failure}
+      testId="connect-failure"
+      {...(refused ? { title: 'Not connected', hint: 'Nothing was saved. The reason is below.' } : {})}
+    />
+  );
+}
+
+/**
+ * Signing in to most tools needs an app registered at the tool by the person connecting (its
+ * client id, and for some its secret), kept in the keychain.
+ */
+function OwnOAuthApp({ provider }: { provider: ProviderEntry }) {
+  const [stored, setStored] = useState<{ has_client_secret: boolean } | null | undefined>(undefined);
+  const [clientId, setClientId] = useState('');
+  const [secret, setSecret] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<ApiFailure | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const needsSecret = provider.oauth?.token_auth !== 'none';
+  const idp = `oauth-app-${provider.id}`;
+
+  useEffect(() => {
+    let live = true;
+    api.oauthClients().then(
+      (all) => {
+        if (live) setStored(all.find((c) => c.provider === provider.id) ?? null);
+      },
+      (reason: unknown) => {
+        if (live) setFailure(toFailure(reason));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [provider.id]);
+
+  const save = async () => {
+    if (clientId.trim() === '') {
+      setError('Paste the client id of your app.');
+      return;
+    }
+    setError(null);
+    setBusy(true);
+    setFailure(null);
+    try {
+      const info = await api.oauthClientSet(provider.id, clientId.trim(), secret.trim() === '' ? null : secret.trim());
+      setStored(info);
+      setClientId('');
+      setSecret('');
+    } catch (reason) {
+      setFailure(toFailure(reason));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <details class="own-app" data-testid="own-oauth-app">
+      <summary>
+        Your own {provider.name} app:{' '}
+        {stored === undefined ? 'checking…' : stored === null ? 'none stored' : `stored${stored.has_client_secret ? ' with its secret' : ''}`}
+      </summary>
+      <p class="field-hint">
+        Register an app at {provider.name} with the redirect address <code>http://127.0.0.1</code> (any port), then paste
+        its details here. They are kept in this computer's keychain.
+      </p>
+      <div class="field">
+        <label for={`${idp}-id`}>Client id</label>
+        <input id={`${idp}-id`} type="text" autocomplete="off" spellcheck={false} value={clientId} onInput={(e) => setClientId(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for={`${idp}-secret`}>Client secret{needsSecret ? '' : ' (not needed)'}</label>
+        <input id={`${idp}-secret`} type="password" autocomplete="off" value={secret} onInput={(e) => setSecret(e.currentTarget.value)} />
+      </div>
+      {error && <p class="field-error">{error}</p>}
+      {failure && <FailureNotice failure={failure} />}
+      <div class="form-actions">
+        <button type="button" class="button" onClick={save} disabled={busy}>
+          {busy ? 'Saving…' : 'Save app'}
+        </button>
+      </div>
+    </details>
   );
 }
 

@@ -248,7 +248,7 @@ function ProviderCard({ provider: p, categoryName, connections, limits, now, onC
         </div>
         <button
           type="button"
-          class={`button ${connections.length === 0 ? 'button-primary' : ''}`}
+          class={`button ${connections.length === 0 && !connecting ? 'button-primary' : ''}`}
           aria-expanded={connecting}
           aria-controls={panelId}
           onClick={() => {

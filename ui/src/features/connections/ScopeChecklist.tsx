@@ -1,4 +1,5 @@
 import type { ProviderEntry } from '../../api';
+import { WithCode } from '../../components/FailureNotice';
 import { tierWords } from './connection-logic';
 
 type Props = {
@@ -25,14 +26,18 @@ export function ScopeChecklist({ provider, idPrefix, legend, ticked, onChange, e
   if (provider.scopes.length === 0) {
     return (
       <p class="muted scope-none">
-        {provider.scopes_note ?? `${provider.name} has no permissions to choose: access is set at ${provider.name}.`}
+        <WithCode text={provider.scopes_note ?? `${provider.name} has no permissions to choose: access is set at ${provider.name}.`} />
       </p>
     );
   }
   return (
     <fieldset class="scope-list" aria-describedby={error ? errorId : undefined} data-testid="scope-checklist">
       <legend>{legend}</legend>
-      {provider.scopes_note && <p class="field-hint">{provider.scopes_note}</p>}
+      {provider.scopes_note && (
+        <p class="field-hint">
+          <WithCode text={provider.scopes_note} />
+        </p>
+      )}
       <ul>
         {provider.scopes.map((s) => {
           const id = `${idPrefix}-scope-${s.scope.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
@@ -58,7 +63,11 @@ export function ScopeChecklist({ provider, idPrefix, legend, ticked, onChange, e
                   {recommended.has(s.scope) && <span class="pill">recommended</span>}
                 </span>
                 <code class="scope-code">{s.scope}</code>
-                {s.note && <span class="field-hint">{s.note}</span>}
+                {s.note && (
+                  <span class="field-hint">
+                    <WithCode text={s.note} />
+                  </span>
+                )}
               </label>
             </li>
           );
