@@ -3,8 +3,23 @@
 //! added to `commands/` but not here (or not granted) is refused at the IPC boundary.
 
 fn main() {
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["gateway_status", "audit_list", "audit_verify"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "gateway_status",
+        "audit_list",
+        "audit_verify",
+        "providers_list",
+        "connections_list",
+        "connection_add_key",
+        "connection_test",
+        "connection_remove",
+        "connection_set_scopes",
+        "connection_set_rotation",
+        "oauth_start",
+        "oauth_status",
+        "oauth_clients_list",
+        "oauth_client_set",
+        "rate_limits",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");
 }

@@ -4,6 +4,7 @@
 //! control-API route does. No logic here; see the crate docs for how to add one.
 
 mod audit;
+mod connections;
 mod gateway;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
@@ -11,6 +12,18 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         gateway::gateway_status,
         audit::audit_list,
-        audit::audit_verify
+        audit::audit_verify,
+        connections::providers_list,
+        connections::connections_list,
+        connections::connection_add_key,
+        connections::connection_test,
+        connections::connection_remove,
+        connections::connection_set_scopes,
+        connections::connection_set_rotation,
+        connections::oauth_start,
+        connections::oauth_status,
+        connections::oauth_clients_list,
+        connections::oauth_client_set,
+        connections::rate_limits
     ]
 }

@@ -1,5 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
-import { auditListCall, auditVerifyCall, buildAuditQueryString, normalizeAuditQuery, statusCall } from './calls';
+import {
+  auditListCall,
+  auditVerifyCall,
+  buildAuditQueryString,
+  connectionAddKeyCall,
+  connectionRemoveCall,
+  connectionSetRotationCall,
+  normalizeAuditQuery,
+  oauthStartCall,
+  oauthStatusCall,
+  statusCall,
+} from './calls';
 import { ApiFailure, failureFromHttp, failureFromInvoke, failureFromNetwork } from './errors';
 import { createHttpTransport, createTauriTransport, detectTransportKind, type FetchFn } from './transport';
 
@@ -178,4 +189,50 @@ it('failureFromNetwork says the gateway is not reachable', () => {
   expect(failureFromNetwork('/api/control/v1/status', new Error('ECONNREFUSED')).message).toBe(
     'Gateway not reachable (/api/control/v1/status): ECONNREFUSED',
   );
+});
+
+describe('connection calls', () => {
+  it('sends a pasted key in the body only, leaving unset fields out over HTTP', () => {
+    const call = connectionAddKeyCall({ provider: 'hubspot-sandbox', label: null, api_key: 'pat-1', scopes: ['a'] });
+    expect(call).toMatchObject({ command: 'connection_add_key', method: 'POST', path: '/api/control/v1/connections' });
+    expect(call.body).toEqual({ provider: 'hubspot-sandbox', api_key: 'pat-1', scopes: ['a'] });
+    expect(call.args).toEqual({ provider: 'hubspot-sandbox', label: null, scopes: ['a'], api_key: 'pat-1' });
+    expect(call.path).not.toContain('pat-1');
+  });
+
+  it('encodes ids in paths and uses PUT and DELETE', () => {
+    expect(connectionRemoveCall('a/b')).toMatchObject({ method: 'DELETE', path: '/api/control/v1/connections/a%2Fb' });
+    expect(connectionSetRotationCall('x-1', null)).toMatchObject({
+      method: 'PUT',
+      path: '/api/control/v1/connections/x-1/rotation',
+      body: { every_days: null },
+      args: { id: 'x-1', every_days: null },
+    });
+  });
+
+  it('asks the gateway to open the browser and long-polls within 30 s', () => {
+    expect(oauthStartCall({ provider: 'gmail', label: null, scopes: null, open_browser: true }).body).toEqual({
+      provider: 'gmail',
+      open_browser: true,
+    });
+    const poll = oauthStatusCall('oauth-1', 99);
+    expect(poll.path).toBe('/api/control/v1/connections/oauth/oauth-1?wait=30');
+    expect(poll.args).toEqual({ flow_id: 'oauth-1', wait_secs: 30 });
+    expect(poll.timeoutMs).toBeGreaterThan(30_000);
+  });
+
+  it('the HTTP transport sends the JSON body with its content type', async () => {
+    const fetchFn = vi.fn<FetchFn>(async () => new Response('{"id":"x"}', { status: 200 }));
+    const t = createHttpTransport({ fetch: fetchFn });
+    await t.request(connectionSetRotationCall('x', 30));
+    const [, init] = fetchFn.mock.calls[0]!;
+    expect(init.method).toBe('PUT');
+    expect(init.body).toBe('{"every_days":30}');
+    expect((init.headers as Record<string, string>)['content-type']).toBe('application/json');
+  });
+
+  it('keeps the newer error codes instead of reporting them as internal', () => {
+    expect(failureFromHttp(403, '', '{"code":"scope_not_granted","message":"no scope"}').code).toBe('scope_not_granted');
+    expect(failureFromHttp(409, '', '{"code":"reconnect_needed","message":"refused"}').code).toBe('reconnect_needed');
+  });
 });

@@ -48,3 +48,106 @@ export function auditListCall(query: Partial<AuditQuery>): Call {
 export function auditVerifyCall(): Call {
   return { command: 'audit_verify', method: 'POST', path: `${CONTROL_API}/audit/verify` };
 }
+
+// ---- Connections (catalog, keys, OAuth, settings, live rate limits) ----
+
+const seg = (value: string) => encodeURIComponent(value);
+
+export function providersCall(): Call {
+  return { command: 'providers_list', method: 'GET', path: `${CONTROL_API}/providers` };
+}
+
+export function connectionsListCall(): Call {
+  return { command: 'connections_list', method: 'GET', path: `${CONTROL_API}/connections` };
+}
+
+export type AddKeyInput = { provider: string; label: string | null; api_key: string; scopes: string[] | null };
+
+/** A pasted key. The body carries the key; nothing else may log or echo it. */
+export function connectionAddKeyCall(input: AddKeyInput): Call {
+  const body: Record<string, unknown> = { provider: input.provider, api_key: input.api_key };
+  if (input.label !== null) body.label = input.label;
+  if (input.scopes !== null) body.scopes = input.scopes;
+  return {
+    command: 'connection_add_key',
+    args: { provider: input.provider, label: input.label, scopes: input.scopes, api_key: input.api_key },
+    method: 'POST',
+    path: `${CONTROL_API}/connections`,
+    body,
+  };
+}
+
+export function connectionTestCall(id: string): Call {
+  return { command: 'connection_test', args: { id }, method: 'POST', path: `${CONTROL_API}/connections/${seg(id)}/test` };
+}
+
+export function connectionRemoveCall(id: string): Call {
+  return { command: 'connection_remove', args: { id }, method: 'DELETE', path: `${CONTROL_API}/connections/${seg(id)}` };
+}
+
+export function connectionSetScopesCall(id: string, scopes: string[]): Call {
+  return {
+    command: 'connection_set_scopes',
+    args: { id, scopes },
+    method: 'PUT',
+    path: `${CONTROL_API}/connections/${seg(id)}/scopes`,
+    body: { scopes },
+  };
+}
+
+export function connectionSetRotationCall(id: string, everyDays: number | null): Call {
+  return {
+    command: 'connection_set_rotation',
+    args: { id, every_days: everyDays },
+    method: 'PUT',
+    path: `${CONTROL_API}/connections/${seg(id)}/rotation`,
+    body: { every_days: everyDays },
+  };
+}
+
+export type OAuthStartInput = { provider: string; label: string | null; scopes: string[] | null; open_browser: boolean };
+
+export function oauthStartCall(input: OAuthStartInput): Call {
+  const body: Record<string, unknown> = { provider: input.provider, open_browser: input.open_browser };
+  if (input.label !== null) body.label = input.label;
+  if (input.scopes !== null) body.scopes = input.scopes;
+  return {
+    command: 'oauth_start',
+    args: { provider: input.provider, label: input.label, scopes: input.scopes, open_browser: input.open_browser },
+    method: 'POST',
+    path: `${CONTROL_API}/connections/oauth`,
+    body,
+  };
+}
+
+/** Long-polls a sign-in for up to `waitSecs` (0–30) while it is pending. */
+export function oauthStatusCall(flowId: string, waitSecs: number): Call {
+  const wait = Math.max(0, Math.min(30, Math.floor(waitSecs)));
+  return {
+    command: 'oauth_status',
+    args: { flow_id: flowId, wait_secs: wait },
+    method: 'GET',
+    path: `${CONTROL_API}/connections/oauth/${seg(flowId)}${wait > 0 ? `?wait=${wait}` : ''}`,
+    timeoutMs: (wait + 15) * 1000,
+  };
+}
+
+export function oauthClientsCall(): Call {
+  return { command: 'oauth_clients_list', method: 'GET', path: `${CONTROL_API}/oauth-clients` };
+}
+
+export function oauthClientSetCall(provider: string, clientId: string, clientSecret: string | null): Call {
+  const body: Record<string, unknown> = { client_id: clientId };
+  if (clientSecret !== null) body.client_secret = clientSecret;
+  return {
+    command: 'oauth_client_set',
+    args: { provider, client_id: clientId, client_secret: clientSecret },
+    method: 'PUT',
+    path: `${CONTROL_API}/oauth-clients/${seg(provider)}`,
+    body,
+  };
+}
+
+export function rateLimitsCall(): Call {
+  return { command: 'rate_limits', method: 'GET', path: `${CONTROL_API}/rate-limits` };
+}

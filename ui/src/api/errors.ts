@@ -19,6 +19,12 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'storage_read_only',
   'storage_corrupt',
   'keychain_unavailable',
+  'not_granted',
+  'scope_not_granted',
+  'reconnect_needed',
+  'rate_limited',
+  'provider_error',
+  'provider_unreachable',
   'internal',
 ]);
 

@@ -1,10 +1,35 @@
 // The ONLY module that talks to the backend. Screens import from here.
 import { invoke } from '@tauri-apps/api/core';
-import { auditListCall, auditVerifyCall, statusCall } from './calls';
+import {
+  auditListCall,
+  auditVerifyCall,
+  connectionAddKeyCall,
+  connectionRemoveCall,
+  connectionSetRotationCall,
+  connectionSetScopesCall,
+  connectionsListCall,
+  connectionTestCall,
+  oauthClientSetCall,
+  oauthClientsCall,
+  oauthStartCall,
+  oauthStatusCall,
+  providersCall,
+  rateLimitsCall,
+  statusCall,
+  type AddKeyInput,
+  type OAuthStartInput,
+} from './calls';
 import { ApiFailure } from './errors';
 import { createHttpTransport, createTauriTransport, detectTransportKind, type Call, type Transport } from './transport';
 import type { AuditPage } from './generated/AuditPage';
 import type { AuditQuery } from './generated/AuditQuery';
+import type { Catalog } from './generated/Catalog';
+import type { ConnectionInfo } from './generated/ConnectionInfo';
+import type { ConnectionLimits } from './generated/ConnectionLimits';
+import type { ConnectionTest } from './generated/ConnectionTest';
+import type { OAuthClientInfo } from './generated/OAuthClientInfo';
+import type { OAuthFlowStatus } from './generated/OAuthFlowStatus';
+import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
 import type { VerifyReport } from './generated/VerifyReport';
 
@@ -14,7 +39,23 @@ export type { ActorKind } from './generated/ActorKind';
 export type { AuditPage } from './generated/AuditPage';
 export type { AuditQuery } from './generated/AuditQuery';
 export type { AuditRow } from './generated/AuditRow';
+export type { AddKeyInput, OAuthStartInput } from './calls';
+export type { AuthMode } from './generated/AuthMode';
+export type { Catalog } from './generated/Catalog';
+export type { Category } from './generated/Category';
+export type { CategoryInfo } from './generated/CategoryInfo';
+export type { ConnectionError } from './generated/ConnectionError';
+export type { ConnectionInfo } from './generated/ConnectionInfo';
+export type { ConnectionLimits } from './generated/ConnectionLimits';
+export type { ConnectionStatus } from './generated/ConnectionStatus';
+export type { ConnectionTest } from './generated/ConnectionTest';
 export type { GatewayStatus } from './generated/GatewayStatus';
+export type { LimiterStatus } from './generated/LimiterStatus';
+export type { OAuthClientInfo } from './generated/OAuthClientInfo';
+export type { OAuthFlowStatus } from './generated/OAuthFlowStatus';
+export type { OAuthStart } from './generated/OAuthStart';
+export type { ProviderEntry } from './generated/ProviderEntry';
+export type { ProviderScope } from './generated/ProviderScope';
 export type { Tier } from './generated/Tier';
 export type { VerifyReport } from './generated/VerifyReport';
 
@@ -59,4 +100,18 @@ export const api = {
   status: (): Promise<GatewayStatus> => run(statusCall()),
   auditList: (query: Partial<AuditQuery>): Promise<AuditPage> => run(auditListCall(query)),
   auditVerify: (): Promise<VerifyReport> => run(auditVerifyCall()),
+  providers: (): Promise<Catalog> => run(providersCall()),
+  connections: (): Promise<ConnectionInfo[]> => run(connectionsListCall()),
+  connectionAddKey: (input: AddKeyInput): Promise<ConnectionInfo> => run(connectionAddKeyCall(input)),
+  connectionTest: (id: string): Promise<ConnectionTest> => run(connectionTestCall(id)),
+  connectionRemove: (id: string): Promise<ConnectionInfo> => run(connectionRemoveCall(id)),
+  connectionSetScopes: (id: string, scopes: string[]): Promise<ConnectionInfo> => run(connectionSetScopesCall(id, scopes)),
+  connectionSetRotation: (id: string, everyDays: number | null): Promise<ConnectionInfo> =>
+    run(connectionSetRotationCall(id, everyDays)),
+  oauthStart: (input: OAuthStartInput): Promise<OAuthStart> => run(oauthStartCall(input)),
+  oauthStatus: (flowId: string, waitSecs: number): Promise<OAuthFlowStatus> => run(oauthStatusCall(flowId, waitSecs)),
+  oauthClients: (): Promise<OAuthClientInfo[]> => run(oauthClientsCall()),
+  oauthClientSet: (provider: string, clientId: string, clientSecret: string | null): Promise<OAuthClientInfo> =>
+    run(oauthClientSetCall(provider, clientId, clientSecret)),
+  rateLimits: (): Promise<ConnectionLimits[]> => run(rateLimitsCall()),
 };

@@ -7,9 +7,13 @@ import { ApiFailure, failureFromHttp, failureFromInvoke, failureFromNetwork } fr
 export type Call = {
   command: string;
   args?: Record<string, unknown>;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Absolute path plus query string, e.g. `/api/control/v1/audit?limit=50`. */
   path: string;
+  /** JSON request body for HTTP (the Tauri command gets the same fields in `args`). */
+  body?: unknown;
+  /** Overrides the HTTP transport's timeout, for long-polls that wait on purpose. */
+  timeoutMs?: number;
 };
 
 export type TransportKind = 'tauri' | 'http';
@@ -55,16 +59,22 @@ export function createHttpTransport(options: HttpOptions = {}): Transport {
     kind: 'http',
     async request<T>(call: Call): Promise<T> {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new Error(`no answer after ${timeoutMs} ms`)), timeoutMs);
+      const limitMs = call.timeoutMs ?? timeoutMs;
+      const timer = setTimeout(() => controller.abort(new Error(`no answer after ${limitMs} ms`)), limitMs);
       let response: Response;
       let body: string;
       try {
-        response = await fetchFn(call.path, {
+        const init: RequestInit = {
           method: call.method,
           credentials: 'same-origin',
-          headers: { accept: 'application/json' },
+          headers:
+            call.body === undefined
+              ? { accept: 'application/json' }
+              : { accept: 'application/json', 'content-type': 'application/json' },
           signal: controller.signal,
-        });
+        };
+        if (call.body !== undefined) init.body = JSON.stringify(call.body);
+        response = await fetchFn(call.path, init);
         body = await response.text();
       } catch (reason) {
         throw failureFromNetwork(call.path, reason);

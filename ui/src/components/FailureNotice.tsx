@@ -6,6 +6,9 @@ type Props = {
   /** Shown as a "Try again" button when given. */
   onRetry?: () => void;
   testId?: string;
+  /** Replaces the code's generic title and hint where the screen knows better what happened. */
+  title?: string;
+  hint?: string;
 };
 
 /** Renders `a \`cmd\` b` with the backticked parts as <code>. */
@@ -17,8 +20,9 @@ export function WithCode({ text }: { text: string }) {
   );
 }
 
-export function FailureNotice({ failure, onRetry, testId = 'failure' }: Props) {
-  const text = describeFailure(failure.code);
+export function FailureNotice({ failure, onRetry, testId = 'failure', title, hint }: Props) {
+  const generic = describeFailure(failure.code);
+  const text = { title: title ?? generic.title, hint: hint ?? generic.hint };
   return (
     <div class="notice notice-error" role="alert" data-testid={testId} data-code={failure.code}>
       <div>

@@ -47,6 +47,21 @@ export function describeFailure(code: FailureCode): FailureText {
         title: 'Keychain unavailable',
         hint: 'Unlock the system keychain (Secret Service / Keychain / Credential Manager) and try again.',
       };
+    case 'not_granted':
+      return { title: 'Not granted', hint: 'The agent holds no grant for this; grant it on the Scopes screen.' };
+    case 'scope_not_granted':
+      return {
+        title: 'Scope not given to the connection',
+        hint: 'Tick the scope on the connection (for a pasted key, give the key that permission first), or reconnect with it.',
+      };
+    case 'reconnect_needed':
+      return { title: 'Reconnect needed', hint: 'The tool refused the stored credential; connect the account again.' };
+    case 'rate_limited':
+      return { title: 'Rate limit reached', hint: 'The call waited too long for its rate-limit budget; try again shortly.' };
+    case 'provider_error':
+      return { title: 'The tool answered with an error', hint: 'Its answer is below.' };
+    case 'provider_unreachable':
+      return { title: 'The tool could not be reached', hint: 'Check the network connection and try again.' };
     case 'internal':
       return { title: 'Something went wrong in the gateway', hint: 'Details below.' };
   }

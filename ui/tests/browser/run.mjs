@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Browser test of the Switchboard UI served by a running gateway (`switchboard serve`).
 //
-//   SWITCHBOARD_LOGIN_URL   one-time login URL, e.g. http://127.0.0.1:PORT/login?code=...   (required)
+//   SWITCHBOARD_LOGIN_URL   one-time login URL, e.g. http://127.0.0.1:PORT/login?code=...   (required;
+//                           the gateway must run with --sandbox on a fresh data dir)
 //   SWITCHBOARD_VERSION     version the header must show                                  (required)
 //   SWITCHBOARD_SCREENSHOT  where to save a PNG of the Audit screen                        (optional)
 //   SWITCHBOARD_CHROMIUM    browser binary, default /usr/bin/chromium                      (optional)
@@ -24,6 +25,10 @@ const NAV = [
   ['settings', 'Settings'],
 ];
 const NO_MATCH_TERM = 'zqxjv-no-such-audit-entry';
+const CATEGORIES = ['CRM', 'Email & Calendar', 'Communication', 'Data', 'Commerce & Finance', 'Support'];
+// The simulated HubSpot's documented private-app token (crates/sandbox); not a secret.
+const SANDBOX_TOKEN = 'pat-sandbox-na1-00000000-0000-4000-8000-000000000001';
+const WRONG_TOKEN = 'pat-sandbox-na1-00000000-0000-4000-8000-00000000dead';
 const WAIT_MS = 15_000;
 const OVERALL_MS = 120_000;
 
@@ -207,6 +212,10 @@ async function main(page, context, pageErrors) {
     await search.blur();
   });
 
+  await connectionsChecks(page, failureText);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
+  await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
+
   if (pageErrors.length) fail(`The UI threw an uncaught error: ${pageErrors[0]}`);
 
   if (screenshotPath) {
@@ -216,6 +225,131 @@ async function main(page, context, pageErrors) {
       await page.screenshot({ path: screenshotPath });
     });
   }
+}
+
+/** Live connections of `provider` as the gateway itself reports them (not the page). */
+async function gatewayConnections(page, provider) {
+  return page.evaluate(async (p) => {
+    const r = await fetch('/api/control/v1/connections', { credentials: 'same-origin' });
+    if (!r.ok) throw new Error(`GET /connections answered HTTP ${r.status}`);
+    return (await r.json()).filter((c) => c.provider === p);
+  }, provider);
+}
+
+async function connectionsChecks(page, failureText) {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Connections', exact: true }).click();
+  const card = page.locator('[data-testid="provider"][data-provider="hubspot-sandbox"]');
+  const live = card.locator('[data-testid="connection"]:not([data-status="removed"])');
+
+  await check('Connections shows the six categories and hubspot-sandbox', async () => {
+    const titles = page.locator('[data-testid="category"] h2');
+    await waitFor(
+      async () => (await titles.count()) === CATEGORIES.length,
+      async () => `Connections shows ${await titles.count()} categories instead of ${CATEGORIES.length}: ${await failureText()}`,
+    );
+    const shown = (await titles.allInnerTexts()).map((t) => t.trim());
+    // Headings may be styled in capitals; compare case-insensitively.
+    if (shown.map((t) => t.toLowerCase()).join('|') !== CATEGORIES.map((t) => t.toLowerCase()).join('|')) {
+      fail(`Connections shows the categories ${shown.join(', ')} instead of ${CATEGORIES.join(', ')}`);
+    }
+    if ((await card.count()) !== 1) fail('Connections lists no hubspot-sandbox tool (does the gateway run with --sandbox?)');
+    const auth = await text(card.getByTestId('provider-auth'));
+    if (!/private-app token/i.test(auth)) fail(`hubspot-sandbox does not say it takes a private-app token (it says "${auth}")`);
+    if ((await live.count()) !== 0) fail('hubspot-sandbox already shows a connection on a fresh data dir');
+  });
+
+  await check('searching the catalog narrows it to the matching tool', async () => {
+    const search = page.getByTestId('connections-search');
+    await search.fill('hubspot sandbox');
+    await waitFor(
+      async () => (await page.locator('[data-testid="provider"]').count()) === 1 && (await card.count()) === 1,
+      async () => `Searching for "hubspot sandbox" shows ${await page.locator('[data-testid="provider"]').count()} tools instead of 1`,
+    );
+    await search.fill('');
+  });
+
+  const openForm = async () => {
+    if ((await card.getByTestId('key-form').count()) === 0) {
+      if ((await card.getByTestId('connect-panel').count()) === 0) await card.getByTestId('provider-connect').click();
+      const method = card.getByTestId('method-key');
+      if (await method.count()) await method.check();
+    }
+    const key = card.getByTestId('connect-key');
+    await waitFor(() => key.isVisible(), async () => 'Clicking "Connect" on hubspot-sandbox showed no key form');
+    if ((await key.getAttribute('type')) !== 'password') fail('The key field is not a password field, so the key shows on screen');
+    const ticked = await card.locator('[data-testid="key-form"] input[type="checkbox"]:checked').count();
+    if (ticked === 0) fail('The scope checklist has nothing ticked; the recommended read-only scopes should be');
+    return key;
+  };
+
+  await check('a wrong private-app token is refused in words and nothing is saved', async () => {
+    const key = await openForm();
+    await key.fill(WRONG_TOKEN);
+    await card.getByTestId('connect-submit').click();
+    const refusal = card.getByTestId('connect-failure');
+    await waitFor(() => refusal.isVisible(), async () => `A wrong token showed no refusal; ${await failureText()}`);
+    const words = (await text(refusal)).replace(/\s+/g, ' ');
+    if ((await refusal.getAttribute('data-code')) !== 'bad_request') fail(`The refusal carries code "${await refusal.getAttribute('data-code')}", not bad_request: "${words}"`);
+    if (!/refused/i.test(words) || !/nothing was saved/i.test(words)) fail(`The refusal does not say the key was refused and nothing was saved: "${words}"`);
+    if (words.includes(WRONG_TOKEN)) fail('The refusal echoes the key');
+    if ((await live.count()) !== 0) fail('A refused token still shows a connection');
+    const saved = await gatewayConnections(page, 'hubspot-sandbox');
+    if (saved.length !== 0) fail(`A refused token was saved: the gateway lists ${saved.map((c) => c.id).join(', ')}`);
+  });
+
+  await check('connecting hubspot-sandbox with its private-app token shows it healthy', async () => {
+    const key = await openForm();
+    await key.fill(SANDBOX_TOKEN);
+    await card.getByTestId('connect-submit').click();
+    await waitFor(
+      async () => (await live.count()) === 1 && (await live.first().getAttribute('data-status')) === 'healthy',
+      async () => `After connecting, hubspot-sandbox shows ${await live.count()} connections; ${await failureText()}`,
+    );
+    const status = await text(live.first().getByTestId('connection-status'));
+    if (status !== 'Connected') fail(`The new connection says "${status}" instead of "Connected"`);
+    const scopes = await text(live.first().getByTestId('connection-scopes'));
+    if (!/contacts/i.test(scopes)) fail(`The new connection does not list its granted scopes (shows "${scopes}")`);
+    if ((await page.content()).includes(SANDBOX_TOKEN)) fail('The page still holds the private-app token after connecting');
+    const saved = await gatewayConnections(page, 'hubspot-sandbox');
+    if (saved.length !== 1 || saved[0].status !== 'healthy') fail(`The gateway lists ${JSON.stringify(saved)} instead of one healthy connection`);
+  });
+
+  await check('the connection shows its live rate-limit budget', async () => {
+    const limits = live.first().getByTestId('connection-limits');
+    await waitFor(
+      async () => /\d+ of \d+ left per/.test(await text(limits)),
+      async () => `The connection shows no live budget (shows "${await text(limits)}")`,
+    );
+  });
+
+  await check('Test checks the connection and says it works', async () => {
+    await live.first().getByTestId('connection-test').click();
+    const result = live.first().getByTestId('connection-test-result');
+    await waitFor(
+      async () => (await result.getAttribute('data-ok')) === 'true',
+      async () => `Test showed "${await text(result)}" instead of a working result; ${await failureText()}`,
+    );
+  });
+
+  await check('Disconnect asks first, says the key stays valid at HubSpot, and removes it', async () => {
+    await live.first().getByTestId('connection-disconnect').click();
+    const dialog = page.getByTestId('disconnect-dialog');
+    await waitFor(() => dialog.isVisible(), async () => 'Clicking "Disconnect" opened no confirmation');
+    const words = (await text(dialog)).replace(/\s+/g, ' ');
+    if (!/stays valid at HubSpot/i.test(words)) fail(`The confirmation does not say the key stays valid at the provider: "${words}"`);
+    await dialog.getByTestId('disconnect-confirm').click();
+    await waitFor(
+      async () => (await live.count()) === 0,
+      async () => `After disconnecting, hubspot-sandbox still shows a live connection; ${await failureText()}`,
+    );
+    const saved = await gatewayConnections(page, 'hubspot-sandbox');
+    if (saved.length !== 1 || saved[0].status !== 'removed') fail(`The gateway lists ${JSON.stringify(saved)} instead of one removed connection`);
+    await page.getByTestId('show-removed').check();
+    const removed = card.locator('[data-testid="connection"][data-status="removed"]');
+    await waitFor(async () => (await removed.count()) === 1, async () => '"Show removed connections" does not show the removed connection');
+    await page.getByTestId('show-removed').uncheck();
+  });
 }
 
 const userDataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-browser-test-'));
