@@ -411,6 +411,7 @@ impl App {
         .map_err(|e| ApiError::internal(format!("the request address for {} is not valid: {e}", entry.name)))?;
         let method = switchboard_http::Method::from_bytes(call.method.as_bytes()).map_err(|_| ApiError::internal(format!("unknown HTTP method {}", call.method)))?;
         let mut req = switchboard_http::OutboundRequest::new(method, url.to_string(), action.idempotent)
+            .units(call_units(entry, action))
             .auth(switchboard_http::AuthHeader::bearer(credential.expose()))
             .header("accept", "application/json");
         if let Some(body) = &call.json {
@@ -452,20 +453,39 @@ fn scrub_bytes(body: &[u8], secret: &str) -> Vec<u8> {
     String::from_utf8_lossy(body).replace(secret, "[credential]").into_bytes()
 }
 
-/// The budget a connection is paced by: the catalog's first request bucket for the whole
-/// account (the catalog lists the bucket that paces ordinary calls first; longer caps such as a
-/// daily quota are watched through the provider's headers rather than spread over the day).
+/// The budget a connection is paced by: the catalog's first bucket for the whole account (or
+/// the signed-in user, which a connection is) counted in requests or quota units (the catalog
+/// lists the bucket that paces ordinary calls first; longer caps such as a daily quota are
+/// watched through the provider's headers rather than spread over the day).
 pub(crate) fn pacing_budget(entry: &ProviderEntry) -> switchboard_http::Budget {
+    use switchboard_connectors::{LimitScope, LimitUnit};
     let documented = entry
         .rate_limits
         .iter()
-        .filter(|l| l.unit == switchboard_connectors::LimitUnit::Requests && l.scope == switchboard_connectors::LimitScope::Account)
+        .filter(|l| matches!(l.unit, LimitUnit::Requests | LimitUnit::QuotaUnits) && matches!(l.scope, LimitScope::Account | LimitScope::User))
         .find_map(|l| switchboard_http::Budget::new(u32::try_from(l.requests).ok()?, Duration::from_secs(l.per_seconds)));
     documented.unwrap_or_else(|| {
         // `Budget::new` refuses only zero values, and the constant is not zero.
         #[allow(clippy::expect_used)]
         switchboard_http::Budget::new(UNDOCUMENTED_BUDGET.0, Duration::from_secs(UNDOCUMENTED_BUDGET.1)).expect("a non-zero budget")
     })
+}
+
+/// What one call of `action` costs in the connection's budget: the method's quota units where
+/// the provider is paced in quota units (Gmail), otherwise one request.
+pub(crate) fn call_units(entry: &ProviderEntry, action: &ActionSpec) -> u32 {
+    use switchboard_connectors::{LimitScope, LimitUnit};
+    let paced_in_units = entry
+        .rate_limits
+        .iter()
+        .find(|l| matches!(l.unit, LimitUnit::Requests | LimitUnit::QuotaUnits) && matches!(l.scope, LimitScope::Account | LimitScope::User))
+        .is_some_and(|l| l.unit == LimitUnit::QuotaUnits);
+    if !paced_in_units {
+        return 1;
+    }
+    switchboard_connectors::quota_method(action)
+        .and_then(|m| entry.quota_costs.iter().find(|q| q.method == m))
+        .map_or(1, |q| q.units.max(1))
 }
 
 #[cfg(test)]
@@ -549,6 +569,10 @@ mod tests {
         let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
         let b = pacing_budget(hubspot);
         assert_eq!((b.requests, b.per), (100, Duration::from_secs(10)), "HubSpot should be paced by its 100 per 10 s burst bucket, not its daily cap");
+        let gmail = switchboard_connectors::catalog().get("gmail").expect("gmail");
+        let b = pacing_budget(gmail);
+        assert_eq!((b.requests, b.per), (6_000, Duration::from_secs(60)), "Gmail should be paced by its per-user quota units per minute");
+        assert_eq!(call_units(hubspot, list()), 1, "a HubSpot call costs one request");
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub struct OutboundRequest {
     /// (Stripe's `Idempotency-Key`): such a call may be sent again after a timeout, 429 or 5xx.
     /// `false` (any other write) is sent at most once.
     pub retry_safe: bool,
+    /// What this call costs in the account's budget unit: 1 for request limits, the method's
+    /// quota units where the provider counts those (Gmail `messages.send` = 100).
+    pub units: u32,
 }
 
 impl OutboundRequest {
@@ -142,7 +145,14 @@ impl OutboundRequest {
             auth: None,
             body: Vec::new(),
             retry_safe,
+            units: 1,
         }
+    }
+
+    /// The call's cost in the budget's unit (at least 1).
+    pub fn units(mut self, units: u32) -> Self {
+        self.units = units.max(1);
+        self
     }
 
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -306,7 +316,8 @@ impl Timebase {
     }
 }
 
-type Ticket = oneshot::Sender<Result<(), PacingError>>;
+/// A queued call: its wake-up channel and its cost in budget units.
+type Ticket = (oneshot::Sender<Result<(), PacingError>>, u32);
 
 struct Account {
     state: Mutex<AccountState>,
@@ -462,7 +473,7 @@ impl PacedClient {
                     });
                 }
                 st.pacer
-                    .enqueue(agent.to_owned(), tx, queued_at, deadline_at)
+                    .enqueue(agent.to_owned(), (tx, req.units), queued_at, deadline_at)
                     .map_err(|(_, e)| SendError::RateLimited(e))?;
                 let depth = st.pacer.queued();
                 st.history.record_queue_depth(time.wall_ms(), depth);
@@ -506,6 +517,7 @@ impl PacedClient {
             let guard = InFlight {
                 acct: &acct,
                 time,
+                units: req.units,
                 armed: true,
             };
             tracing::debug!(
@@ -523,7 +535,7 @@ impl PacedClient {
                     let signals = parse_signals(resp.status, &resp.headers, wall);
                     {
                         let mut st = lock(&acct.state);
-                        st.pacer.limiter.on_response(&signals, now);
+                        st.pacer.limiter.on_response_units(&signals, now, req.units);
                         if resp.status == 429 {
                             st.history.record_throttled(wall);
                         }
@@ -545,7 +557,7 @@ impl PacedClient {
                     }
                 }
                 Err(reason) => {
-                    lock(&acct.state).pacer.limiter.on_no_response(now);
+                    lock(&acct.state).pacer.limiter.on_no_response_units(now, req.units);
                     guard.disarm();
                     acct.wake.notify_one();
                     tracing::info!(account, agent, attempt = number, %reason, "provider unreachable");
@@ -672,6 +684,7 @@ impl PacedClient {
 struct InFlight<'a> {
     acct: &'a Account,
     time: &'a Timebase,
+    units: u32,
     armed: bool,
 }
 
@@ -687,7 +700,7 @@ impl Drop for InFlight<'_> {
             lock(&self.acct.state)
                 .pacer
                 .limiter
-                .on_no_response(self.time.now());
+                .on_no_response_units(self.time.now(), self.units);
             self.acct.wake.notify_one();
         }
     }
@@ -700,17 +713,17 @@ async fn drive(acct: Arc<Account>, time: Timebase) {
         let wake_at = {
             let mut st = lock(&acct.state);
             let now = time.now();
-            let poll = st.pacer.poll(now);
+            let poll = st.pacer.poll_by(now, |t| t.1);
             let wall = time.wall_ms();
-            for (_agent, ticket) in poll.ready {
+            for (_agent, (ticket, units)) in poll.ready {
                 if ticket.send(Ok(())).is_ok() {
                     st.history.record_sent(wall);
                 } else {
                     // The caller gave up while queued: hand the slot back.
-                    st.pacer.limiter.on_no_response(now);
+                    st.pacer.limiter.on_no_response_units(now, units);
                 }
             }
-            for (_agent, ticket, err) in poll.failed {
+            for (_agent, (ticket, _), err) in poll.failed {
                 let _ = ticket.send(Err(err));
             }
             poll.wake_at

@@ -17,7 +17,9 @@
 //!   [`Budget::tightest`] folds several documented limits into one;
 //! * [`AccountLimiter`]: one per provider account, shared by all agents — governor's GCRA on a
 //!   fake clock driven by `now`, plus a sliding-window log, `Retry-After` pauses, provider-reported
-//!   remaining budget and adoption of lower observed limits;
+//!   remaining budget and adoption of lower observed limits. Budgets may be in requests or in
+//!   quota units: a call's cost is [`OutboundRequest::units`] (Gmail counts units per method: a
+//!   send is 100, a read 5);
 //! * [`parse_signals`]: response status + headers → typed [`Signal`]s the limiter applies;
 //! * [`RetryPolicy::decide`]: bounded, jittered exponential backoff that honours `Retry-After` and
 //!   never blindly retries a write;

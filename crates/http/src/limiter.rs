@@ -66,12 +66,22 @@ pub struct AccountLimiter {
     clock: FakeRelativeClock,
     clock_at: Duration,
     gcra: Gcra,
-    log: VecDeque<Duration>,
+    log: VecDeque<Entry>,
     paused_until: Option<Duration>,
     report: Option<Report>,
     in_flight: u32,
     throttles: VecDeque<Duration>,
     daily: Option<(Option<u64>, u64)>,
+}
+
+/// One admitted call in the sliding log: when it (last) counted, its cost in the budget's unit
+/// (1 for request limits; a method's quota units for providers like Gmail), and whether it is
+/// still in flight.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    at: Duration,
+    units: u32,
+    in_flight: bool,
 }
 
 impl AccountLimiter {
@@ -107,6 +117,14 @@ impl AccountLimiter {
     /// Asks to send one call at `now`. On [`Admission::Go`] the call counts as in flight until
     /// [`on_response`](Self::on_response) (or [`on_no_response`](Self::on_no_response)).
     pub fn try_admit(&mut self, now: Duration) -> Admission {
+        self.try_admit_units(now, 1)
+    }
+
+    /// Like [`try_admit`](Self::try_admit) for a call that costs `units` of the budget (a
+    /// provider that counts quota units per method, e.g. Gmail's `messages.send` = 100). A cost
+    /// above the whole budget is treated as the whole budget.
+    pub fn try_admit_units(&mut self, now: Duration, units: u32) -> Admission {
+        let units = units.clamp(1, self.effective.requests.max(1));
         self.advance_to(now);
         let now = self.clock_at; // time never runs backwards inside the limiter
         let mut wait = Duration::ZERO;
@@ -119,15 +137,21 @@ impl AccountLimiter {
         }
         // Sliding log: the oldest admission in the window must leave it first.
         let per = self.effective.per + self.effective.per * LOG_MARGIN_PER_MILLE / 1000;
-        while self.log.front().is_some_and(|t| *t + per <= now) {
+        while self.log.front().is_some_and(|e| e.at + per <= now) {
             self.log.pop_front();
         }
-        if self.log.len() >= self.effective.requests as usize
-            && let Some(oldest) = self
-                .log
-                .get(self.log.len() - self.effective.requests as usize)
-        {
-            wait = wait.max(*oldest + per - now);
+        let used: u64 = self.log.iter().map(|e| u64::from(e.units)).sum();
+        let over = (used + u64::from(units)).saturating_sub(u64::from(self.effective.requests));
+        if over > 0 {
+            // Wait until enough of the oldest entries leave the window.
+            let mut freed = 0u64;
+            for e in &self.log {
+                freed += u64::from(e.units);
+                if freed >= over {
+                    wait = wait.max((e.at + per).saturating_sub(now));
+                    break;
+                }
+            }
         }
         if self.report.is_some_and(|r| now >= r.valid_until) {
             self.report = None;
@@ -135,14 +159,8 @@ impl AccountLimiter {
         match self.report {
             Some(r) if r.left == 0 => wait = wait.max(r.valid_until - now),
             Some(_) => {}
-            // Only consult (and so consume) a GCRA cell when nothing else holds the call back.
-            None if wait.is_zero() => {
-                if let Err(not_until) = self.gcra.check() {
-                    wait = not_until
-                        .wait_time_from(self.clock.now())
-                        .max(Duration::from_nanos(1));
-                }
-            }
+            // Only consult (and so consume) GCRA cells when nothing else holds the call back.
+            None if wait.is_zero() => wait = self.gcra_wait(units),
             None => {}
         }
         if !wait.is_zero() {
@@ -151,18 +169,41 @@ impl AccountLimiter {
         if let Some(r) = self.report.as_mut() {
             r.left -= 1;
             // Keep the GCRA's state moving so pacing resumes smoothly when the report lapses.
-            let _ = self.gcra.check();
+            let _ = self.gcra_wait(units);
         }
-        self.log.push_back(now);
+        self.log.push_back(Entry { at: now, units, in_flight: true });
         self.in_flight += 1;
         Admission::Go
     }
 
+    /// Takes `units` GCRA cells (at most the GCRA's burst: a costlier call is held to the
+    /// exact budget by the sliding log, the GCRA only smooths), or says how long until they are
+    /// there.
+    fn gcra_wait(&mut self, units: u32) -> Duration {
+        let n = units.min(self.pacing.burst.max(1));
+        let n = std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+        match self.gcra.check_n(n) {
+            Ok(Ok(())) => Duration::ZERO,
+            Ok(Err(not_until)) => not_until.wait_time_from(self.clock.now()).max(Duration::from_nanos(1)),
+            // Cannot happen with n ≤ burst; fall back to a single cell rather than wedge.
+            Err(_) => match self.gcra.check() {
+                Ok(()) => Duration::ZERO,
+                Err(not_until) => not_until.wait_time_from(self.clock.now()).max(Duration::from_nanos(1)),
+            },
+        }
+    }
+
     /// A call admitted earlier got a response; apply what the provider said about the budget.
     pub fn on_response(&mut self, signals: &[Signal], now: Duration) {
+        self.on_response_units(signals, now, 1);
+    }
+
+    /// [`on_response`](Self::on_response) for a call admitted with
+    /// [`try_admit_units`](Self::try_admit_units).
+    pub fn on_response_units(&mut self, signals: &[Signal], now: Duration, units: u32) {
         self.advance_to(now);
         let now = self.clock_at;
-        self.settle_one(now);
+        self.settle_one(now, units);
         let mut throttled = false;
         let mut paused = false;
         for s in signals {
@@ -222,22 +263,27 @@ impl AccountLimiter {
 
     /// A call admitted earlier ended without a response (timeout, connection error).
     pub fn on_no_response(&mut self, now: Duration) {
+        self.on_no_response_units(now, 1);
+    }
+
+    /// [`on_no_response`](Self::on_no_response) for a call admitted with a cost.
+    pub fn on_no_response_units(&mut self, now: Duration, units: u32) {
         self.advance_to(now);
         let now = self.clock_at;
-        self.settle_one(now);
+        self.settle_one(now, units);
     }
 
     /// One call in flight ended. The provider counted it somewhere between our send and now,
     /// so from here on it occupies the sliding log from `now`: the oldest entry still in flight
     /// moves to the back with this time. Counts per window stay the same; a call whose trip
     /// took longer than the log's margin can no longer make the provider see N+1 in its window.
-    fn settle_one(&mut self, now: Duration) {
-        let in_flight = self.in_flight as usize;
-        if in_flight > 0 && in_flight <= self.log.len() {
-            let idx = self.log.len() - in_flight;
-            if let Some(sent) = self.log.remove(idx) {
-                self.log.push_back(sent.max(now));
-            }
+    fn settle_one(&mut self, now: Duration, units: u32) {
+        let units = units.clamp(1, self.effective.requests.max(1));
+        // The oldest call in flight with this cost (calls of equal cost are interchangeable).
+        if let Some(idx) = self.log.iter().position(|e| e.in_flight && e.units == units)
+            && let Some(e) = self.log.remove(idx)
+        {
+            self.log.push_back(Entry { at: e.at.max(now), units, in_flight: false });
         }
         self.in_flight = self.in_flight.saturating_sub(1);
     }
@@ -247,8 +293,8 @@ impl AccountLimiter {
         self.advance_to(now);
         let now = self.clock_at;
         let per = self.effective.per;
-        let in_window = self.log.iter().filter(|t| **t + per > now).count();
-        let mut left = u64::from(self.effective.requests).saturating_sub(in_window as u64);
+        let in_window: u64 = self.log.iter().filter(|e| e.at + per > now).map(|e| u64::from(e.units)).sum();
+        let mut left = u64::from(self.effective.requests).saturating_sub(in_window);
         let report = self.report.filter(|r| now < r.valid_until);
         if let Some(r) = report {
             left = left.min(u64::from(r.left));
@@ -292,8 +338,8 @@ impl AccountLimiter {
         self.gcra = gcra;
         // The fresh GCRA would allow a full burst at once; start it as if it had just spent
         // what the log shows was sent recently.
-        let recent = self.log.iter().filter(|t| **t + budget.per > now).count();
-        for _ in 0..recent.min(self.pacing.burst as usize) {
+        let recent: u64 = self.log.iter().filter(|e| e.at + budget.per > now).map(|e| u64::from(e.units)).sum();
+        for _ in 0..recent.min(u64::from(self.pacing.burst)) {
             let _ = self.gcra.check();
         }
     }
@@ -361,6 +407,33 @@ mod tests {
 
     fn budget(n: u32, per_ms: u64) -> Budget {
         Budget::new(n, ms(per_ms)).expect("valid budget")
+    }
+
+    #[test]
+    fn quota_units_count_by_cost_not_by_call() {
+        // Gmail-like: 250 units per second; a send costs 100, a read 5.
+        let mut l = AccountLimiter::new(budget(250, 1_000), ms(0));
+        let mut sent_units = 0u32;
+        let mut t = 0u64;
+        // Over a long run, what was admitted in any one-second window never exceeds 250 units.
+        let mut admitted: Vec<(u64, u32)> = Vec::new();
+        while t < 10_000 {
+            let cost = if admitted.len() % 3 == 0 { 100 } else { 5 };
+            match l.try_admit_units(ms(t), cost) {
+                Admission::Go => {
+                    l.on_response_units(&[], ms(t), cost);
+                    admitted.push((t, cost));
+                    sent_units += cost;
+                }
+                Admission::Wait(d) => t += u64::try_from(d.as_millis()).unwrap_or(1).max(1),
+            }
+        }
+        for &(start, _) in &admitted {
+            let in_window: u32 = admitted.iter().filter(|(at, _)| *at >= start && *at < start + 1_000).map(|(_, c)| *c).sum();
+            assert!(in_window <= 250, "{in_window} units went out in the second from {start} ms; the budget is 250");
+        }
+        assert!(sent_units >= 2_000, "pacing by units should still use most of the budget over 10 s (sent {sent_units} units)");
+        assert!(matches!(l.try_admit_units(ms(t), 10_000), Admission::Go | Admission::Wait(_)), "a cost above the budget must not wedge the limiter");
     }
 
     #[test]

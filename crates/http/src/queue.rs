@@ -118,6 +118,12 @@ impl<A: Eq + Hash + Clone, T> FairQueue<A, T> {
         out
     }
 
+    /// The call [`pop`](Self::pop) would return next, without taking it.
+    pub fn peek(&self) -> Option<&T> {
+        let agent = self.ring.front()?;
+        self.lanes.get(agent)?.front().map(|q| &q.item)
+    }
+
     /// The next call in round-robin order. Call [`expire`](Self::expire) first at the same `now`.
     pub fn pop(&mut self) -> Option<(A, T)> {
         let agent = self.ring.pop_front()?;
@@ -182,11 +188,16 @@ impl<A: Eq + Hash + Clone, T> AccountPacer<A, T> {
     }
 
     pub fn poll(&mut self, now: Duration) -> Poll<A, T> {
+        self.poll_by(now, |_| 1)
+    }
+
+    /// [`poll`](Self::poll) where each call costs `units_of(call)` of the budget (quota units).
+    pub fn poll_by(&mut self, now: Duration, units_of: impl Fn(&T) -> u32) -> Poll<A, T> {
         let failed = self.queue.expire(now);
         let mut ready = Vec::new();
         let mut wake_at = None;
-        while !self.queue.is_empty() {
-            match self.limiter.try_admit(now) {
+        while let Some(next) = self.queue.peek() {
+            match self.limiter.try_admit_units(now, units_of(next)) {
                 Admission::Go => ready.extend(self.queue.pop()),
                 Admission::Wait(d) => {
                     wake_at = Some(now + d);

@@ -114,6 +114,15 @@ pub fn actions() -> &'static [ActionSpec] {
     })
 }
 
+/// The provider's method name in its quota table (`quota_costs` in the catalog) for providers
+/// that count quota units per method rather than requests (Gmail: `messages.send` costs 100);
+/// `None` means the call costs one unit. Each such provider's module lists its own mapping.
+pub fn quota_method(action: &ActionSpec) -> Option<&'static str> {
+    // No provider with a per-method quota has actions yet (HubSpot counts requests).
+    let _ = action;
+    None
+}
+
 /// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
 pub fn action(tool: &str) -> Option<&'static ActionSpec> {
     actions().iter().find(|a| a.tool_name() == tool)
