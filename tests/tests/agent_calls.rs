@@ -98,7 +98,7 @@ async fn an_agent_reads_writes_and_deletes_only_with_the_grants_a_person_gave() 
     assert_eq!(status, 200, "the connection's rate-limit status should be readable: {limits}");
     assert_eq!((limits["status"]["budget_requests"].as_u64(), limits["status"]["budget_per_ms"].as_u64()), (Some(100), Some(10_000)), "HubSpot is paced by 100 per 10 s: {limits}");
     let sent: u64 = limits["history"].as_array().expect("history").iter().filter_map(|b| b["calls_sent"].as_u64()).sum();
-    assert_eq!(sent, 5, "the five calls that reached the sandbox should show in the last hour's history: {limits}");
+    assert_eq!(sent, 6, "the key check and the five calls that reached the sandbox should show in the last hour's history: {limits}");
     assert_eq!(limits["status"]["recent_429s"].as_u64(), Some(0), "no 429 should have been received: {limits}");
 
     // Revoking read applies to the very next call.
