@@ -81,6 +81,10 @@ pub struct StripeConfig {
     pub rate_limit_max: u32,
     /// Window length (1 s).
     pub rate_limit_interval: Duration,
+    /// Fault knob: for each path listed (e.g. `/v1/refunds`), the first POST to it is applied
+    /// but its answer is lost: the caller gets Stripe's 500 `api_error` instead. This is the
+    /// failure `Idempotency-Key` exists for; a retry with the same key gets the saved answer.
+    pub lose_first_answer_on: Vec<String>,
 }
 
 impl Default for StripeConfig {
@@ -97,6 +101,7 @@ impl Default for StripeConfig {
             ],
             rate_limit_max: 25,
             rate_limit_interval: Duration::from_secs(1),
+            lose_first_answer_on: Vec::new(),
         }
     }
 }
@@ -135,6 +140,7 @@ impl SimulatedProvider for StripeSandbox {
             limiter: SlidingWindow::new(self.config.rate_limit_max, self.config.rate_limit_interval),
             data: Mutex::new(Data::seed(day_anchor())),
             idempotency: Mutex::new(HashMap::new()),
+            lose: Mutex::new(self.config.lose_first_answer_on.clone()),
             stats: ctx.stats,
         });
         Router::new().route("/v1/{*rest}", any(dispatch)).with_state(shared)
@@ -184,6 +190,8 @@ struct Shared {
     data: Mutex<Data>,
     /// (key, Idempotency-Key) → the first request's fingerprint and answer.
     idempotency: Mutex<HashMap<(String, String), Saved>>,
+    /// Paths whose next applied POST answer is lost (see [`StripeConfig::lose_first_answer_on`]).
+    lose: Mutex<Vec<String>>,
     stats: Arc<Stats>,
 }
 
@@ -653,6 +661,9 @@ fn handle(s: &Shared, method: &Method, uri: &axum::http::Uri, headers: &HeaderMa
         if saved {
             lock(&s.idempotency).insert(slot, Saved { fingerprint, status, body: body.clone() });
         }
+        if status == StatusCode::OK && answer_lost(s, uri.path()) {
+            return lost_answer();
+        }
         let mut r = respond(status, &body);
         if let Ok(v) = HeaderValue::from_str(ik) {
             r.headers_mut().insert("idempotency-key", v);
@@ -660,9 +671,26 @@ fn handle(s: &Shared, method: &Method, uri: &axum::http::Uri, headers: &HeaderMa
         return r;
     }
     match route(s, &ctx, method, &segments, &params) {
+        Ok(_) if *method == Method::POST && answer_lost(s, uri.path()) => lost_answer(),
         Ok(v) => respond(StatusCode::OK, &v),
         Err(e) => respond(e.status, &e.body),
     }
+}
+
+fn answer_lost(s: &Shared, path: &str) -> bool {
+    let mut lose = lock(&s.lose);
+    match lose.iter().position(|p| p == path) {
+        Some(i) => {
+            lose.remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
+fn lost_answer() -> Response {
+    let e = err(StatusCode::INTERNAL_SERVER_ERROR, "api_error", None, None, "An unknown error occurred".into());
+    respond(e.status, &e.body)
 }
 
 fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Result<Value, StripeError> {

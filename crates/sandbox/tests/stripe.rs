@@ -158,6 +158,19 @@ async fn idempotency_keys_replay_and_conflict() {
 }
 
 #[tokio::test]
+async fn a_lost_answer_is_recovered_by_retrying_with_the_same_key() {
+    let config = StripeConfig { lose_first_answer_on: vec!["/v1/refunds".into()], ..StripeConfig::default() };
+    let h = SandboxServer::start(StripeSandbox::new(config)).await.expect("start");
+    let form = [("charge", REFUNDABLE_CHARGE), ("amount", "700")];
+    let (s, e, _) = post(&h, SECRET_KEY, "/refunds", &form, Some("lost-1")).await;
+    assert_eq!((s, e["error"]["type"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("api_error")));
+    let (s, r, replayed) = post(&h, SECRET_KEY, "/refunds", &form, Some("lost-1")).await;
+    assert_eq!((s, replayed.as_deref(), r["amount"].as_i64()), (StatusCode::OK, Some("true"), Some(700)));
+    let (_, ch) = get(&h, SECRET_KEY, &format!("/charges/{REFUNDABLE_CHARGE}")).await;
+    assert_eq!(ch["amount_refunded"], 700, "the write was applied once");
+}
+
+#[tokio::test]
 async fn refunds_never_exceed_what_is_refundable() {
     let h = start().await;
     let (s, e, _) = post(&h, SECRET_KEY, "/refunds", &[("charge", REFUNDABLE_CHARGE), ("amount", "5001")], None).await;
