@@ -328,7 +328,7 @@ impl App {
         self.writer().append(row("allow", "started", Some(&connection.id), summary), durability).await?;
 
         let started = Instant::now();
-        let sent = self.send_to_provider(&entry, &connection, &agent.name, action, &call).await;
+        let sent = self.send_to_provider(&entry, &connection, &agent.name, action, &call, &call_id).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let at = self.clock().now_ms();
         let (outcome, result, health): Settled<'_> = match sent {
@@ -388,7 +388,7 @@ impl App {
     }
 
     /// Sends one request with the connection's credential through the connection's rate-limit
-    /// budget; `(status, body)` or a `rate_limited` / `provider_unreachable` / keychain error.
+    /// budget (a form body and an `Idempotency-Key` when the action asks for them); `(status, body)` or a `rate_limited` / `provider_unreachable` / keychain error.
     /// The credential never appears in the error.
     async fn send_to_provider(
         &self,
@@ -397,6 +397,7 @@ impl App {
         agent: &str,
         action: &ActionSpec,
         call: &HttpCall,
+        call_id: &str,
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let credential = self.connection_credential(&connection.id).await?;
         if entry.api_base_url.contains('{') {
@@ -410,12 +411,23 @@ impl App {
         }
         .map_err(|e| ApiError::internal(format!("the request address for {} is not valid: {e}", entry.name)))?;
         let method = switchboard_http::Method::from_bytes(call.method.as_bytes()).map_err(|_| ApiError::internal(format!("unknown HTTP method {}", call.method)))?;
-        let mut req = switchboard_http::OutboundRequest::new(method, url.to_string(), action.idempotent)
+        // A write the provider de-duplicates by its Idempotency-Key may be re-sent after a
+        // timeout, 429 or 5xx: the retry carries the same key, so it is applied once.
+        let retry_safe = action.idempotent || call.idempotency_key;
+        let mut req = switchboard_http::OutboundRequest::new(method, url.to_string(), retry_safe)
             .units(call_units(entry, action))
             .auth(switchboard_http::AuthHeader::bearer(credential.expose()))
             .header("accept", "application/json");
         if let Some(body) = &call.json {
-            req = req.header("content-type", "application/json").json_body(serde_json::to_vec(body).unwrap_or_default());
+            req = req.json_body(serde_json::to_vec(body).unwrap_or_default());
+        } else if let Some(form) = &call.form {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+            req.body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish().into_bytes();
+        }
+        if call.idempotency_key {
+            // The call id: one per agent call, kept by the request on every retry, and in the
+            // audit rows, so the provider's request log and the audit log can be matched.
+            req = req.header("idempotency-key", call_id);
         }
         self.ensure_budget(&connection.id, entry);
         let deadline = Instant::now() + QUEUE_DEADLINE;

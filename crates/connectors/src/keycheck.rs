@@ -34,6 +34,9 @@ pub fn key_check(provider_id: &str) -> Option<KeyCheck> {
     match real {
         // Lists at most one contact: needs only `crm.objects.contacts.read`.
         "hubspot" => Some(KeyCheck { method: "GET", path: "/crm/v3/objects/contacts?limit=1", header: KeyHeader::Bearer }),
+        // Lists at most one customer: needs only the `customer_read` permission, which every
+        // key Switchboard is given for billing work holds (it is in the read-only set).
+        "stripe" => Some(KeyCheck { method: "GET", path: "/customers?limit=1", header: KeyHeader::Bearer }),
         _ => None,
     }
 }
@@ -43,11 +46,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hubspot_and_its_sandbox_share_one_check_and_others_say_unsupported() {
+    fn a_provider_and_its_sandbox_share_one_check_and_others_say_unsupported() {
         let real = key_check("hubspot").expect("hubspot keys should be checkable");
         assert_eq!(key_check("hubspot-sandbox"), Some(real), "the sandbox entry should be checked like the real provider");
         assert_eq!(real.method, "GET");
-        assert!(key_check("stripe").is_none(), "providers without a check yet must say so, not pretend");
+        assert!(key_check("shopify").is_none(), "providers without a check yet must say so, not pretend");
+        assert_eq!(key_check("stripe-sandbox").map(|c| c.path), Some("/customers?limit=1"));
         assert!(AuthMode::PrivateAppToken.is_pasted_key() && !AuthMode::OauthPublic.is_pasted_key() && !AuthMode::Basic.is_pasted_key());
     }
 }

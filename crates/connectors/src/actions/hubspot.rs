@@ -49,7 +49,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             if let Some(p) = opt_string_list(o, "properties")? {
                 query.push(("properties".into(), p.join(",")));
             }
-            Ok(HttpCall { method: "GET", path: CONTACTS.into(), query, json: None })
+            Ok(HttpCall { method: "GET", path: CONTACTS.into(), query, json: None, ..HttpCall::default() })
         },
     },
     ActionSpec {
@@ -71,7 +71,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             refuse_unknown(o, &["contact_id", "properties"])?;
             let id = record_id(o, "contact_id")?;
             let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
-            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None })
+            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None, ..HttpCall::default() })
         },
     },
     ActionSpec {
@@ -90,7 +90,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         build: |input| {
             let o = object(input)?;
             refuse_unknown(o, &["properties"])?;
-            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
+            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": properties(o)? })), ..HttpCall::default() })
         },
     },
     ActionSpec {
@@ -111,7 +111,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             let o = object(input)?;
             refuse_unknown(o, &["contact_id", "properties"])?;
             let id = record_id(o, "contact_id")?;
-            Ok(HttpCall { method: "PATCH", path: format!("{CONTACTS}/{id}"), query: vec![], json: Some(json!({ "properties": properties(o)? })) })
+            Ok(HttpCall { method: "PATCH", path: format!("{CONTACTS}/{id}"), query: vec![], json: Some(json!({ "properties": properties(o)? })), ..HttpCall::default() })
         },
     },
     ActionSpec {
@@ -131,7 +131,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             let o = object(input)?;
             refuse_unknown(o, &["contact_id"])?;
             let id = record_id(o, "contact_id")?;
-            Ok(HttpCall { method: "DELETE", path: format!("{CONTACTS}/{id}"), query: vec![], json: None })
+            Ok(HttpCall { method: "DELETE", path: format!("{CONTACTS}/{id}"), query: vec![], json: None, ..HttpCall::default() })
         },
     },
 ];

@@ -22,7 +22,9 @@ use switchboard_core::Tier;
 use ts_rs::TS;
 
 /// One provider request an action turned into.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Build literals with `..HttpCall::default()` so new optional parts do not touch every action.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct HttpCall {
     /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
     pub method: &'static str,
@@ -32,6 +34,14 @@ pub struct HttpCall {
     pub query: Vec<(String, String)>,
     /// JSON body, if any.
     pub json: Option<Value>,
+    /// `application/x-www-form-urlencoded` body, if any (Stripe): pairs in order, nested
+    /// fields already in the provider's bracket syntax (`metadata[order]`). Never set together
+    /// with `json`.
+    pub form: Option<Vec<(String, String)>>,
+    /// The provider honours an `Idempotency-Key` header (Stripe): the gateway sends one key per
+    /// call, the same on every retry of that call, so the provider applies the write at most
+    /// once and the call may be retried after a timeout, 429 or 5xx.
+    pub idempotency_key: bool,
 }
 
 /// What an agent can ask a connection to do.
@@ -104,13 +114,14 @@ pub struct ActionInfo {
 }
 
 mod hubspot;
+mod stripe;
 
 /// Every action Switchboard offers, provider by provider.
 pub fn actions() -> &'static [ActionSpec] {
     static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         // One list per provider module; add a provider's list here.
-        [hubspot::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+        [hubspot::ACTIONS, stripe::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
     })
 }
 
