@@ -34,6 +34,7 @@
 pub mod hubspot;
 pub mod oauth;
 pub mod ratelimit;
+pub mod slack;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -174,7 +175,10 @@ async fn fault_layer(State(st): State<FaultState>, req: Request, next: Next) -> 
 /// rule, not a relaxed one: the catalog keeps HubSpot's `loopback_redirect = testing_only`, and
 /// the gateway allows a testing-only loopback redirect for `-sandbox` entries only.
 pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
-    vec![Box::new(hubspot::HubSpotSandbox::new(hubspot::HubSpotConfig::developer_test_app()))]
+    vec![
+        Box::new(hubspot::HubSpotSandbox::new(hubspot::HubSpotConfig::developer_test_app())),
+        Box::new(slack::SlackSandbox::default()),
+    ]
 }
 
 /// Starts simulated providers.
