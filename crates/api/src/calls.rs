@@ -14,7 +14,9 @@
 //!    (`decision=deny`, outcome = the code);
 //! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
 //!    expire) and goes only into the provider request, paced by the connection's shared budget;
-//! 8. the provider's answer is mapped (2xx → result, 401 → `reconnect_needed` and the connection
+//! 8. the provider's answer is mapped (2xx → result, unless the provider reports a failure inside
+//!    it, as Slack's `{"ok": false, "error": …}` → `provider_error` with the provider's code, or
+//!    `reconnect_needed` for a refused token; 401 → `reconnect_needed` and the connection
 //!    marked so, other errors → `provider_error` with the provider's words, network →
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
 //!    commits with the connection's health.
@@ -335,6 +337,17 @@ impl App {
             Ok((status, body)) if (200..300).contains(&status) => {
                 let parsed = if body.is_empty() { Ok(Value::Null) } else { serde_json::from_slice::<Value>(&body) };
                 match parsed {
+                    // Some providers (Slack) report failures inside a 2xx answer.
+                    Ok(_) if let Some(f) = switchboard_connectors::failure_in_success(&connection.provider, &body) => {
+                        if f.credential_refused {
+                            let msg = format!("{} refused connection '{}''s credential ({}); a person must reconnect it", entry.name, connection.id, f.message);
+                            ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+                        } else {
+                            // Like a 4xx: about this request, the connection stays healthy.
+                            let msg = format!("{} answered {}", entry.name, f.message);
+                            ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), None)
+                        }
+                    }
                     Ok(result) => ("ok", Ok(CallResult { call_id: call_id.clone(), tool: tool.into(), connection: connection.id.clone(), status, result }), None),
                     Err(_) => {
                         let msg = format!("{} answered HTTP {status} with a body that is not JSON", entry.name);

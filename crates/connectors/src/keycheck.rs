@@ -34,6 +34,9 @@ pub fn key_check(provider_id: &str) -> Option<KeyCheck> {
     match real {
         // Lists at most one contact: needs only `crm.objects.contacts.read`.
         "hubspot" => Some(KeyCheck { method: "GET", path: "/crm/v3/objects/contacts?limit=1", header: KeyHeader::Bearer }),
+        // Who the token is; needs no scope. A bad token is HTTP 200 `{"ok": false, "error":
+        // "invalid_auth"}`, which `failure_in_success` reports as a refused credential.
+        "slack" => Some(KeyCheck { method: "GET", path: "/auth.test", header: KeyHeader::Bearer }),
         _ => None,
     }
 }
@@ -47,6 +50,7 @@ mod tests {
         let real = key_check("hubspot").expect("hubspot keys should be checkable");
         assert_eq!(key_check("hubspot-sandbox"), Some(real), "the sandbox entry should be checked like the real provider");
         assert_eq!(real.method, "GET");
+        assert_eq!(key_check("slack-sandbox").map(|c| c.path), Some("/auth.test"), "Slack bot tokens are checked with auth.test");
         assert!(key_check("stripe").is_none(), "providers without a check yet must say so, not pretend");
         assert!(AuthMode::PrivateAppToken.is_pasted_key() && !AuthMode::OauthPublic.is_pasted_key() && !AuthMode::Basic.is_pasted_key());
     }

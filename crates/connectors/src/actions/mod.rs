@@ -104,14 +104,36 @@ pub struct ActionInfo {
 }
 
 mod hubspot;
+mod slack;
 
 /// Every action Switchboard offers, provider by provider.
 pub fn actions() -> &'static [ActionSpec] {
     static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         // One list per provider module; add a provider's list here.
-        [hubspot::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+        [hubspot::ACTIONS, slack::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
     })
+}
+
+/// A failure a provider reports inside a 2xx answer (Slack answers HTTP 200 with
+/// `{"ok": false, "error": "channel_not_found"}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFailure {
+    /// The provider's own error code, e.g. `channel_not_found`.
+    pub code: String,
+    /// The code with whatever detail the provider gave (e.g. Slack's `needed` scope).
+    pub message: String,
+    /// The provider refused the credential itself (the connection must be reconnected).
+    pub credential_refused: bool,
+}
+
+/// The failure inside a 2xx `body` from catalog entry `provider_id` (the real one or its
+/// sandbox), for providers that report failures that way; `None` means the answer is a success.
+pub fn failure_in_success(provider_id: &str, body: &[u8]) -> Option<ProviderFailure> {
+    match provider_id.strip_suffix("-sandbox").unwrap_or(provider_id) {
+        "slack" => slack::failure(body),
+        _ => None,
+    }
 }
 
 /// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
