@@ -861,7 +861,7 @@ fn conversations_history(s: &Shared, caller: &Caller, args: &Args) -> Handled {
         .filter(|m| within(m.ts, range))
         .filter(|m| before.is_none_or(|b| m.ts < b))
         .collect();
-    top.sort_by(|a, b| b.ts.cmp(&a.ts));
+    top.sort_by_key(|m| std::cmp::Reverse(m.ts));
     let has_more = top.len() > limit;
     top.truncate(limit);
     let messages: Vec<Value> = top.iter().map(|m| ws.message_json(m)).collect();
@@ -977,10 +977,10 @@ fn users_info(s: &Shared, caller: &Caller, args: &Args) -> Handled {
     match ws.users.iter().find(|u| u.id == id) {
         Some(u) => {
             let mut user = Workspace::user_json(u);
-            if !caller.scopes.iter().any(|s| s == "users:read.email") {
-                if let Some(p) = user["profile"].as_object_mut() {
-                    p.remove("email");
-                }
+            if !caller.scopes.iter().any(|s| s == "users:read.email")
+                && let Some(p) = user["profile"].as_object_mut()
+            {
+                p.remove("email");
             }
             Ok(ok(json!({ "user": user })))
         }
@@ -1033,7 +1033,8 @@ fn chat_post_message(s: &Shared, caller: &Caller, args: &Args) -> Handled {
     if c.is_archived {
         return Ok(fail("is_archived"));
     }
-    if !is_member(c) && !(caller.scopes.iter().any(|s| s == "chat:write.public") && !c.is_private) {
+    let may_post_unjoined = caller.scopes.iter().any(|s| s == "chat:write.public") && !c.is_private;
+    if !is_member(c) && !may_post_unjoined {
         return Ok(fail("not_in_channel"));
     }
     let (text, blocks) = content(args)?;

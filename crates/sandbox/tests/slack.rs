@@ -109,7 +109,8 @@ async fn history_pages_newest_first_and_threads_come_from_replies() {
 #[tokio::test]
 async fn errors_are_slacks_own_codes() {
     let sb = start(SlackConfig::default()).await;
-    let cases: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 6] = [
         ("conversations.history", vec![("channel", "C0NOPE0000")], "channel_not_found"),
         ("conversations.history", vec![("channel", LEADERSHIP)], "channel_not_found"),
         ("conversations.history", vec![("channel", SALES)], "not_in_channel"),
