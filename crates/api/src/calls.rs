@@ -14,7 +14,9 @@
 //!    (`decision=deny`, outcome = the code);
 //! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
 //!    expire) and goes only into the provider request, paced by the connection's shared budget;
-//! 8. the provider's answer is mapped (2xx → result, 401 → `reconnect_needed` and the connection
+//! 8. the provider's answer is mapped (2xx → result, unless the provider reports a failure inside
+//!    it, as Slack's `{"ok": false, "error": …}` → `provider_error` with the provider's code, or
+//!    `reconnect_needed` for a refused token; 401 → `reconnect_needed` and the connection
 //!    marked so, other errors → `provider_error` with the provider's words, network →
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
 //!    commits with the connection's health.
@@ -335,6 +337,17 @@ impl App {
             Ok((status, body)) if (200..300).contains(&status) => {
                 let parsed = if body.is_empty() { Ok(Value::Null) } else { serde_json::from_slice::<Value>(&body) };
                 match parsed {
+                    // Some providers (Slack) report failures inside a 2xx answer.
+                    Ok(_) if let Some(f) = switchboard_connectors::failure_in_success(&connection.provider, &body) => {
+                        if f.credential_refused {
+                            let msg = format!("{} refused connection '{}''s credential ({}); a person must reconnect it", entry.name, connection.id, f.message);
+                            ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+                        } else {
+                            // Like a 4xx: about this request, the connection stays healthy.
+                            let msg = format!("{} answered {}", entry.name, f.message);
+                            ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), None)
+                        }
+                    }
                     Ok(result) => ("ok", Ok(CallResult { call_id: call_id.clone(), tool: tool.into(), connection: connection.id.clone(), status, result }), None),
                     Err(_) => {
                         let msg = format!("{} answered HTTP {status} with a body that is not JSON", entry.name);
@@ -471,11 +484,22 @@ fn scrub_bytes(body: &[u8], secret: &str) -> Vec<u8> {
 /// watched through the provider's headers rather than spread over the day).
 pub(crate) fn pacing_budget(entry: &ProviderEntry) -> switchboard_http::Budget {
     use switchboard_connectors::{LimitScope, LimitUnit};
-    let documented = entry
+    let buckets: Vec<&switchboard_connectors::RateLimit> = entry
         .rate_limits
         .iter()
         .filter(|l| matches!(l.unit, LimitUnit::Requests | LimitUnit::QuotaUnits) && matches!(l.scope, LimitScope::Account | LimitScope::User))
-        .find_map(|l| switchboard_http::Budget::new(u32::try_from(l.requests).ok()?, Duration::from_secs(l.per_seconds)));
+        .collect();
+    // A simulated provider runs in the provider's test mode (Stripe: 25/s, not live mode's
+    // 100/s), so its entry is paced by the bucket documented for test or sandbox mode if any.
+    let test_mode = |l: &&&switchboard_connectors::RateLimit| {
+        l.condition.as_deref().is_some_and(|c| c.contains("test") || c.contains("sandbox"))
+    };
+    let chosen = if entry.id.ends_with(ProviderEntry::SANDBOX_SUFFIX) {
+        buckets.iter().find(test_mode).or(buckets.first())
+    } else {
+        buckets.iter().find(|l| !test_mode(l)).or(buckets.first())
+    };
+    let documented = chosen.and_then(|l| switchboard_http::Budget::new(u32::try_from(l.requests).ok()?, Duration::from_secs(l.per_seconds)));
     documented.unwrap_or_else(|| {
         // `Budget::new` refuses only zero values, and the constant is not zero.
         #[allow(clippy::expect_used)]
@@ -585,6 +609,10 @@ mod tests {
         let b = pacing_budget(gmail);
         assert_eq!((b.requests, b.per), (6_000, Duration::from_secs(60)), "Gmail should be paced by its per-user quota units per minute");
         assert_eq!(call_units(hubspot, list()), 1, "a HubSpot call costs one request");
+        let stripe = switchboard_connectors::catalog().get("stripe").expect("stripe");
+        assert_eq!(pacing_budget(stripe).requests, 100, "live Stripe is paced by the live-mode bucket");
+        let sandbox = stripe.sandboxed("http://127.0.0.1:9");
+        assert_eq!(pacing_budget(&sandbox).requests, 25, "the Stripe sandbox runs in test mode: 25 per second");
     }
 
     #[test]

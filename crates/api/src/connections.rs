@@ -217,7 +217,20 @@ async fn check_key(app: &App, account: &str, entry: &ProviderEntry, key: &Sensit
     })?;
     let status = resp.status;
     if resp.is_success() {
-        return Ok(());
+        // Slack answers a bad token with HTTP 200 and `{"ok": false, "error": "invalid_auth"}`.
+        return match switchboard_connectors::failure_in_success(&entry.id, &resp.body) {
+            None => Ok(()),
+            Some(f) if f.credential_refused => Err(CheckFailure {
+                code: "provider_refused_key",
+                message: format!("the provider refused this key: {} answered {}", entry.name, scrub(&f.message, key.expose())),
+                refused: true,
+            }),
+            Some(f) => Err(CheckFailure {
+                code: "provider_error",
+                message: format!("{} answered {} to the key check", entry.name, scrub(&f.message, key.expose())),
+                refused: false,
+            }),
+        };
     }
     let body = String::from_utf8_lossy(&resp.body).into_owned();
     let said = serde_json::from_str::<serde_json::Value>(&body)

@@ -37,6 +37,9 @@ pub fn key_check(provider_id: &str) -> Option<KeyCheck> {
         // Lists at most one customer: needs only the `customer_read` permission, which every
         // key Switchboard is given for billing work holds (it is in the read-only set).
         "stripe" => Some(KeyCheck { method: "GET", path: "/customers?limit=1", header: KeyHeader::Bearer }),
+        // Who the token is; needs no scope. A bad token is HTTP 200 `{"ok": false, "error":
+        // "invalid_auth"}`, which `failure_in_success` reports as a refused credential.
+        "slack" => Some(KeyCheck { method: "GET", path: "/auth.test", header: KeyHeader::Bearer }),
         _ => None,
     }
 }
@@ -52,6 +55,7 @@ mod tests {
         assert_eq!(real.method, "GET");
         assert!(key_check("shopify").is_none(), "providers without a check yet must say so, not pretend");
         assert_eq!(key_check("stripe-sandbox").map(|c| c.path), Some("/customers?limit=1"));
+        assert_eq!(key_check("slack-sandbox").map(|c| c.path), Some("/auth.test"), "Slack bot tokens are checked with auth.test");
         assert!(AuthMode::PrivateAppToken.is_pasted_key() && !AuthMode::OauthPublic.is_pasted_key() && !AuthMode::Basic.is_pasted_key());
     }
 }

@@ -34,6 +34,7 @@
 pub mod hubspot;
 pub mod oauth;
 pub mod ratelimit;
+pub mod slack;
 pub mod stripe;
 
 use std::net::SocketAddr;
@@ -178,6 +179,7 @@ pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
     vec![
         Box::new(hubspot::HubSpotSandbox::new(hubspot::HubSpotConfig::developer_test_app())),
         Box::new(stripe::StripeSandbox::default()),
+        Box::new(slack::SlackSandbox::default()),
     ]
 }
 

@@ -114,6 +114,7 @@ pub struct ActionInfo {
 }
 
 mod hubspot;
+mod slack;
 mod stripe;
 
 /// Every action Switchboard offers, provider by provider.
@@ -121,7 +122,7 @@ pub fn actions() -> &'static [ActionSpec] {
     static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         // One list per provider module; add a provider's list here.
-        [hubspot::ACTIONS, stripe::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+        [hubspot::ACTIONS, stripe::ACTIONS, slack::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
     })
 }
 
@@ -132,6 +133,27 @@ pub fn quota_method(action: &ActionSpec) -> Option<&'static str> {
     // No provider with a per-method quota has actions yet (HubSpot counts requests).
     let _ = action;
     None
+}
+
+/// A failure a provider reports inside a 2xx answer (Slack answers HTTP 200 with
+/// `{"ok": false, "error": "channel_not_found"}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFailure {
+    /// The provider's own error code, e.g. `channel_not_found`.
+    pub code: String,
+    /// The code with whatever detail the provider gave (e.g. Slack's `needed` scope).
+    pub message: String,
+    /// The provider refused the credential itself (the connection must be reconnected).
+    pub credential_refused: bool,
+}
+
+/// The failure inside a 2xx `body` from catalog entry `provider_id` (the real one or its
+/// sandbox), for providers that report failures that way; `None` means the answer is a success.
+pub fn failure_in_success(provider_id: &str, body: &[u8]) -> Option<ProviderFailure> {
+    match provider_id.strip_suffix("-sandbox").unwrap_or(provider_id) {
+        "slack" => slack::failure(body),
+        _ => None,
+    }
 }
 
 /// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
