@@ -113,6 +113,7 @@ pub struct ActionInfo {
     pub input_schema: Value,
 }
 
+mod gcal;
 mod hubspot;
 mod slack;
 mod stripe;
@@ -122,7 +123,7 @@ pub fn actions() -> &'static [ActionSpec] {
     static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         // One list per provider module; add a provider's list here.
-        [hubspot::ACTIONS, stripe::ACTIONS, slack::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+        [hubspot::ACTIONS, stripe::ACTIONS, slack::ACTIONS, gcal::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
     })
 }
 
