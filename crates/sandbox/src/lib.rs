@@ -31,6 +31,7 @@
 //!    be [`SimulatedProvider::id`] without `-sandbox`).
 //! 5. Start it with [`SandboxServer::start`] and test it over real HTTP (see `tests/sandbox.rs`).
 
+pub mod gmail;
 pub mod hubspot;
 pub mod oauth;
 pub mod ratelimit;
@@ -180,6 +181,7 @@ pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
         Box::new(hubspot::HubSpotSandbox::new(hubspot::HubSpotConfig::developer_test_app())),
         Box::new(stripe::StripeSandbox::default()),
         Box::new(slack::SlackSandbox::default()),
+        Box::new(gmail::GmailSandbox::default()),
     ]
 }
 
