@@ -1110,7 +1110,10 @@ async fn messages_untrash(State(s): St, Path((user, id)): Path<(String, String)>
 }
 
 /// A message parsed from submitted RFC 2822 bytes.
-fn parse_raw(raw: &[u8]) -> Result<(Vec<(String, String)>, String, Option<String>), String> {
+/// Headers, the text body and the HTML body, if any.
+type Parsed = (Vec<(String, String)>, String, Option<String>);
+
+fn parse_raw(raw: &[u8]) -> Result<Parsed, String> {
     let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
     let (head, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
     let mut headers: Vec<(String, String)> = Vec::new();

@@ -454,6 +454,8 @@ fn s_trash() -> Value {
     json!({ "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": s_id("Message") } })
 }
 
+// One line per action reads better than a struct literal per action here.
+#[allow(clippy::too_many_arguments)]
 const fn spec(name: &'static str, description: &'static str, tier: Tier, scopes: &'static [&'static str], outbound: bool, idempotent: bool, input_schema: fn() -> Value, build: fn(&Value) -> Result<HttpCall, String>) -> ActionSpec {
     ActionSpec { provider: "gmail", name, description, tier, scopes, outbound, idempotent, input_schema, build }
 }
