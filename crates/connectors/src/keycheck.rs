@@ -40,6 +40,8 @@ pub fn key_check(provider_id: &str) -> Option<KeyCheck> {
         // Who the token is; needs no scope. A bad token is HTTP 200 `{"ok": false, "error":
         // "invalid_auth"}`, which `failure_in_success` reports as a refused credential.
         "slack" => Some(KeyCheck { method: "GET", path: "/auth.test", header: KeyHeader::Bearer }),
+        // The signed-in mailbox's address and counts; any Gmail read scope allows it (1 unit).
+        "gmail" => Some(KeyCheck { method: "GET", path: "/users/me/profile", header: KeyHeader::Bearer }),
         _ => None,
     }
 }

@@ -32,6 +32,7 @@
 //! 5. Start it with [`SandboxServer::start`] and test it over real HTTP (see `tests/sandbox.rs`).
 
 pub mod gcal;
+pub mod gmail;
 pub mod hubspot;
 pub mod oauth;
 pub mod ratelimit;
@@ -182,6 +183,7 @@ pub fn all() -> Vec<Box<dyn SimulatedProvider>> {
         Box::new(stripe::StripeSandbox::default()),
         Box::new(slack::SlackSandbox::default()),
         Box::new(gcal::GCalSandbox::default()),
+        Box::new(gmail::GmailSandbox::default()),
     ]
 }
 

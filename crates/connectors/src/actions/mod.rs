@@ -114,6 +114,7 @@ pub struct ActionInfo {
 }
 
 mod gcal;
+mod gmail;
 mod hubspot;
 mod slack;
 mod stripe;
@@ -123,7 +124,7 @@ pub fn actions() -> &'static [ActionSpec] {
     static ALL: std::sync::OnceLock<Vec<ActionSpec>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         // One list per provider module; add a provider's list here.
-        [hubspot::ACTIONS, stripe::ACTIONS, slack::ACTIONS, gcal::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
+        [hubspot::ACTIONS, stripe::ACTIONS, slack::ACTIONS, gcal::ACTIONS, gmail::ACTIONS].into_iter().flat_map(|list| list.iter().copied()).collect()
     })
 }
 
@@ -131,9 +132,10 @@ pub fn actions() -> &'static [ActionSpec] {
 /// that count quota units per method rather than requests (Gmail: `messages.send` costs 100);
 /// `None` means the call costs one unit. Each such provider's module lists its own mapping.
 pub fn quota_method(action: &ActionSpec) -> Option<&'static str> {
-    // No provider with a per-method quota has actions yet (HubSpot counts requests).
-    let _ = action;
-    None
+    match action.provider {
+        "gmail" => gmail::quota_method(action.name),
+        _ => None,
+    }
 }
 
 /// A failure a provider reports inside a 2xx answer (Slack answers HTTP 200 with
@@ -153,6 +155,7 @@ pub struct ProviderFailure {
 pub fn failure_in_success(provider_id: &str, body: &[u8]) -> Option<ProviderFailure> {
     match provider_id.strip_suffix("-sandbox").unwrap_or(provider_id) {
         "slack" => slack::failure(body),
+        "gmail" => gmail::failure(body),
         _ => None,
     }
 }
