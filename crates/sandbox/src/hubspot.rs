@@ -1,6 +1,7 @@
 //! HubSpot, simulated: OAuth (v1 token and refresh-token paths), private-app tokens, the CRM v3
 //! contacts list with HubSpot paging, the rolling ten-second limit with `X-HubSpot-RateLimit-*`
-//! headers and HubSpot's 429 / 401 / 403 error bodies.
+//! headers and HubSpot's 429 / 401 / 403 error bodies; seeded companies and deals, the deal
+//! pipeline with its stages, moving a deal between stages, and deal associations (CRM v4).
 //!
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
 //! live 30 minutes, the token step requires `client_secret`, private apps get 100 requests per
@@ -144,6 +145,8 @@ struct Shared {
     limiter: SlidingWindow,
     private_tokens: Vec<String>,
     contacts: Mutex<Vec<Value>>,
+    companies: Vec<Value>,
+    deals: Mutex<Vec<Value>>,
     stats: Arc<Stats>,
 }
 
@@ -188,6 +191,8 @@ impl SimulatedProvider for HubSpotSandbox {
             limiter: SlidingWindow::new(c.rate_limit_max, c.rate_limit_interval),
             private_tokens: c.private_app_tokens.clone(),
             contacts: Mutex::new(seed_contacts()),
+            companies: seed_companies(),
+            deals: Mutex::new(seed_deals()),
             stats: ctx.stats,
         });
         Router::new()
@@ -203,6 +208,12 @@ impl SimulatedProvider for HubSpotSandbox {
                 "/crm/v3/objects/contacts/{id}",
                 get(get_contact).patch(update_contact).delete(archive_contact),
             )
+            .route("/crm/v3/objects/companies", get(list_companies))
+            .route("/crm/v3/objects/companies/{id}", get(get_company))
+            .route("/crm/v3/objects/deals", get(list_deals))
+            .route("/crm/v3/objects/deals/{id}", get(get_deal).patch(update_deal))
+            .route("/crm/v3/pipelines/deals", get(list_deal_pipelines))
+            .route("/crm/v4/objects/deals/{id}/associations/{to}", get(deal_associations))
             .with_state(shared)
     }
 }
@@ -612,7 +623,7 @@ fn contact_not_found(id: &str) -> Response {
 
 /// Checks a `properties` object: known names, string values; the HubSpot validation error
 /// otherwise.
-fn check_properties(body: &Value) -> Result<serde_json::Map<String, Value>, Box<Response>> {
+fn check_properties(body: &Value, allowed: &[&str]) -> Result<serde_json::Map<String, Value>, Box<Response>> {
     let Some(props) = body.get("properties").and_then(Value::as_object) else {
         return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
@@ -623,7 +634,7 @@ fn check_properties(body: &Value) -> Result<serde_json::Map<String, Value>, Box<
     let bad: Vec<Value> = props
         .iter()
         .filter_map(|(k, v)| {
-            if !CONTACT_PROPERTIES.contains(&k.as_str()) {
+            if !allowed.contains(&k.as_str()) {
                 Some(json!({"isValid": false, "message": format!("Property \"{k}\" does not exist"), "error": "PROPERTY_DOESNT_EXIST", "name": k}))
             } else if !(v.is_string() || v.is_number() || v.is_boolean()) {
                 Some(json!({"isValid": false, "message": format!("{v} was not a valid string."), "error": "INVALID_STRING", "name": k}))
@@ -668,7 +679,7 @@ async fn create_contact(State(s): St, headers: HeaderMap, body: axum::body::Byte
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
     };
-    let props = match check_properties(&body) {
+    let props = match check_properties(&body, CONTACT_PROPERTIES) {
         Ok(p) => p,
         Err(r) => return with_rate(*r, rate),
     };
@@ -699,7 +710,7 @@ async fn update_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
     };
-    let props = match check_properties(&body) {
+    let props = match check_properties(&body, CONTACT_PROPERTIES) {
         Ok(p) => p,
         Err(r) => return with_rate(*r, rate),
     };
@@ -724,4 +735,310 @@ async fn archive_contact(State(s): St, headers: HeaderMap, Path(id): Path<String
     // HubSpot answers 204 for an id it does not know, too.
     lock(&s.contacts).retain(|c| c["id"] != id.as_str());
     with_rate(StatusCode::NO_CONTENT.into_response(), rate)
+}
+
+// ---- companies, deals, the deal pipeline and deal associations
+
+/// Number of seeded companies (ids 201…).
+pub const SEEDED_COMPANIES: usize = 10;
+/// Number of seeded deals (ids 301…), all in the `default` pipeline.
+pub const SEEDED_DEALS: usize = 15;
+/// The one deal pipeline's id.
+pub const DEAL_PIPELINE: &str = "default";
+/// The `default` pipeline's stages: (id, label, win probability), in display order.
+pub const DEAL_STAGES: &[(&str, &str, &str)] = &[
+    ("appointmentscheduled", "Appointment Scheduled", "0.2"),
+    ("qualifiedtobuy", "Qualified To Buy", "0.4"),
+    ("presentationscheduled", "Presentation Scheduled", "0.6"),
+    ("decisionmakerboughtin", "Decision Maker Bought-In", "0.8"),
+    ("contractsent", "Contract Sent", "0.9"),
+    ("closedwon", "Closed Won", "1.0"),
+    ("closedlost", "Closed Lost", "0.0"),
+];
+
+/// Properties a deal may carry in this portal.
+const DEAL_PROPERTIES: &[&str] = &[
+    "dealname",
+    "amount",
+    "dealstage",
+    "pipeline",
+    "closedate",
+    "description",
+    "hubspot_owner_id",
+];
+
+const SEED_TIME: &str = "2024-03-01T10:00:00.000Z";
+
+fn seed_companies() -> Vec<Value> {
+    const COMPANIES: [(&str, &str, &str, &str); SEEDED_COMPANIES] = [
+        ("Analytical Engines Ltd", "analytical-engines.example", "COMPUTER_SOFTWARE", "London"),
+        ("Compiler Works", "compilerworks.example", "COMPUTER_SOFTWARE", "Arlington"),
+        ("Bletchley Ciphers", "bletchley.example", "COMPUTER_NETWORK_SECURITY", "Milton Keynes"),
+        ("Orbital Trajectories", "orbital.example", "AVIATION_AEROSPACE", "Hampton"),
+        ("Kernel Cooperative", "kernel-coop.example", "COMPUTER_SOFTWARE", "Helsinki"),
+        ("Apollo Guidance", "apollo-guidance.example", "AVIATION_AEROSPACE", "Cambridge"),
+        ("Unix Heritage", "unix-heritage.example", "COMPUTER_SOFTWARE", "Murray Hill"),
+        ("Abstraction Partners", "abstraction.example", "INFORMATION_TECHNOLOGY_AND_SERVICES", "Boston"),
+        ("Spanning Tree Networks", "spanningtree.example", "COMPUTER_NETWORKING", "Seattle"),
+        ("Hypertext Studio", "hypertext.example", "INTERNET", "Geneva"),
+    ];
+    COMPANIES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, domain, industry, city))| {
+            let id = (201 + i).to_string();
+            json!({
+                "id": id,
+                "properties": {
+                    "city": city,
+                    "createdate": SEED_TIME,
+                    "domain": domain,
+                    "hs_lastmodifieddate": SEED_TIME,
+                    "hs_object_id": id,
+                    "industry": industry,
+                    "name": name,
+                },
+                "createdAt": SEED_TIME,
+                "updatedAt": SEED_TIME,
+                "archived": false,
+            })
+        })
+        .collect()
+}
+
+fn seed_deals() -> Vec<Value> {
+    (0..SEEDED_DEALS)
+        .map(|i| {
+            let id = (301 + i).to_string();
+            let company = seed_company_name(i % SEEDED_COMPANIES);
+            let stage = DEAL_STAGES[i % DEAL_STAGES.len()].0;
+            let amount = ((i + 1) * 2500).to_string();
+            let close = format!("2024-{:02}-15T12:00:00.000Z", 4 + i % 9);
+            json!({
+                "id": id,
+                "properties": {
+                    "amount": amount,
+                    "closedate": close,
+                    "createdate": SEED_TIME,
+                    "dealname": format!("{company} — renewal {}", i + 1),
+                    "dealstage": stage,
+                    "hs_lastmodifieddate": SEED_TIME,
+                    "hs_object_id": id,
+                    "pipeline": DEAL_PIPELINE,
+                },
+                "createdAt": SEED_TIME,
+                "updatedAt": SEED_TIME,
+                "archived": false,
+            })
+        })
+        .collect()
+}
+
+fn seed_company_name(i: usize) -> String {
+    seed_companies()
+        .get(i)
+        .and_then(|c| c["properties"]["name"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The seeded associations of deal `301 + i`: its company and two contacts.
+fn deal_links(deal_id: &str) -> Option<(Vec<u64>, Vec<u64>)> {
+    let i = deal_id.parse::<usize>().ok()?.checked_sub(301)?;
+    let contacts = vec![(101 + i % SEEDED_CONTACTS) as u64, (101 + (i + 7) % SEEDED_CONTACTS) as u64];
+    let companies = vec![(201 + i % SEEDED_COMPANIES) as u64];
+    Some((contacts, companies))
+}
+
+fn not_found(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        &format!("resource not found: Object not found.  objectId are usually numeric. (id {id})"),
+    )
+}
+
+/// One page of `items` with HubSpot's `limit` / `after` paging.
+fn paged(items: &[Value], q: &HashMap<String, String>) -> Response {
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "limit must be an integer between 1 and 100");
+        }
+    };
+    let start = match q.get("after").map(|a| a.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                "after must be a paging cursor returned by a previous call",
+            );
+        }
+    };
+    let end = start.saturating_add(limit).min(items.len());
+    let results: Vec<Value> = items.get(start..end).unwrap_or_default().to_vec();
+    let mut body = json!({ "results": results });
+    if end < items.len()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert("paging".into(), json!({"next": {"after": end.to_string(), "link": format!("?after={end}")}}));
+    }
+    Json(body).into_response()
+}
+
+async fn list_companies(State(s): St, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    match admit(&s, &headers, "crm.objects.companies.read") {
+        Ok(rate) => with_rate(paged(&s.companies, &q), rate),
+        Err(r) => *r,
+    }
+}
+
+async fn get_company(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.companies.read") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let found = s.companies.iter().find(|c| c["id"] == id.as_str()).cloned();
+    with_rate(found.map_or_else(|| not_found(&id), |c| Json(c).into_response()), rate)
+}
+
+async fn list_deals(State(s): St, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    match admit(&s, &headers, "crm.objects.deals.read") {
+        Ok(rate) => with_rate(paged(&lock(&s.deals), &q), rate),
+        Err(r) => *r,
+    }
+}
+
+async fn get_deal(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.deals.read") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let found = lock(&s.deals).iter().find(|d| d["id"] == id.as_str()).cloned();
+    with_rate(found.map_or_else(|| not_found(&id), |d| Json(d).into_response()), rate)
+}
+
+fn pipeline() -> Value {
+    let stages: Vec<Value> = DEAL_STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, (id, label, probability))| {
+            let closed = id.starts_with("closed");
+            json!({
+                "id": id,
+                "label": label,
+                "displayOrder": i,
+                "metadata": { "isClosed": closed.to_string(), "probability": probability },
+                "createdAt": SEED_TIME,
+                "updatedAt": SEED_TIME,
+                "archived": false,
+            })
+        })
+        .collect();
+    json!({
+        "id": DEAL_PIPELINE,
+        "label": "Sales Pipeline",
+        "displayOrder": 0,
+        "stages": stages,
+        "createdAt": SEED_TIME,
+        "updatedAt": SEED_TIME,
+        "archived": false,
+    })
+}
+
+async fn list_deal_pipelines(State(s): St, headers: HeaderMap) -> Response {
+    match admit(&s, &headers, "crm.objects.deals.read") {
+        Ok(rate) => with_rate(Json(json!({ "results": [pipeline()] })).into_response(), rate),
+        Err(r) => *r,
+    }
+}
+
+/// HubSpot's 400 for a `dealstage` that is not a stage of the deal's pipeline.
+fn invalid_stage(stage: &str) -> Response {
+    let options: Vec<String> = DEAL_STAGES
+        .iter()
+        .map(|(id, label, _)| format!("label: \"{label}\" value: \"{id}\""))
+        .collect();
+    let detail = json!([{
+        "isValid": false,
+        "message": format!("{stage} was not one of the allowed options: [{}]", options.join(", ")),
+        "error": "INVALID_OPTION",
+        "name": "dealstage",
+    }]);
+    error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("Property values were not valid: {detail}"))
+}
+
+async fn update_deal(State(s): St, headers: HeaderMap, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.deals.write") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
+    };
+    let props = match check_properties(&body, DEAL_PROPERTIES) {
+        Ok(p) => p,
+        Err(r) => return with_rate(*r, rate),
+    };
+    if props.get("pipeline").and_then(Value::as_str).is_some_and(|p| p != DEAL_PIPELINE) {
+        return with_rate(
+            error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Property values were not valid: pipeline is not one of this portal's deal pipelines"),
+            rate,
+        );
+    }
+    if let Some(stage) = props.get("dealstage").and_then(Value::as_str)
+        && !DEAL_STAGES.iter().any(|(id, _, _)| *id == stage)
+    {
+        return with_rate(invalid_stage(stage), rate);
+    }
+    let mut deals = lock(&s.deals);
+    let Some(deal) = deals.iter_mut().find(|d| d["id"] == id.as_str()) else {
+        return with_rate(not_found(&id), rate);
+    };
+    let now = now_iso();
+    if let Some(p) = deal["properties"].as_object_mut() {
+        p.extend(props);
+        p.insert("hs_lastmodifieddate".into(), Value::String(now.clone()));
+    }
+    deal["updatedAt"] = Value::String(now);
+    with_rate(Json(deal.clone()).into_response(), rate)
+}
+
+async fn deal_associations(
+    State(s): St,
+    headers: HeaderMap,
+    Path((id, to)): Path<(String, String)>,
+) -> Response {
+    let rate = match admit(&s, &headers, "crm.objects.deals.read") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    if !lock(&s.deals).iter().any(|d| d["id"] == id.as_str()) {
+        return with_rate(not_found(&id), rate);
+    }
+    let Some((contacts, companies)) = deal_links(&id) else {
+        return with_rate(Json(json!({ "results": [] })).into_response(), rate);
+    };
+    let results: Vec<Value> = match to.as_str() {
+        "contacts" | "contact" | "0-1" => contacts
+            .into_iter()
+            .map(|c| json!({"toObjectId": c, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": null}]}))
+            .collect(),
+        "companies" | "company" | "0-2" => companies
+            .into_iter()
+            .map(|c| json!({"toObjectId": c, "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"},
+                {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": null},
+            ]}))
+            .collect(),
+        other => {
+            return with_rate(
+                error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("Unable to infer object type from: {other}")),
+                rate,
+            );
+        }
+    };
+    with_rate(Json(json!({ "results": results })).into_response(), rate)
 }
