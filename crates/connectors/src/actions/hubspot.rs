@@ -1,4 +1,4 @@
-//! HubSpot CRM v3 actions (contacts for now). Paths, query parameters and bodies are HubSpot's
+//! HubSpot CRM actions: contacts, companies, deals, the deal pipelines and deal associations. Paths, query parameters and bodies are HubSpot's
 //! own (developers.hubspot.com/docs/api/crm/contacts).
 
 use serde_json::{Value, json};
@@ -7,6 +7,55 @@ use switchboard_core::Tier;
 use super::{ActionSpec, HttpCall, object, opt_limit, opt_string, opt_string_list, properties, record_id, refuse_unknown};
 
 const CONTACTS: &str = "/crm/v3/objects/contacts";
+const COMPANIES: &str = "/crm/v3/objects/companies";
+const DEALS: &str = "/crm/v3/objects/deals";
+
+fn schema_record_id(what: &str) -> Value {
+    json!({ "type": "string", "pattern": "^[0-9]+$", "description": format!("The HubSpot {what} id, e.g. \"301\".") })
+}
+
+fn schema_list(what: &str) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "properties": {
+        "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": format!("{what} per page (default 10).") },
+        "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
+        "properties": { "type": "array", "items": { "type": "string" }, "description": format!("{what} properties to return; default: HubSpot's standard set.") },
+    }})
+}
+
+/// A paged list of `path` (`limit`, `after`, `properties`).
+fn build_list(input: &Value, path: &str) -> Result<HttpCall, String> {
+    let o = object(input)?;
+    refuse_unknown(o, &["limit", "after", "properties"])?;
+    let mut query = Vec::new();
+    if let Some(l) = opt_limit(o, 100)? {
+        query.push(("limit".into(), l.to_string()));
+    }
+    if let Some(a) = opt_string(o, "after")? {
+        query.push(("after".into(), a));
+    }
+    if let Some(p) = opt_string_list(o, "properties")? {
+        query.push(("properties".into(), p.join(",")));
+    }
+    Ok(HttpCall { method: "GET", path: path.into(), query, json: None, ..HttpCall::default() })
+}
+
+/// One record of `path` by the id in `field`, with optional `properties`.
+fn build_get(input: &Value, path: &str, field: &str) -> Result<HttpCall, String> {
+    let o = object(input)?;
+    refuse_unknown(o, &[field, "properties"])?;
+    let id = record_id(o, field)?;
+    let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
+    Ok(HttpCall { method: "GET", path: format!("{path}/{id}"), query, json: None, ..HttpCall::default() })
+}
+
+/// A pipeline stage id: HubSpot's are words such as `closedwon` or numbers for custom stages.
+fn stage_id(o: &serde_json::Map<String, Value>) -> Result<String, String> {
+    let stage = opt_string(o, "stage")?.ok_or("'stage' is required: a stage id such as \"closedwon\"")?;
+    if stage.len() > 100 || !stage.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err("'stage' must be a pipeline stage id such as \"closedwon\" (see list_deal_pipelines)".into());
+    }
+    Ok(stage)
+}
 
 fn schema_properties_list() -> Value {
     json!({ "type": "array", "items": { "type": "string" }, "description": "Contact properties to return, e.g. [\"email\", \"firstname\", \"lastname\"]; default: HubSpot's standard set." })
@@ -134,4 +183,181 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             Ok(HttpCall { method: "DELETE", path: format!("{CONTACTS}/{id}"), query: vec![], json: None, ..HttpCall::default() })
         },
     },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_companies",
+        description: "List companies, a page at a time (use `after` from the previous page's paging.next).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.companies.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || schema_list("Companies"),
+        build: |input| build_list(input, COMPANIES),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "get_company",
+        description: "Get one company by id with the chosen properties.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.companies.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["company_id"], "properties": {
+                "company_id": schema_record_id("company"),
+                "properties": schema_properties_list(),
+            }})
+        },
+        build: |input| build_get(input, COMPANIES, "company_id"),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_deals",
+        description: "List deals with their amount, pipeline and stage, a page at a time.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.deals.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || schema_list("Deals"),
+        build: |input| build_list(input, DEALS),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "get_deal",
+        description: "Get one deal by id with the chosen properties.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.deals.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["deal_id"], "properties": {
+                "deal_id": schema_record_id("deal"),
+                "properties": schema_properties_list(),
+            }})
+        },
+        build: |input| build_get(input, DEALS, "deal_id"),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_deal_pipelines",
+        description: "List the deal pipelines and their stages (id, label, order, win probability); stage ids are what update_deal_stage takes.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.deals.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || json!({ "type": "object", "additionalProperties": false, "properties": {} }),
+        build: |input| {
+            refuse_unknown(object(input)?, &[])?;
+            Ok(HttpCall { method: "GET", path: "/crm/v3/pipelines/deals".into(), query: vec![], json: None, ..HttpCall::default() })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "get_deal_associations",
+        description: "List the contacts or companies a deal is associated with (their ids and association types).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.deals.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["deal_id", "to_object_type"], "properties": {
+                "deal_id": schema_record_id("deal"),
+                "to_object_type": { "type": "string", "enum": ["contacts", "companies"], "description": "Which associated records to list: \"contacts\" or \"companies\"." },
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["deal_id", "to_object_type"])?;
+            let id = record_id(o, "deal_id")?;
+            let to = match o.get("to_object_type").and_then(Value::as_str) {
+                Some(t @ ("contacts" | "companies")) => t,
+                _ => return Err("'to_object_type' must be \"contacts\" or \"companies\"".into()),
+            };
+            Ok(HttpCall { method: "GET", path: format!("/crm/v4/objects/deals/{id}/associations/{to}"), query: vec![], json: None, ..HttpCall::default() })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "update_deal_stage",
+        description: "Move a deal to another stage of its pipeline (HubSpot refuses a stage that is not in the deal's pipeline).",
+        tier: Tier::Write,
+        scopes: &["crm.objects.deals.write"],
+        outbound: true,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["deal_id", "stage"], "properties": {
+                "deal_id": schema_record_id("deal"),
+                "stage": { "type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "The target stage id from list_deal_pipelines, e.g. \"contractsent\" or \"closedwon\"." },
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["deal_id", "stage"])?;
+            let id = record_id(o, "deal_id")?;
+            let stage = stage_id(o)?;
+            Ok(HttpCall { method: "PATCH", path: format!("{DEALS}/{id}"), query: vec![], json: Some(json!({ "properties": { "dealstage": stage } })), ..HttpCall::default() })
+        },
+    },
 ];
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::action;
+
+    #[test]
+    fn company_and_deal_reads_become_hubspots_requests() {
+        let list = action("hubspot_list_companies").expect("list_companies");
+        let call = (list.build)(&json!({ "limit": 3, "after": "3", "properties": ["name"] })).expect("valid");
+        assert_eq!((call.method, call.path.as_str()), ("GET", "/crm/v3/objects/companies"));
+        assert_eq!(call.query, vec![("limit".into(), "3".into()), ("after".into(), "3".into()), ("properties".into(), "name".into())]);
+        let call = (action("hubspot_get_company").expect("get_company").build)(&json!({ "company_id": 201 })).expect("valid");
+        assert_eq!(call.path, "/crm/v3/objects/companies/201");
+        let call = (action("hubspot_list_deals").expect("list_deals").build)(&json!({})).expect("valid");
+        assert_eq!((call.path.as_str(), call.query.len()), ("/crm/v3/objects/deals", 0));
+        let call = (action("hubspot_get_deal").expect("get_deal").build)(&json!({ "deal_id": "301", "properties": ["dealstage"] })).expect("valid");
+        assert_eq!(call.path, "/crm/v3/objects/deals/301");
+        assert_eq!(call.query, vec![("properties".into(), "dealstage".into())]);
+        let call = (action("hubspot_list_deal_pipelines").expect("pipelines").build)(&json!({})).expect("valid");
+        assert_eq!((call.method, call.path.as_str()), ("GET", "/crm/v3/pipelines/deals"));
+        let call = (action("hubspot_get_deal_associations").expect("assoc").build)(&json!({ "deal_id": "303", "to_object_type": "companies" })).expect("valid");
+        assert_eq!(call.path, "/crm/v4/objects/deals/303/associations/companies");
+    }
+
+    #[test]
+    fn moving_a_deal_patches_its_dealstage() {
+        let a = action("hubspot_update_deal_stage").expect("update_deal_stage");
+        assert!(a.outbound && a.idempotent);
+        let call = (a.build)(&json!({ "deal_id": "302", "stage": "closedwon" })).expect("valid");
+        assert_eq!((call.method, call.path.as_str()), ("PATCH", "/crm/v3/objects/deals/302"));
+        assert_eq!(call.json, Some(json!({ "properties": { "dealstage": "closedwon" } })));
+    }
+
+    #[test]
+    fn bad_ids_stages_and_unknown_fields_are_refused() {
+        for (tool, field, base) in [
+            ("hubspot_get_company", "company_id", json!({})),
+            ("hubspot_get_deal", "deal_id", json!({})),
+            ("hubspot_get_deal_associations", "deal_id", json!({ "to_object_type": "contacts" })),
+            ("hubspot_update_deal_stage", "deal_id", json!({ "stage": "closedwon" })),
+        ] {
+            let a = action(tool).expect(tool);
+            assert!((a.build)(&base).expect_err("missing id").contains(field), "{tool}");
+            let mut bad = base.clone();
+            bad[field] = json!("../oauth");
+            assert!((a.build)(&bad).expect_err("path escape").contains("numeric"), "{tool}: an id must not change the path");
+        }
+        for tool in ["hubspot_list_companies", "hubspot_get_company", "hubspot_list_deals", "hubspot_get_deal", "hubspot_list_deal_pipelines", "hubspot_get_deal_associations", "hubspot_update_deal_stage"] {
+            let a = action(tool).expect(tool);
+            let input = json!({ "sneaky": 1 });
+            assert!((a.build)(&input).expect_err("unknown field").contains("sneaky"), "{tool}");
+        }
+        let stage = action("hubspot_update_deal_stage").expect("stage");
+        assert!((stage.build)(&json!({ "deal_id": "301" })).expect_err("no stage").contains("stage"));
+        assert!((stage.build)(&json!({ "deal_id": "301", "stage": "won/../x" })).expect_err("bad stage").contains("stage"));
+        let assoc = action("hubspot_get_deal_associations").expect("assoc");
+        assert!((assoc.build)(&json!({ "deal_id": "301", "to_object_type": "tickets" })).expect_err("type").contains("to_object_type"));
+        assert!((action("hubspot_list_deals").expect("list").build)(&json!({ "limit": 0 })).expect_err("limit").contains("limit"));
+    }
+}
