@@ -481,9 +481,20 @@ async fn an_independent_oauth_server_connects_refreshes_and_revokes() {
     let tokens = keychain_tokens(dir.path(), &id).expect("the tokens should be in the keychain");
     let (access, refresh) = (s(&tokens, "access_token").to_string(), s(&tokens, "refresh_token").to_string());
     // The mock's access tokens live 30 s, inside the 60 s margin: the next use refreshes.
+    // The mock signs its access tokens with second-resolution times, so a refresh within the
+    // same second can return an identical access token: the refresh is proven by the rotated
+    // refresh token, the new grant time and the audit row instead.
     let cred = gw.app.connection_credential(&id).await.expect("a refreshed credential");
-    assert_ne!(cred.expose(), &access, "an access token about to expire should be refreshed before use");
     let tokens2 = keychain_tokens(dir.path(), &id).expect("tokens after the refresh");
+    assert!(
+        tokens2["obtained_at_ms"].as_i64() > tokens["obtained_at_ms"].as_i64(),
+        "an access token about to expire should be refreshed before use: {} then {}",
+        tokens["obtained_at_ms"],
+        tokens2["obtained_at_ms"]
+    );
+    assert_eq!(cred.expose(), s(&tokens2, "access_token"), "the credential handed out should be the refreshed access token");
+    let refreshed = gw.app.audit_list(switchboard_core::AuditQuery { text: Some("connection.token_refreshed".into()), ..Default::default() }).await.expect("audit");
+    assert!(!refreshed.rows.is_empty(), "the refresh should be audited");
     let refresh2 = s(&tokens2, "refresh_token").to_string();
     assert_ne!(refresh2, refresh, "the rotated refresh token should be stored");
     assert_not_in_sqlite(dir.path(), &[("access token", &access), ("refresh token", &refresh), ("new access token", cred.expose()), ("new refresh token", &refresh2)]);
