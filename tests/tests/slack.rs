@@ -19,7 +19,7 @@ async fn an_agent_routes_customer_feedback_in_slack_within_its_grants() {
     let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
 
     // A wrong token is refused at connect time, though Slack answers it with HTTP 200.
-    let (status, body) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "api_key": "xoxb-0-0-wrong" }))).await;
+    let (status, body) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "api_key": "slack-sandbox-wrong-token" }))).await;
     assert_eq!(status, 400, "a bot token Slack calls invalid_auth must not be saved: {body}");
     assert!(body["message"].as_str().unwrap_or_default().contains("invalid_auth"), "Slack's reason should be shown: {body}");
 

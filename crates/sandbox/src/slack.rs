@@ -42,12 +42,12 @@ use crate::ratelimit::SlidingWindow;
 use crate::{SandboxContext, SimulatedProvider, Stats};
 
 /// The workspace's bot token, holding every bot scope the catalog lists.
-pub const BOT_TOKEN: &str = "xoxb-5040000000001-5040000000101-SbxAcmeDemoBotToken0001";
+pub const BOT_TOKEN: &str = "slack-sandbox-bot-token-not-real-0001";
 /// A bot token installed with read scopes only (`channels:read`, `channels:history`,
 /// `users:read`): for `missing_scope` answers.
-pub const READ_ONLY_BOT_TOKEN: &str = "xoxb-5040000000001-5040000000102-SbxAcmeDemoReadOnly0002";
+pub const READ_ONLY_BOT_TOKEN: &str = "slack-sandbox-read-only-token-not-real-0002";
 /// The app's signing secret: Events API deliveries are signed with it.
-pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99sbxacmedemo";
+pub const SIGNING_SECRET: &str = "slack-sandbox-signing-secret-not-real";
 /// Workspace id.
 pub const TEAM_ID: &str = "T05SBXACME";
 /// The bot's user id.

@@ -39,7 +39,7 @@ async fn bot_tokens_are_checked_and_auth_test_names_the_bot() {
     let (s, body, _) = get(&sb, BOT_TOKEN, "auth.test", &[]).await;
     assert_eq!((s, body["ok"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
     assert!(body["user_id"].as_str().is_some_and(|u| u.starts_with('U')) && body["team_id"].as_str().is_some_and(|t| t.starts_with('T')), "{body}");
-    let (s, body, _) = get(&sb, "xoxb-not-a-real-token", "auth.test", &[]).await;
+    let (s, body, _) = get(&sb, "slack-sandbox-wrong-token", "auth.test", &[]).await;
     assert_eq!((s, body["error"].as_str()), (StatusCode::OK, Some("invalid_auth")), "Slack answers a bad token with HTTP 200 and ok:false: {body}");
     let r = client().get(format!("{}/api/auth.test", sb.url())).send().await.expect("request");
     let body: Value = r.json().await.expect("json");
