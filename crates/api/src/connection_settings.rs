@@ -17,7 +17,7 @@ use switchboard_store::Durability;
 use switchboard_store::connections as stored;
 
 use crate::App;
-use crate::connections::{ConnectionInfo, choose_scopes, rotation_due};
+use crate::connections::{ConnectionInfo, choose_scopes, info, rotation_due};
 use crate::gateway::blocking;
 use crate::types::Notice;
 
@@ -151,11 +151,7 @@ impl App {
     }
 
     async fn live_connection(&self, id: &str) -> Result<stored::ConnectionRecord, ApiError> {
-        let db = self.db().clone();
-        let owned = id.to_string();
-        let record = blocking(move || Ok(stored::get(&db.reader()?, &owned)?)).await?.ok_or_else(|| {
-            ApiError::new(ErrorCode::NotFound, format!("there is no connection '{id}'; `switchboard connections list` shows them"))
-        })?;
+        let record = self.connection_record(id).await?;
         if record.removed_at_ms.is_some() {
             return Err(ApiError::new(ErrorCode::Conflict, format!("connection '{id}' was removed; connect the account again")));
         }
@@ -163,10 +159,6 @@ impl App {
     }
 
     async fn connection_info(&self, id: &str) -> Result<ConnectionInfo, ApiError> {
-        self.connections_list()
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("there is no connection '{id}'")))
+        Ok(info(self.connection_record(id).await?, self.clock().now_ms()))
     }
 }

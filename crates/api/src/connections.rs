@@ -323,10 +323,9 @@ impl App {
             let suffix = if f.code == "unsupported" { "" } else { "; nothing was saved" };
             return Err(ApiError::new(code, format!("{}{suffix}", f.message)));
         }
-        let secret = secret_key(&id);
         {
             let secrets = self.secrets().clone();
-            let secret = secret.clone();
+            let secret = secret_key(&id);
             blocking(move || Ok(secrets.set(&secret, &key)?)).await?;
         }
         let now = self.clock().now_ms();
@@ -338,26 +337,7 @@ impl App {
             "ok",
             serde_json::json!({ "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "scopes": granted_scopes, "stored_in": self.secrets().describe() }),
         );
-        let committed = self
-            .writer()
-            .transact(Durability::Full, move |conn, audit| {
-                audit.append(&row)?;
-                stored::insert(conn, &new)?;
-                stored::get(conn, &new.id)
-            })
-            .await;
-        match committed {
-            Ok(Some(record)) => Ok(info(record, now)),
-            Ok(None) => Err(ApiError::internal("the new connection was not found after saving it")),
-            Err(e) => {
-                let secrets = self.secrets().clone();
-                let undo = blocking(move || Ok(secrets.delete(&secret)?)).await;
-                if let Err(u) = undo {
-                    tracing::warn!(connection = %id, error = %u, "could not delete the keychain entry of a connection that failed to save");
-                }
-                Err(e.into())
-            }
-        }
+        self.commit_new_connection(new, row).await
     }
 
     /// Runs the cheap check call for a connection and records the result in its row.
@@ -463,6 +443,33 @@ impl App {
         })?;
         let record = self.connection_record(id).await?;
         Ok(info(record, self.clock().now_ms()))
+    }
+
+    /// Commits a new connection's row with its `connection.added` audit row (FULL durability),
+    /// its credential already in the keychain; if the commit fails, the keychain entry is
+    /// deleted again so nothing is left half-saved.
+    pub(crate) async fn commit_new_connection(&self, new: NewConnection, row: NewAuditRow) -> Result<ConnectionInfo, ApiError> {
+        let (id, now) = (new.id.clone(), new.now_ms);
+        let committed = self
+            .writer()
+            .transact(Durability::Full, move |conn, audit| {
+                audit.append(&row)?;
+                stored::insert(conn, &new)?;
+                stored::get(conn, &new.id)
+            })
+            .await;
+        match committed {
+            Ok(Some(record)) => Ok(info(record, now)),
+            Ok(None) => Err(ApiError::internal("the new connection was not found after saving it")),
+            Err(e) => {
+                let secrets = self.secrets().clone();
+                let secret = secret_key(&id);
+                if let Err(u) = blocking(move || Ok(secrets.delete(&secret)?)).await {
+                    tracing::warn!(connection = %id, error = %u, "could not delete the keychain entry of a connection that failed to save");
+                }
+                Err(e.into())
+            }
+        }
     }
 
     pub(crate) async fn connection_record(&self, id: &str) -> Result<ConnectionRecord, ApiError> {

@@ -60,7 +60,7 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::auth::{random_token, secrets_equal};
-use crate::connections::{ADD_LOCK, ConnectionInfo, LABEL_MAX, choose_scopes, info, secret_key, user_row};
+use crate::connections::{ADD_LOCK, ConnectionInfo, LABEL_MAX, choose_scopes, secret_key, user_row};
 use crate::gateway::blocking;
 
 /// How long a flow's `state` is accepted.
@@ -822,10 +822,9 @@ impl App {
         let db = self.db().clone();
         let provider = entry.id.clone();
         let id = blocking(move || Ok(stored::next_id(&db.reader()?, &provider)?)).await?;
-        let secret = secret_key(&id);
         {
             let secrets = self.secrets().clone();
-            let secret = secret.clone();
+            let secret = secret_key(&id);
             blocking(move || Ok(secrets.set(&secret, &value)?)).await?;
         }
         let now = tokens.obtained_at_ms;
@@ -848,25 +847,7 @@ impl App {
                 "refresh_token": tokens.refresh_token.is_some(), "stored_in": self.secrets().describe()
             }),
         );
-        let committed = self
-            .writer()
-            .transact(Durability::Full, move |conn, audit| {
-                audit.append(&row)?;
-                stored::insert(conn, &new)?;
-                stored::get(conn, &new.id)
-            })
-            .await;
-        match committed {
-            Ok(Some(record)) => Ok(info(record, now)),
-            Ok(None) => Err(ApiError::internal("the new connection was not found after saving it")),
-            Err(e) => {
-                let secrets = self.secrets().clone();
-                if let Err(u) = blocking(move || Ok(secrets.delete(&secret)?)).await {
-                    tracing::warn!(connection = %id, error = %u, "could not delete the keychain entry of a connection that failed to save");
-                }
-                Err(e.into())
-            }
-        }
+        self.commit_new_connection(new, row).await
     }
 
     /// The value to put in a provider request for `connection_id`: the pasted key, or the OAuth

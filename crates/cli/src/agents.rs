@@ -30,7 +30,7 @@ pub async fn run(data_dir: &Path, cmd: AgentsCommand, json: bool) -> Result<(), 
             ))
         }
         AgentsCommand::Revoke { name } => {
-            let path = format!("/agents/{}", encode_segment(&name));
+            let path = format!("/agents/{}", client::encode_segment(&name));
             let _: serde_json::Value = client::control_delete(data_dir, &path).await?;
             if json {
                 return output::json(&serde_json::json!({ "name": name, "revoked": true }));
@@ -51,14 +51,6 @@ pub async fn pause(data_dir: &Path, paused: bool, json: bool) -> Result<(), ApiE
     } else {
         "Agents are running again.\n"
     })
-}
-
-/// Agent names are plain (`A-Z a-z 0-9 . _ -`); anything else is escaped so the gateway can
-/// refuse it by name instead of the URL breaking.
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 fn table(agents: &[AgentInfo]) -> String {
@@ -85,7 +77,7 @@ mod tests {
 
     #[test]
     fn odd_names_are_escaped_in_the_path() {
-        assert_eq!(encode_segment("inbox-bot.v2_x"), "inbox-bot.v2_x");
-        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(client::encode_segment("inbox-bot.v2_x"), "inbox-bot.v2_x");
+        assert_eq!(client::encode_segment("a/b c"), "a%2Fb%20c");
     }
 }

@@ -125,3 +125,11 @@ pub async fn login_url(data_dir: &Path, json: bool) -> Result<(), ApiError> {
     println!("{}", login.url);
     Ok(())
 }
+
+/// A name or id as one URL path segment. Names are plain (`A-Z a-z 0-9 . _ -`); anything else is
+/// escaped so the gateway can refuse it by name instead of the URL breaking.
+pub fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

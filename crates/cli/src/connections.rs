@@ -59,7 +59,7 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             ))
         }
         ConnectionsCommand::Test { id } => {
-            let t: ConnectionTest = client::control_post(data_dir, &format!("/connections/{}/test", encode_segment(&id))).await?;
+            let t: ConnectionTest = client::control_post(data_dir, &format!("/connections/{}/test", client::encode_segment(&id))).await?;
             if json {
                 output::json(&t)?;
             } else if t.ok {
@@ -73,7 +73,7 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             Ok(())
         }
         ConnectionsCommand::Remove { id } => {
-            let removed: ConnectionInfo = client::control_delete(data_dir, &format!("/connections/{}", encode_segment(&id))).await?;
+            let removed: ConnectionInfo = client::control_delete(data_dir, &format!("/connections/{}", client::encode_segment(&id))).await?;
             if json {
                 return output::json(&removed);
             }
@@ -90,7 +90,7 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
         }
         ConnectionsCommand::Scopes { id, scopes } => {
             let c: ConnectionInfo =
-                client::control_put_json(data_dir, &format!("/connections/{}/scopes", encode_segment(&id)), serde_json::json!({ "scopes": scopes })).await?;
+                client::control_put_json(data_dir, &format!("/connections/{}/scopes", client::encode_segment(&id)), serde_json::json!({ "scopes": scopes })).await?;
             if json {
                 return output::json(&c);
             }
@@ -100,7 +100,7 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
         ConnectionsCommand::Rotation { id, every_days, none } => {
             let days = if none { None } else { every_days };
             let c: ConnectionInfo =
-                client::control_put_json(data_dir, &format!("/connections/{}/rotation", encode_segment(&id)), serde_json::json!({ "every_days": days })).await?;
+                client::control_put_json(data_dir, &format!("/connections/{}/rotation", client::encode_segment(&id)), serde_json::json!({ "every_days": days })).await?;
             if json {
                 return output::json(&c);
             }
@@ -135,7 +135,7 @@ async fn add_oauth(data_dir: &Path, provider: &str, label: Option<String>, scope
         eprintln!("Opened the browser to connect {provider}: approve Switchboard there.");
     }
     eprintln!("Waiting for the sign-in (until {})…", output::time(started.expires_at_ms));
-    let path = format!("/connections/oauth/{}?wait=25", encode_segment(&started.flow_id));
+    let path = format!("/connections/oauth/{}?wait=25", client::encode_segment(&started.flow_id));
     loop {
         let status: OAuthFlowStatus = client::control_get(data_dir, &path).await?;
         if json && !matches!(status, OAuthFlowStatus::Pending { .. }) {
@@ -179,11 +179,6 @@ fn read_key() -> Result<String, ApiError> {
     Ok(key)
 }
 
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
 
 fn status_text(c: &ConnectionInfo) -> String {
     match c.status {

@@ -14,7 +14,7 @@ pub async fn run(data_dir: &Path, cmd: GrantsCommand, json: bool) -> Result<(), 
     match cmd {
         GrantsCommand::List { agent } => {
             let path = match &agent {
-                Some(a) => format!("/grants?agent={}", encode(a)),
+                Some(a) => format!("/grants?agent={}", client::encode_segment(a)),
                 None => "/grants".into(),
             };
             let grants: Vec<GrantInfo> = client::control_get(data_dir, &path).await?;
@@ -38,7 +38,7 @@ pub async fn run(data_dir: &Path, cmd: GrantsCommand, json: bool) -> Result<(), 
             output::text(&format!("Agent '{}' may now {} through '{}'{only}{until}.\n", g.agent, g.tier.as_str(), g.connection))
         }
         GrantsCommand::Revoke { agent, connection, tier } => {
-            let path = format!("/grants/{}/{}/{}", encode(&agent), encode(&connection), tier.as_str());
+            let path = format!("/grants/{}/{}/{}", client::encode_segment(&agent), client::encode_segment(&connection), tier.as_str());
             let _: serde_json::Value = client::control_delete(data_dir, &path).await?;
             if json {
                 return output::json(&serde_json::json!({ "agent": agent, "connection": connection, "tier": tier.as_str(), "revoked": true }));
@@ -52,11 +52,6 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
 
 fn table(grants: &[GrantInfo], agent: Option<&str>) -> String {
     if grants.is_empty() {
