@@ -35,11 +35,15 @@
 
 pub mod decide;
 pub mod facts;
+pub mod file;
 pub mod policy;
 pub mod request;
 
 pub use decide::{Decision, NeededGrant, Verdict, decide, rules};
 pub use facts::{Channel, Currency, Domain, EmailAddress, FactError, Facts, Money, TemplateTag};
+pub use file::{
+    ActionCatalog, ActionKind, FieldError, PolicyFileError, parse_json, parse_toml, validate,
+};
 pub use policy::{
     ActiveWindow, Caps, Conditions, Miss, Policy, PolicyUsage, TimeOfDay, Usage, Weekday,
 };
