@@ -37,6 +37,7 @@ pub mod decide;
 pub mod facts;
 pub mod file;
 pub mod policy;
+pub mod presets;
 pub mod request;
 
 pub use decide::{Decision, NeededGrant, Verdict, decide, rules};
@@ -47,4 +48,5 @@ pub use file::{
 pub use policy::{
     ActiveWindow, Caps, Conditions, Miss, Policy, PolicyUsage, TimeOfDay, Usage, Weekday,
 };
+pub use presets::{Preset, presets};
 pub use request::{Grant, LocalTime, Now, Request};
