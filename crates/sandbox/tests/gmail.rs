@@ -314,3 +314,15 @@ async fn tokens_refresh_and_revoke_at_googles_paths() {
     assert_eq!(s, 401, "a revoked grant's access token is refused");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_bulk_inbox_adds_one_unread_message_per_sender() {
+    let senders: Vec<String> = (0..250).map(|i| format!("sender{i}@bulk.example")).collect();
+    let h = SandboxServer::start(GmailSandbox::new(gmail::GmailConfig { bulk_inbox: senders, ..gmail::GmailConfig::default() })).await.expect("start");
+    let t = access(&h, &[gmail::READONLY]).await;
+    let (_, bulk) = get(&h, &t, "/messages?q=from:bulk.example%20is:unread&maxResults=500").await;
+    assert_eq!(bulk["resultSizeEstimate"], 250, "one unread inbox message per bulk sender: {}", bulk["resultSizeEstimate"]);
+    let (_, one) = get(&h, &t, "/messages?q=from:sender7@bulk.example").await;
+    assert_eq!(one["resultSizeEstimate"], 1, "{one}");
+    h.shutdown().await;
+}

@@ -492,3 +492,16 @@ async fn owners_sequences_and_enrollment_follow_hubspots_rules() {
     assert_eq!(c["properties"]["hs_sequences_is_enrolled"], "true");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_contact_is_read_by_its_email_with_id_property() {
+    let h = start().await;
+    let (status, body) = send(&h, reqwest::Method::GET, &format!("/crm/v3/objects/contacts/{NEW_LEAD_EMAIL}?idProperty=email"), None).await;
+    assert_eq!(status, StatusCode::OK, "HubSpot reads a contact by a unique property: {body}");
+    assert_eq!(body["id"], NEW_LEAD_CONTACT, "the lead is found by email: {body}");
+    let (status, _) = send(&h, reqwest::Method::GET, "/crm/v3/objects/contacts/nobody@unknown.example?idProperty=email", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an email nobody has is a 404");
+    let (status, _) = send(&h, reqwest::Method::GET, &format!("/crm/v3/objects/contacts/{NEW_LEAD_EMAIL}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "without idProperty the key is the record id");
+    h.shutdown().await;
+}

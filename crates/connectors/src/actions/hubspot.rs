@@ -124,23 +124,37 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         provider: "hubspot",
         name: "get_contact",
-        description: "Get one contact by id with the chosen properties.",
+        description: "Get one contact by id, or by email address, with the chosen properties.",
         tier: Tier::Read,
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
         input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
                 "contact_id": schema_contact_id(),
+                "email": { "type": "string", "format": "email", "description": "Look the contact up by email address instead of id (HubSpot's idProperty=email)." },
                 "properties": schema_properties_list(),
-            }})
+            }, "description": "Exactly one of contact_id and email." })
         },
         build: |input| {
             let o = object(input)?;
-            refuse_unknown(o, &["contact_id", "properties"])?;
-            let id = record_id(o, "contact_id")?;
-            let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
-            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None, ..HttpCall::default() })
+            refuse_unknown(o, &["contact_id", "email", "properties"])?;
+            let mut query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
+            let key = match (o.get("contact_id"), o.get("email")) {
+                (Some(_), Some(_)) => return Err("give either 'contact_id' or 'email', not both".into()),
+                (None, Some(e)) => {
+                    let email = e.as_str().map(str::trim).ok_or("'email' must be a string")?;
+                    let well_formed = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                        && !email.contains(|c: char| c == '/' || c == '?' || c == '#' || c == '%' || c.is_whitespace() || c.is_control());
+                    if !well_formed {
+                        return Err(format!("'email' must be an address like ada@example.com, not {email:?}"));
+                    }
+                    query.push(("idProperty".into(), "email".into()));
+                    email.to_string()
+                }
+                _ => record_id(o, "contact_id")?,
+            };
+            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{key}"), query, json: None, ..HttpCall::default() })
         },
     },
     ActionSpec {

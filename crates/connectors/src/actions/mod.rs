@@ -321,6 +321,11 @@ mod tests {
         assert!((get.build)(&json!({})).expect_err("missing id").contains("contact_id"));
         assert!((get.build)(&json!({ "contact_id": "../../oauth" })).expect_err("path escape").contains("numeric"), "an id must not be able to change the path");
         assert!((get.build)(&json!({ "contact_id": "1", "extra": true })).expect_err("unknown").contains("extra"));
+        let by_email = (get.build)(&json!({ "email": "ada@example.com" })).expect("lookup by email");
+        assert_eq!(by_email.path, "/crm/v3/objects/contacts/ada@example.com");
+        assert!(by_email.query.contains(&("idProperty".to_string(), "email".to_string())), "HubSpot is told the key is the email: {by_email:?}");
+        assert!((get.build)(&json!({ "email": "ada@example.com/../x" })).expect_err("path escape").contains("email"), "an email must not be able to change the path");
+        assert!((get.build)(&json!({ "email": "a@b.co", "contact_id": "1" })).expect_err("both").contains("either"));
         let list = action("hubspot_list_contacts").expect("list");
         assert!((list.build)(&json!({ "limit": 500 })).expect_err("limit").contains("limit"));
         assert!((list.build)(&json!("x")).is_err(), "a non-object input must be refused");
