@@ -1,8 +1,9 @@
 //! Stripe, simulated (test mode): secret and restricted keys (`sk_test_…`, `rk_test_…`) sent as
 //! `Authorization: Bearer`, the `/v1` customers, subscriptions, invoices, invoice items, charges,
-//! payment intents, refunds, customer balance transactions and events endpoints with Stripe's
-//! list shape (`object: "list"`, `data`, `has_more`, `url`, `starting_after` / `ending_before`),
-//! form-encoded bodies with the bracket syntax (`metadata[key]`), Stripe's error bodies
+//! payment intents, refunds, credit notes (module `credit_notes`), customer balance transactions and
+//! events endpoints with Stripe's list shape (`object: "list"`, `data`, `has_more`, `url`,
+//! `starting_after` / `ending_before`), `expand[]` (module `expand`), form-encoded bodies with the
+//! bracket syntax (`metadata[key]`, `lines[0][amount]`), Stripe's error bodies
 //! (`parameter_unknown`, `parameter_missing`, `parameter_invalid_integer`, `resource_missing`,
 //! `idempotency_error`, the restricted-key 403), `Idempotency-Key` replay, and the test-mode
 //! rate limit (25 requests per second per account) with Stripe's 429.
@@ -30,6 +31,9 @@ use serde_json::{Value, json};
 
 use crate::ratelimit::SlidingWindow;
 use crate::{SandboxContext, SimulatedProvider, Stats};
+
+mod credit_notes;
+mod expand;
 
 /// A secret key of the sandbox account: every permission.
 pub const SECRET_KEY: &str = "sk_test_51SbxSwitchboardSecretKey000000000000000001";
@@ -232,6 +236,7 @@ struct Data {
     payment_intents: Vec<Value>,
     refunds: Vec<Value>,
     balance_transactions: Vec<Value>,
+    credit_notes: Vec<Value>,
     events: Vec<Value>,
     next: u64,
 }
@@ -325,6 +330,7 @@ fn invoice(s: &InvoiceSeed<'_>) -> Value {
         "livemode": false, "metadata": {},
         "number": number,
         "paid": paid, "paid_out_of_band": false, "payment_intent": null,
+        "post_payment_credit_notes_amount": 0, "pre_payment_credit_notes_amount": 0,
         "period_start": s.created, "period_end": s.created, "status": s.status,
         "status_transitions": transitions,
         "subscription": s.subscription, "subtotal": s.amount, "subtotal_excluding_tax": s.amount, "tax": null,
@@ -437,6 +443,13 @@ impl Data {
             payment_intent("pi_SbxAlanTeam0001", "cus_SbxAlanTuring0", 9900, "succeeded", t - 10 * DAY, "ch_SbxAlanTeam0001", Some("in_SbxAlanTeam001")),
             payment_intent("pi_SbxGracePaid001", OVERDUE_CUSTOMER, 30_000, "succeeded", t - 112 * DAY, "ch_SbxGracePaid001", Some("in_SbxGracePaid001")),
         ];
+        // An invoice paid (or attempted) by card names its payment intent and latest charge.
+        for pi in &payment_intents {
+            if let Some(inv) = invoices.iter_mut().find(|i| pi["invoice"].as_str().is_some_and(|id| i["id"] == id)) {
+                inv["payment_intent"] = pi["id"].clone();
+                inv["charge"] = pi["latest_charge"].clone();
+            }
+        }
         Self {
             customers,
             subscriptions,
@@ -446,6 +459,7 @@ impl Data {
             payment_intents,
             refunds: vec![],
             balance_transactions: vec![],
+            credit_notes: vec![],
             events: vec![],
             next: 1,
         }
@@ -695,6 +709,11 @@ fn lost_answer() -> Response {
 
 fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Result<Value, StripeError> {
     let mut d = lock(&s.data);
+    let answer = endpoint(&mut d, ctx, method, seg, p)?;
+    expand::apply(&d, answer, p)
+}
+
+fn endpoint(d: &mut Data, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Result<Value, StripeError> {
     let get = *method == Method::GET;
     let post = *method == Method::POST;
     match seg {
@@ -788,10 +807,10 @@ fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -
             p.check_known(&[])?;
             d.invoices.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("invoice", "id", id))
         }
-        ["invoices"] if post => create_invoice(&mut d, ctx, p),
-        ["invoiceitems"] if post => create_invoice_item(&mut d, ctx, p),
-        ["invoices", id, "finalize"] if post => finalize_invoice(&mut d, ctx, p, id),
-        ["invoices", id, "send"] if post => send_invoice(&mut d, ctx, p, id),
+        ["invoices"] if post => create_invoice(d, ctx, p),
+        ["invoiceitems"] if post => create_invoice_item(d, ctx, p),
+        ["invoices", id, "finalize"] if post => finalize_invoice(d, ctx, p, id),
+        ["invoices", id, "send"] if post => send_invoice(d, ctx, p, id),
         ["charges"] if get => {
             ctx.need("charge_read")?;
             p.check_known(&["customer", "payment_intent", "limit", "starting_after", "ending_before", "created", "transfer_group"])?;
@@ -816,7 +835,20 @@ fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -
             p.check_known(&["client_secret"])?;
             d.payment_intents.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("payment_intent", "intent", id))
         }
-        ["refunds"] if post => refund(&mut d, ctx, p),
+        ["refunds"] if post => refund(d, ctx, p),
+        ["credit_notes"] if post => credit_notes::create(d, ctx, p),
+        ["credit_notes"] if get => {
+            ctx.need("credit_note_read")?;
+            p.check_known(&["customer", "invoice", "limit", "starting_after", "ending_before"])?;
+            let (customer, invoice) = (p.get("customer"), p.get("invoice"));
+            let items: Vec<&Value> = d.credit_notes.iter().filter(|x| customer.is_none_or(|c| x["customer"] == c)).filter(|x| invoice.is_none_or(|i| x["invoice"] == i)).collect();
+            list(p, items, "/v1/credit_notes", "credit_note")
+        }
+        ["credit_notes", id] if get => {
+            ctx.need("credit_note_read")?;
+            p.check_known(&[])?;
+            d.credit_notes.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("credit_note", "id", id))
+        }
         ["refunds"] if get => {
             ctx.need("charge_read")?;
             p.check_known(&["charge", "payment_intent", "limit", "starting_after", "ending_before", "created"])?;
