@@ -36,13 +36,17 @@ pub struct Sent<'a> {
 
 /// Where the copied spec files live inside the repository.
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/specs")
+        .join(rel)
 }
 
 pub fn load(rel: &str) -> Value {
     let path = fixture(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the spec copy {} cannot be read: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the spec copy {} is not JSON: {e}", path.display()))
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the spec copy {} cannot be read: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the spec copy {} is not JSON: {e}", path.display()))
 }
 
 /// Matches `path` (no query, percent-encoded as sent) against a template with `{name}` (one
@@ -71,7 +75,10 @@ pub fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)
 /// How many literal segments a template has: a literal match beats a placeholder
 /// (`/v1/customers/search` over `/v1/customers/{customer}`).
 pub fn literal_segments(template: &str) -> usize {
-    template.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count()
+    template
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .count()
 }
 
 pub fn decode(s: &str) -> String {
@@ -80,7 +87,9 @@ pub fn decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(h) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(h);
             i += 3;
@@ -110,12 +119,17 @@ impl Node {
 
 /// `metadata[order][x]` → (`metadata`, [`order`, `x`]); `expand[]` → (`expand`, [``]).
 pub fn split_key(key: &str) -> Result<(String, Vec<String>), String> {
-    let Some(open) = key.find('[') else { return Ok((key.to_string(), Vec::new())) };
+    let Some(open) = key.find('[') else {
+        return Ok((key.to_string(), Vec::new()));
+    };
     let root = key[..open].to_string();
     let mut rest = &key[open..];
     let mut segs = Vec::new();
     while !rest.is_empty() {
-        let inner = rest.strip_prefix('[').and_then(|r| r.split_once(']')).ok_or_else(|| format!("form key {key:?} is not in bracket syntax"))?;
+        let inner = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .ok_or_else(|| format!("form key {key:?} is not in bracket syntax"))?;
         segs.push(inner.0.to_string());
         rest = inner.1;
     }
@@ -141,8 +155,14 @@ pub fn form_tree(pairs: &[(String, String)]) -> Result<Vec<(String, Node)>, Stri
 }
 
 fn insert(node: &mut Node, path: &[String], value: String, key: &str) -> Result<(), String> {
-    let Node::Map(children) = node else { return Err(format!("form key {key:?} nests under a plain value")) };
-    let seg = if path[0].is_empty() { children.len().to_string() } else { path[0].clone() };
+    let Node::Map(children) = node else {
+        return Err(format!("form key {key:?} nests under a plain value"));
+    };
+    let seg = if path[0].is_empty() {
+        children.len().to_string()
+    } else {
+        path[0].clone()
+    };
     if path.len() == 1 {
         if children.iter().any(|(k, _)| *k == seg) {
             return Err(format!("form key {key:?} is sent twice"));
@@ -163,8 +183,18 @@ fn insert(node: &mut Node, path: &[String], value: String, key: &str) -> Result<
 /// An RFC 3339 date-time with an offset (`2026-03-02T14:00:00-03:00`, `…Z`).
 pub fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| s.get(r).is_some_and(|x| x.bytes().all(|c| c.is_ascii_digit()));
-    if b.len() < 20 || !digits(0..4) || b[4] != b'-' || !digits(5..7) || b[7] != b'-' || !digits(8..10) || !matches!(b[10], b'T' | b't') {
+    let digits = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .is_some_and(|x| x.bytes().all(|c| c.is_ascii_digit()))
+    };
+    if b.len() < 20
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+        || !matches!(b[10], b'T' | b't')
+    {
         return false;
     }
     if !digits(11..13) || b[13] != b':' || !digits(14..16) || b[16] != b':' || !digits(17..19) {
@@ -178,13 +208,24 @@ pub fn is_rfc3339(s: &str) -> bool {
         }
         rest = &f[n..];
     }
-    matches!(rest, "Z" | "z") || (rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' && rest[1..3].bytes().chain(rest[4..6].bytes()).all(|c| c.is_ascii_digit()))
+    matches!(rest, "Z" | "z")
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':'
+            && rest[1..3]
+                .bytes()
+                .chain(rest[4..6].bytes())
+                .all(|c| c.is_ascii_digit()))
 }
 
 /// A short rendering of a JSON value for a problem message.
 pub fn show(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
@@ -193,24 +234,54 @@ mod tests {
 
     #[test]
     fn templates_match_segments_and_capture_decoded_values() {
-        assert_eq!(match_template("/v1/customers/{customer}", "/v1/customers/cus_1"), Some(vec![("customer".into(), "cus_1".into())]));
-        assert_eq!(match_template("/v1/customers/{customer}", "/v1/customers"), None);
-        assert_eq!(match_template("calendars/{calendarId}/events", "calendars/a%40b.com/events"), Some(vec![("calendarId".into(), "a@b.com".into())]));
-        assert!(literal_segments("/v1/customers/search") > literal_segments("/v1/customers/{customer}"));
+        assert_eq!(
+            match_template("/v1/customers/{customer}", "/v1/customers/cus_1"),
+            Some(vec![("customer".into(), "cus_1".into())])
+        );
+        assert_eq!(
+            match_template("/v1/customers/{customer}", "/v1/customers"),
+            None
+        );
+        assert_eq!(
+            match_template(
+                "calendars/{calendarId}/events",
+                "calendars/a%40b.com/events"
+            ),
+            Some(vec![("calendarId".into(), "a@b.com".into())])
+        );
+        assert!(
+            literal_segments("/v1/customers/search") > literal_segments("/v1/customers/{customer}")
+        );
     }
 
     #[test]
     fn bracket_keys_become_a_tree() {
-        let pairs: Vec<(String, String)> = [("lines[0][amount]", "5"), ("lines[0][type]", "custom_line_item"), ("expand[]", "a"), ("expand[]", "b"), ("metadata[k]", "v")]
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
+        let pairs: Vec<(String, String)> = [
+            ("lines[0][amount]", "5"),
+            ("lines[0][type]", "custom_line_item"),
+            ("expand[]", "a"),
+            ("expand[]", "b"),
+            ("metadata[k]", "v"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
         let t = form_tree(&pairs).expect("valid keys");
         let lines = &t.iter().find(|(k, _)| k == "lines").expect("lines").1;
-        assert_eq!(lines.get("0").and_then(|l| l.get("amount")), Some(&Node::Leaf("5".into())));
+        assert_eq!(
+            lines.get("0").and_then(|l| l.get("amount")),
+            Some(&Node::Leaf("5".into()))
+        );
         let expand = &t.iter().find(|(k, _)| k == "expand").expect("expand").1;
-        assert_eq!(expand.get("1"), Some(&Node::Leaf("b".into())), "each `[]` appends");
-        assert!(form_tree(&[("a".into(), "1".into()), ("a[b]".into(), "2".into())]).is_err(), "a value cannot also be a parent");
+        assert_eq!(
+            expand.get("1"),
+            Some(&Node::Leaf("b".into())),
+            "each `[]` appends"
+        );
+        assert!(
+            form_tree(&[("a".into(), "1".into()), ("a[b]".into(), "2".into())]).is_err(),
+            "a value cannot also be a parent"
+        );
         assert!(split_key("a[b").is_err());
     }
 

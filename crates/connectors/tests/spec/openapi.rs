@@ -15,19 +15,29 @@ pub struct OpenApi {
 impl OpenApi {
     pub fn load(rel: &str) -> Self {
         let doc = super::load(rel);
-        let base = doc.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or_default().trim_end_matches('/').to_string();
+        let base = doc
+            .pointer("/servers/0/url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string();
         assert!(!base.is_empty(), "{rel}: no servers[0].url");
         Self { doc, base }
     }
 
     /// A component schema by name (`customer`).
     pub fn schema(&self, name: &str) -> &Value {
-        self.doc.pointer(&format!("/components/schemas/{name}")).unwrap_or_else(|| panic!("no component schema '{name}'"))
+        self.doc
+            .pointer(&format!("/components/schemas/{name}"))
+            .unwrap_or_else(|| panic!("no component schema '{name}'"))
     }
 
     fn resolve<'a>(&'a self, mut s: &'a Value) -> &'a Value {
         while let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            s = r.strip_prefix('#').and_then(|p| self.doc.pointer(p)).unwrap_or_else(|| panic!("unresolvable $ref {r}"));
+            s = r
+                .strip_prefix('#')
+                .and_then(|p| self.doc.pointer(p))
+                .unwrap_or_else(|| panic!("unresolvable $ref {r}"));
         }
         s
     }
@@ -35,7 +45,10 @@ impl OpenApi {
     /// The operation for `sent`: its `operationId`, or every problem found.
     pub fn check(&self, sent: &Sent<'_>) -> Result<String, Vec<String>> {
         let Some(path) = sent.url.strip_prefix(&self.base) else {
-            return Err(vec![format!("{} is not below the spec's server {}", sent.url, self.base)]);
+            return Err(vec![format!(
+                "{} is not below the spec's server {}",
+                sent.url, self.base
+            )]);
         };
         let method = sent.method.to_ascii_lowercase();
         let paths = self.doc["paths"].as_object().expect("paths");
@@ -45,18 +58,44 @@ impl OpenApi {
             .filter(|(_, item, _)| item.get(&method).is_some())
             .max_by_key(|(t, _, _)| literal_segments(t));
         let Some((template, item, captured)) = found else {
-            return Err(vec![format!("no operation {} {path} in the spec", sent.method)]);
+            return Err(vec![format!(
+                "no operation {} {path} in the spec",
+                sent.method
+            )]);
         };
         let op = &item[&method];
         let id = op["operationId"].as_str().unwrap_or(template).to_string();
         let mut problems = Vec::new();
-        let params: Vec<&Value> = item.get("parameters").and_then(Value::as_array).into_iter().flatten().chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten()).collect();
-        let by = |name: &str, place: &str| params.iter().copied().find(|p| p["name"] == name && p["in"] == place);
+        let params: Vec<&Value> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(
+                op.get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect();
+        let by = |name: &str, place: &str| {
+            params
+                .iter()
+                .copied()
+                .find(|p| p["name"] == name && p["in"] == place)
+        };
 
         for (name, value) in &captured {
             match by(name, "path") {
-                Some(p) => self.check_form(&format!("path {name}"), &Node::Leaf(value.clone()), &p["schema"], &mut problems),
-                None => problems.push(format!("path placeholder {name} is not a declared parameter")),
+                Some(p) => self.check_form(
+                    &format!("path {name}"),
+                    &Node::Leaf(value.clone()),
+                    &p["schema"],
+                    &mut problems,
+                ),
+                None => problems.push(format!(
+                    "path placeholder {name} is not a declared parameter"
+                )),
             }
         }
         match form_tree(sent.query) {
@@ -64,11 +103,21 @@ impl OpenApi {
             Ok(roots) => {
                 for (name, node) in &roots {
                     match by(name, "query") {
-                        Some(p) => self.check_form(&format!("query {name}"), node, &p["schema"], &mut problems),
-                        None => problems.push(format!("query parameter '{name}' is not known to {id}")),
+                        Some(p) => self.check_form(
+                            &format!("query {name}"),
+                            node,
+                            &p["schema"],
+                            &mut problems,
+                        ),
+                        None => {
+                            problems.push(format!("query parameter '{name}' is not known to {id}"))
+                        }
                     }
                 }
-                for p in params.iter().filter(|p| p["in"] == "query" && p["required"] == true) {
+                for p in params
+                    .iter()
+                    .filter(|p| p["in"] == "query" && p["required"] == true)
+                {
                     let name = p["name"].as_str().unwrap_or_default();
                     if !roots.iter().any(|(k, _)| k == name) {
                         problems.push(format!("required query parameter '{name}' is missing"));
@@ -76,25 +125,42 @@ impl OpenApi {
                 }
             }
         }
-        let body_schema = op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema");
+        let body_schema =
+            op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema");
         match (sent.form, body_schema) {
             (Some(form), Some(schema)) => match form_tree(form) {
                 Err(e) => problems.push(e),
                 Ok(roots) => self.check_form("body", &Node::Map(roots), schema, &mut problems),
             },
             (None, Some(schema)) => {
-                let required = self.resolve(schema).get("required").and_then(Value::as_array).filter(|r| !r.is_empty());
+                let required = self
+                    .resolve(schema)
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .filter(|r| !r.is_empty());
                 if let Some(r) = required {
-                    problems.push(format!("{id} needs a form body with {}", r.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")));
+                    problems.push(format!(
+                        "{id} needs a form body with {}",
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
             }
-            (Some(form), None) if !form.is_empty() => problems.push(format!("{id} takes no form body")),
+            (Some(form), None) if !form.is_empty() => {
+                problems.push(format!("{id} takes no form body"))
+            }
             _ => {}
         }
         if sent.json.is_some() {
             problems.push(format!("{id} takes a form-encoded body, not JSON"));
         }
-        if problems.is_empty() { Ok(id) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(id)
+        } else {
+            Err(problems)
+        }
     }
 
     /// A form value (tree) against a schema.
@@ -111,7 +177,10 @@ impl OpenApi {
             }
             return;
         }
-        let ty = s.get("type").and_then(Value::as_str).or_else(|| s.get("properties").map(|_| "object"));
+        let ty = s
+            .get("type")
+            .and_then(Value::as_str)
+            .or_else(|| s.get("properties").map(|_| "object"));
         match (ty, node) {
             (Some("object"), Node::Map(children)) => {
                 let props = s.get("properties").and_then(Value::as_object);
@@ -119,11 +188,19 @@ impl OpenApi {
                     let at = format!("{at}[{k}]");
                     match (props.and_then(|p| p.get(k)), s.get("additionalProperties")) {
                         (Some(p), _) => self.check_form(&at, child, p, problems),
-                        (None, Some(extra)) if extra.is_object() => self.check_form(&at, child, extra, problems),
+                        (None, Some(extra)) if extra.is_object() => {
+                            self.check_form(&at, child, extra, problems)
+                        }
                         _ => problems.push(format!("{at}: unknown parameter")),
                     }
                 }
-                for r in s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                for r in s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
                     if !children.iter().any(|(k, _)| k == r) {
                         problems.push(format!("{at}: required parameter '{r}' is missing"));
                     }
@@ -132,7 +209,9 @@ impl OpenApi {
             (Some("array"), Node::Map(children)) => {
                 for (i, (k, child)) in children.iter().enumerate() {
                     if k.parse::<usize>().ok() != Some(i) {
-                        problems.push(format!("{at}[{k}]: array items are numbered 0, 1, 2 … in order"));
+                        problems.push(format!(
+                            "{at}[{k}]: array items are numbered 0, 1, 2 … in order"
+                        ));
                     }
                     self.check_form(&format!("{at}[{k}]"), child, &s["items"], problems);
                 }
@@ -148,9 +227,14 @@ impl OpenApi {
                     problems.push(format!("{at}: {v:?} is not a valid {t}"));
                 }
                 if let Some(e) = s.get("enum").and_then(Value::as_array)
-                    && !e.iter().any(|x| x.as_str() == Some(v.as_str()) || x.to_string() == *v)
+                    && !e
+                        .iter()
+                        .any(|x| x.as_str() == Some(v.as_str()) || x.to_string() == *v)
                 {
-                    problems.push(format!("{at}: {v:?} is not one of {}", show(&Value::Array(e.clone()))));
+                    problems.push(format!(
+                        "{at}: {v:?} is not one of {}",
+                        show(&Value::Array(e.clone()))
+                    ));
                 }
                 if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
                     && v.chars().count() as u64 > max
@@ -158,7 +242,10 @@ impl OpenApi {
                     problems.push(format!("{at}: longer than {max} characters"));
                 }
             }
-            (t, n) => problems.push(format!("{at}: {n:?} does not fit a {}", t.unwrap_or("value without a type"))),
+            (t, n) => problems.push(format!(
+                "{at}: {n:?} does not fit a {}",
+                t.unwrap_or("value without a type")
+            )),
         }
     }
 
@@ -181,10 +268,15 @@ impl OpenApi {
                     best = Some(p);
                 }
             }
-            problems.extend(best.unwrap_or_else(|| vec![format!("{at}: {} matches no allowed shape", show(v))]));
+            problems.extend(
+                best.unwrap_or_else(|| vec![format!("{at}: {} matches no allowed shape", show(v))]),
+            );
             return;
         }
-        let ty = s.get("type").and_then(Value::as_str).or_else(|| s.get("properties").map(|_| "object"));
+        let ty = s
+            .get("type")
+            .and_then(Value::as_str)
+            .or_else(|| s.get("properties").map(|_| "object"));
         match (ty, v) {
             (Some("object"), Value::Object(o)) => self.check_object(at, o, s, problems),
             (Some("array"), Value::Array(items)) => {
@@ -196,7 +288,10 @@ impl OpenApi {
                 if let Some(e) = s.get("enum").and_then(Value::as_array)
                     && !e.iter().any(|y| y.as_str() == Some(x.as_str()))
                 {
-                    problems.push(format!("{at}: {x:?} is not one of {}", show(&Value::Array(e.clone()))));
+                    problems.push(format!(
+                        "{at}: {x:?} is not one of {}",
+                        show(&Value::Array(e.clone()))
+                    ));
                 }
             }
             (Some("integer"), Value::Number(n)) if n.is_i64() || n.is_u64() => {}
@@ -204,25 +299,51 @@ impl OpenApi {
                 if let Some(e) = s.get("enum").and_then(Value::as_array)
                     && !e.contains(v)
                 {
-                    problems.push(format!("{at}: {} is not one of {}", show(v), show(&Value::Array(e.clone()))));
+                    problems.push(format!(
+                        "{at}: {} is not one of {}",
+                        show(v),
+                        show(&Value::Array(e.clone()))
+                    ));
                 }
             }
             (None, _) => {}
-            (Some(t), _) => problems.push(format!("{at}: {} is not a {t}{}", show(v), if v.is_null() { " (and the field is not nullable)" } else { "" })),
+            (Some(t), _) => problems.push(format!(
+                "{at}: {} is not a {t}{}",
+                show(v),
+                if v.is_null() {
+                    " (and the field is not nullable)"
+                } else {
+                    ""
+                }
+            )),
         }
     }
 
-    fn check_object(&self, at: &str, o: &Map<String, Value>, s: &Value, problems: &mut Vec<String>) {
+    fn check_object(
+        &self,
+        at: &str,
+        o: &Map<String, Value>,
+        s: &Value,
+        problems: &mut Vec<String>,
+    ) {
         let props = s.get("properties").and_then(Value::as_object);
         for (k, child) in o {
             let path = format!("{at}.{k}");
             match (props.and_then(|p| p.get(k)), s.get("additionalProperties")) {
                 (Some(p), _) => self.check_json(&path, child, p, problems),
-                (None, Some(extra)) if extra.is_object() => self.check_json(&path, child, extra, problems),
+                (None, Some(extra)) if extra.is_object() => {
+                    self.check_json(&path, child, extra, problems)
+                }
                 _ => problems.push(format!("{path}: not a field of this object in the spec")),
             }
         }
-        for r in s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        for r in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if !o.contains_key(r) {
                 problems.push(format!("{at}: required field '{r}' is missing"));
             }

@@ -20,22 +20,49 @@ pub struct Swagger {
 impl Swagger {
     pub fn load(rel: &str) -> Self {
         let doc = super::load(rel);
-        let base = format!("https://{}{}", doc["host"].as_str().unwrap_or_default(), doc["basePath"].as_str().unwrap_or_default());
+        let base = format!(
+            "https://{}{}",
+            doc["host"].as_str().unwrap_or_default(),
+            doc["basePath"].as_str().unwrap_or_default()
+        );
         Self { doc, base }
     }
 
     /// The Slack method name for `sent`, or every problem found. `credential_params`: the
     /// parameters the gateway sends as the `Authorization` header instead (Slack's `token`).
-    pub fn check(&self, sent: &Sent<'_>, credential_params: &[&str]) -> Result<String, Vec<String>> {
+    pub fn check(
+        &self,
+        sent: &Sent<'_>,
+        credential_params: &[&str],
+    ) -> Result<String, Vec<String>> {
         let Some(path) = sent.url.strip_prefix(&self.base) else {
-            return Err(vec![format!("{} is not below the spec's {}", sent.url, self.base)]);
+            return Err(vec![format!(
+                "{} is not below the spec's {}",
+                sent.url, self.base
+            )]);
         };
-        let Some(op) = self.doc["paths"].get(path).and_then(|item| item.get(sent.method.to_ascii_lowercase())) else {
-            return Err(vec![format!("no operation {} {path} in the spec", sent.method)]);
+        let Some(op) = self.doc["paths"]
+            .get(path)
+            .and_then(|item| item.get(sent.method.to_ascii_lowercase()))
+        else {
+            return Err(vec![format!(
+                "no operation {} {path} in the spec",
+                sent.method
+            )]);
         };
         let method = path.trim_start_matches('/').to_string();
-        let params: Vec<&Value> = op.get("parameters").and_then(Value::as_array).into_iter().flatten().collect();
-        let by = |name: &str, place: &str| params.iter().copied().find(|p| p["name"] == name && p["in"] == place);
+        let params: Vec<&Value> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        let by = |name: &str, place: &str| {
+            params
+                .iter()
+                .copied()
+                .find(|p| p["name"] == name && p["in"] == place)
+        };
         let mut problems = Vec::new();
         let mut present: Vec<&str> = Vec::new();
         for (name, value) in sent.query {
@@ -48,25 +75,34 @@ impl Swagger {
         match sent.json {
             None => {}
             Some(Value::Object(body)) => {
-                if !op["consumes"].as_array().is_some_and(|c| c.iter().any(|x| x == "application/json")) {
+                if !op["consumes"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|x| x == "application/json"))
+                {
                     problems.push(format!("{method} does not take a JSON body"));
                 }
                 for (name, value) in body {
                     present.push(name);
                     match by(name, "formData") {
                         Some(p) => check_json(&format!("body {name}"), value, p, &mut problems),
-                        None => problems.push(format!("body argument '{name}' is not known to {method}")),
+                        None => problems
+                            .push(format!("body argument '{name}' is not known to {method}")),
                     }
                 }
             }
-            Some(other) => problems.push(format!("the body must be a JSON object, not {}", show(other))),
+            Some(other) => problems.push(format!(
+                "the body must be a JSON object, not {}",
+                show(other)
+            )),
         }
         if let Some(form) = sent.form {
             for (name, value) in form {
                 present.push(name);
                 match by(name, "formData") {
                     Some(p) => check_string(&format!("form {name}"), value, p, &mut problems),
-                    None => problems.push(format!("form argument '{name}' is not known to {method}")),
+                    None => {
+                        problems.push(format!("form argument '{name}' is not known to {method}"))
+                    }
                 }
             }
         }
@@ -76,7 +112,11 @@ impl Swagger {
                 problems.push(format!("required argument '{name}' is missing"));
             }
         }
-        if problems.is_empty() { Ok(method) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(method)
+        } else {
+            Err(problems)
+        }
     }
 
     /// The error codes the spec documents for `method` (its `default` response's `error` enum).
@@ -85,7 +125,10 @@ impl Swagger {
         item.as_object()
             .into_iter()
             .flat_map(|ops| ops.values())
-            .filter_map(|op| op.pointer("/responses/default/schema/properties/error/enum").and_then(Value::as_array))
+            .filter_map(|op| {
+                op.pointer("/responses/default/schema/properties/error/enum")
+                    .and_then(Value::as_array)
+            })
             .flatten()
             .filter_map(Value::as_str)
             .map(str::to_string)
@@ -108,7 +151,9 @@ fn check_string(at: &str, v: &str, p: &Value, problems: &mut Vec<String>) {
 
 fn check_json(at: &str, v: &Value, p: &Value, problems: &mut Vec<String>) {
     let t = p["type"].as_str().unwrap_or("string");
-    let json_structure = p["description"].as_str().is_some_and(|d| d.contains("JSON-based"));
+    let json_structure = p["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("JSON-based"));
     let ok = match (t, v) {
         (_, Value::String(s)) => {
             check_string(at, s, p, problems);

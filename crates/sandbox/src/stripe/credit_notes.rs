@@ -11,7 +11,12 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Data, Params, StripeError, err, invalid, missing, no_such, now};
 
-const REASONS: &[&str] = &["duplicate", "fraudulent", "order_change", "product_unsatisfactory"];
+const REASONS: &[&str] = &[
+    "duplicate",
+    "fraudulent",
+    "order_change",
+    "product_unsatisfactory",
+];
 
 /// One `lines[i][…]` entry, its fields as sent.
 struct Line<'a> {
@@ -26,7 +31,13 @@ impl Line<'_> {
     fn int(&self, f: &str) -> Result<Option<i64>, StripeError> {
         match self.get(f) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| invalid("parameter_invalid_integer", &self.param(f), format!("Invalid integer: {v}"))),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                invalid(
+                    "parameter_invalid_integer",
+                    &self.param(f),
+                    format!("Invalid integer: {v}"),
+                )
+            }),
         }
     }
     fn param(&self, f: &str) -> String {
@@ -38,57 +49,137 @@ impl Line<'_> {
 fn lines(p: &Params) -> Result<Vec<Line<'_>>, StripeError> {
     let mut out: Vec<Line<'_>> = Vec::new();
     for (k, v) in &p.0 {
-        let Some(rest) = k.strip_prefix("lines[") else { continue };
-        let parsed = rest.split_once("][").and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f.strip_suffix(']')?)));
+        let Some(rest) = k.strip_prefix("lines[") else {
+            continue;
+        };
+        let parsed = rest
+            .split_once("][")
+            .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f.strip_suffix(']')?)));
         let Some((index, field)) = parsed.filter(|(_, f)| !f.contains(['[', ']'])) else {
-            return Err(invalid("parameter_unknown", k, format!("Received unknown parameter: {k}")));
+            return Err(invalid(
+                "parameter_unknown",
+                k,
+                format!("Received unknown parameter: {k}"),
+            ));
         };
         match out.iter_mut().find(|l| l.index == index) {
             Some(l) => l.fields.push((field, v)),
-            None => out.push(Line { index, fields: vec![(field, v)] }),
+            None => out.push(Line {
+                index,
+                fields: vec![(field, v)],
+            }),
         }
     }
     out.sort_by_key(|l| l.index);
     if out.iter().enumerate().any(|(i, l)| l.index != i) {
-        return Err(invalid("parameter_invalid_integer", "lines", "Line items must be numbered from 0 without gaps: lines[0], lines[1], …".into()));
+        return Err(invalid(
+            "parameter_invalid_integer",
+            "lines",
+            "Line items must be numbered from 0 without gaps: lines[0], lines[1], …".into(),
+        ));
     }
     Ok(out)
 }
 
 pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, StripeError> {
     ctx.need("credit_note_write")?;
-    p.check_known(&["invoice", "amount", "lines", "reason", "memo", "metadata", "credit_amount", "refund_amount", "out_of_band_amount", "effective_at", "refund", "shipping_cost"])?;
+    p.check_known(&[
+        "invoice",
+        "amount",
+        "lines",
+        "reason",
+        "memo",
+        "metadata",
+        "credit_amount",
+        "refund_amount",
+        "out_of_band_amount",
+        "effective_at",
+        "refund",
+        "shipping_cost",
+    ])?;
     let invoice_id = p.required("invoice")?.to_string();
     let amount = p.int("amount")?;
     let lines = lines(p)?;
-    let (credit, refund, oob) = (p.int("credit_amount")?, p.int("refund_amount")?, p.int("out_of_band_amount")?);
+    let (credit, refund, oob) = (
+        p.int("credit_amount")?,
+        p.int("refund_amount")?,
+        p.int("out_of_band_amount")?,
+    );
     let reason = p.get("reason").map(str::to_string);
     if let Some(r) = reason.as_deref().filter(|r| !REASONS.contains(r)) {
-        return Err(invalid("parameter_invalid_string", "reason", format!("Invalid reason: must be one of {}; got '{r}'", REASONS.join(", "))));
+        return Err(invalid(
+            "parameter_invalid_string",
+            "reason",
+            format!(
+                "Invalid reason: must be one of {}; got '{r}'",
+                REASONS.join(", ")
+            ),
+        ));
     }
     let memo = p.get("memo").map(str::to_string);
     let metadata = p.metadata();
     let effective_at = p.int("effective_at")?;
-    for (name, v) in [("amount", amount), ("credit_amount", credit), ("refund_amount", refund), ("out_of_band_amount", oob)] {
+    for (name, v) in [
+        ("amount", amount),
+        ("credit_amount", credit),
+        ("refund_amount", refund),
+        ("out_of_band_amount", oob),
+    ] {
         if v.is_some_and(|v| v <= 0) {
-            return Err(invalid("parameter_invalid_integer", name, format!("{name} must be a positive integer in the smallest currency unit.")));
+            return Err(invalid(
+                "parameter_invalid_integer",
+                name,
+                format!("{name} must be a positive integer in the smallest currency unit."),
+            ));
         }
     }
 
-    let pos = d.invoices.iter().position(|x| x["id"] == invoice_id.as_str()).ok_or_else(|| no_such("invoice", "invoice", &invoice_id))?;
+    let pos = d
+        .invoices
+        .iter()
+        .position(|x| x["id"] == invoice_id.as_str())
+        .ok_or_else(|| no_such("invoice", "invoice", &invoice_id))?;
     let inv = d.invoices[pos].clone();
     let status = inv["status"].as_str().unwrap_or_default().to_string();
     if status == "draft" || status == "void" {
-        return Err(err(StatusCode::BAD_REQUEST, "invalid_request_error", None, Some("invoice"), format!("Credit notes can only be issued for finalized invoices; invoice {invoice_id} is {status}.")));
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            Some("invoice"),
+            format!(
+                "Credit notes can only be issued for finalized invoices; invoice {invoice_id} is {status}."
+            ),
+        ));
     }
 
     // The credited lines and the total.
     let mut out_lines = Vec::new();
     let total = match (amount, lines.is_empty()) {
-        (Some(_), false) => return Err(invalid("parameter_invalid_integer", "amount", "You may only specify one of these parameters: amount, lines.".into())),
-        (None, true) => return Err(invalid("parameter_missing", "amount", "Must provide either amount or lines.".into())),
+        (Some(_), false) => {
+            return Err(invalid(
+                "parameter_invalid_integer",
+                "amount",
+                "You may only specify one of these parameters: amount, lines.".into(),
+            ));
+        }
+        (None, true) => {
+            return Err(invalid(
+                "parameter_missing",
+                "amount",
+                "Must provide either amount or lines.".into(),
+            ));
+        }
         (Some(a), true) => {
-            out_lines.push(line_json(d, "custom_line_item", a, 1, Some(a), memo.as_deref().or(reason.as_deref()).unwrap_or("Credit"), None));
+            out_lines.push(line_json(
+                d,
+                "custom_line_item",
+                a,
+                1,
+                Some(a),
+                memo.as_deref().or(reason.as_deref()).unwrap_or("Credit"),
+                None,
+            ));
             a
         }
         (None, false) => {
@@ -102,24 +193,51 @@ pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, S
 
     let post_payment = status == "paid";
     let remaining = if post_payment {
-        inv["amount_paid"].as_i64().unwrap_or(0) - inv["post_payment_credit_notes_amount"].as_i64().unwrap_or(0)
+        inv["amount_paid"].as_i64().unwrap_or(0)
+            - inv["post_payment_credit_notes_amount"]
+                .as_i64()
+                .unwrap_or(0)
     } else {
         inv["amount_remaining"].as_i64().unwrap_or(0)
     };
     if total > remaining {
-        return Err(err(StatusCode::BAD_REQUEST, "invalid_request_error", None, Some("amount"), format!(
-            "The credit note total ({}) is greater than what invoice {invoice_id} has left to credit ({}).", cents(total), cents(remaining)
-        )));
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            Some("amount"),
+            format!(
+                "The credit note total ({}) is greater than what invoice {invoice_id} has left to credit ({}).",
+                cents(total),
+                cents(remaining)
+            ),
+        ));
     }
     let split = credit.unwrap_or(0) + refund.unwrap_or(0) + oob.unwrap_or(0);
     if post_payment && split != total {
-        return Err(invalid("parameter_invalid_integer", "credit_amount", format!(
-            "For a paid invoice the sum of credit_amount, refund_amount and out_of_band_amount ({}) must equal the credit note total ({}).", cents(split), cents(total)
-        )));
+        return Err(invalid(
+            "parameter_invalid_integer",
+            "credit_amount",
+            format!(
+                "For a paid invoice the sum of credit_amount, refund_amount and out_of_band_amount ({}) must equal the credit note total ({}).",
+                cents(split),
+                cents(total)
+            ),
+        ));
     }
     if !post_payment && (credit.is_some() || refund.is_some()) {
-        let which = if credit.is_some() { "credit_amount" } else { "refund_amount" };
-        return Err(invalid("parameter_invalid_integer", which, format!("{which} can only be used on a credit note for a paid invoice; invoice {invoice_id} is {status}.")));
+        let which = if credit.is_some() {
+            "credit_amount"
+        } else {
+            "refund_amount"
+        };
+        return Err(invalid(
+            "parameter_invalid_integer",
+            which,
+            format!(
+                "{which} can only be used on a credit note for a paid invoice; invoice {invoice_id} is {status}."
+            ),
+        ));
     }
 
     let id = d.new_id("cn");
@@ -132,7 +250,11 @@ pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, S
     };
     let balance_txn = match credit {
         Some(c) => {
-            let cpos = d.customers.iter().position(|x| x["id"] == customer.as_str()).ok_or_else(|| no_such("customer", "customer", &customer))?;
+            let cpos = d
+                .customers
+                .iter()
+                .position(|x| x["id"] == customer.as_str())
+                .ok_or_else(|| no_such("customer", "customer", &customer))?;
             let balance = d.customers[cpos]["balance"].as_i64().unwrap_or(0) - c;
             d.customers[cpos]["balance"] = json!(balance);
             let txn_id = d.new_id("cbtxn");
@@ -145,7 +267,12 @@ pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, S
         }
         None => None,
     };
-    let n = d.credit_notes.iter().filter(|c| c["invoice"] == invoice_id.as_str()).count() + 1;
+    let n = d
+        .credit_notes
+        .iter()
+        .filter(|c| c["invoice"] == invoice_id.as_str())
+        .count()
+        + 1;
     let number = format!("{}-CN-{n:02}", inv["number"].as_str().unwrap_or("SBX"));
     let note = json!({
         "id": id, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": t, "currency": currency,
@@ -159,9 +286,15 @@ pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, S
     });
     let inv = &mut d.invoices[pos];
     if post_payment {
-        inv["post_payment_credit_notes_amount"] = json!(inv["post_payment_credit_notes_amount"].as_i64().unwrap_or(0) + total);
+        inv["post_payment_credit_notes_amount"] = json!(
+            inv["post_payment_credit_notes_amount"]
+                .as_i64()
+                .unwrap_or(0)
+                + total
+        );
     } else {
-        inv["pre_payment_credit_notes_amount"] = json!(inv["pre_payment_credit_notes_amount"].as_i64().unwrap_or(0) + total);
+        inv["pre_payment_credit_notes_amount"] =
+            json!(inv["pre_payment_credit_notes_amount"].as_i64().unwrap_or(0) + total);
         for f in ["amount_due", "amount_remaining"] {
             inv[f] = json!(inv[f].as_i64().unwrap_or(0) - total);
         }
@@ -180,52 +313,138 @@ pub(super) fn create(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, S
 }
 
 /// One requested line: its amount, and its credit note line object appended to `out`.
-fn credited_line(d: &mut Data, inv: &Value, l: &Line<'_>, out: &mut Vec<Value>) -> Result<i64, StripeError> {
+fn credited_line(
+    d: &mut Data,
+    inv: &Value,
+    l: &Line<'_>,
+    out: &mut Vec<Value>,
+) -> Result<i64, StripeError> {
     let kind = l.get("type").ok_or_else(|| missing(&l.param("type")))?;
     for (f, _) in &l.fields {
-        if !["type", "amount", "description", "invoice_line_item", "quantity", "unit_amount", "unit_amount_decimal", "tax_rates"].contains(f) {
+        if ![
+            "type",
+            "amount",
+            "description",
+            "invoice_line_item",
+            "quantity",
+            "unit_amount",
+            "unit_amount_decimal",
+            "tax_rates",
+        ]
+        .contains(f)
+        {
             let name = l.param(f);
-            return Err(invalid("parameter_unknown", &name, format!("Received unknown parameter: {name}")));
+            return Err(invalid(
+                "parameter_unknown",
+                &name,
+                format!("Received unknown parameter: {name}"),
+            ));
         }
     }
     let quantity = l.int("quantity")?;
     let amount = l.int("amount")?;
     match kind {
         "invoice_line_item" => {
-            let item = l.get("invoice_line_item").ok_or_else(|| missing(&l.param("invoice_line_item")))?;
-            let line = inv["lines"]["data"].as_array().and_then(|ls| ls.iter().find(|x| x["id"] == item)).ok_or_else(|| {
-                invalid("resource_missing", &l.param("invoice_line_item"), format!("No such invoice line item: '{item}' on invoice {}", inv["id"].as_str().unwrap_or("")))
-            })?;
+            let item = l
+                .get("invoice_line_item")
+                .ok_or_else(|| missing(&l.param("invoice_line_item")))?;
+            let line = inv["lines"]["data"]
+                .as_array()
+                .and_then(|ls| ls.iter().find(|x| x["id"] == item))
+                .ok_or_else(|| {
+                    invalid(
+                        "resource_missing",
+                        &l.param("invoice_line_item"),
+                        format!(
+                            "No such invoice line item: '{item}' on invoice {}",
+                            inv["id"].as_str().unwrap_or("")
+                        ),
+                    )
+                })?;
             let line_qty = line["quantity"].as_i64().unwrap_or(1).max(1);
             let line_amount = line["amount"].as_i64().unwrap_or(0);
             let credited = match (amount, quantity) {
                 (Some(a), _) => a,
                 (None, Some(q)) if (1..=line_qty).contains(&q) => line_amount / line_qty * q,
-                (None, Some(_)) => return Err(invalid("parameter_invalid_integer", &l.param("quantity"), format!("The quantity may be at most the invoice line's quantity ({line_qty})."))),
+                (None, Some(_)) => {
+                    return Err(invalid(
+                        "parameter_invalid_integer",
+                        &l.param("quantity"),
+                        format!(
+                            "The quantity may be at most the invoice line's quantity ({line_qty})."
+                        ),
+                    ));
+                }
                 (None, None) => return Err(missing(&l.param("quantity"))),
             };
             if credited <= 0 || credited > line_amount {
-                return Err(invalid("parameter_invalid_integer", &l.param("amount"), format!("A line may credit from 1 to the invoice line's amount ({}).", cents(line_amount))));
+                return Err(invalid(
+                    "parameter_invalid_integer",
+                    &l.param("amount"),
+                    format!(
+                        "A line may credit from 1 to the invoice line's amount ({}).",
+                        cents(line_amount)
+                    ),
+                ));
             }
             let desc = line["description"].as_str().unwrap_or("").to_string();
-            out.push(line_json(d, "invoice_line_item", credited, quantity.unwrap_or(1), None, &desc, Some(item)));
+            out.push(line_json(
+                d,
+                "invoice_line_item",
+                credited,
+                quantity.unwrap_or(1),
+                None,
+                &desc,
+                Some(item),
+            ));
             Ok(credited)
         }
         "custom_line_item" => {
-            let desc = l.get("description").ok_or_else(|| missing(&l.param("description")))?.to_string();
-            let unit = l.int("unit_amount")?.ok_or_else(|| missing(&l.param("unit_amount")))?;
+            let desc = l
+                .get("description")
+                .ok_or_else(|| missing(&l.param("description")))?
+                .to_string();
+            let unit = l
+                .int("unit_amount")?
+                .ok_or_else(|| missing(&l.param("unit_amount")))?;
             let q = quantity.unwrap_or(1);
             if unit <= 0 || q <= 0 {
-                return Err(invalid("parameter_invalid_integer", &l.param("unit_amount"), "unit_amount and quantity must be positive integers.".into()));
+                return Err(invalid(
+                    "parameter_invalid_integer",
+                    &l.param("unit_amount"),
+                    "unit_amount and quantity must be positive integers.".into(),
+                ));
             }
-            out.push(line_json(d, "custom_line_item", unit * q, q, Some(unit), &desc, None));
+            out.push(line_json(
+                d,
+                "custom_line_item",
+                unit * q,
+                q,
+                Some(unit),
+                &desc,
+                None,
+            ));
             Ok(unit * q)
         }
-        other => Err(invalid("parameter_invalid_string", &l.param("type"), format!("Invalid type: must be one of custom_line_item or invoice_line_item; got '{other}'"))),
+        other => Err(invalid(
+            "parameter_invalid_string",
+            &l.param("type"),
+            format!(
+                "Invalid type: must be one of custom_line_item or invoice_line_item; got '{other}'"
+            ),
+        )),
     }
 }
 
-fn line_json(d: &mut Data, kind: &str, amount: i64, quantity: i64, unit: Option<i64>, description: &str, item: Option<&str>) -> Value {
+fn line_json(
+    d: &mut Data,
+    kind: &str,
+    amount: i64,
+    quantity: i64,
+    unit: Option<i64>,
+    description: &str,
+    item: Option<&str>,
+) -> Value {
     let id = d.new_id("cnli");
     let mut l = json!({
         "id": id, "object": "credit_note_line_item", "amount": amount, "amount_excluding_tax": amount, "description": description,
@@ -245,11 +464,20 @@ fn refund_charge(d: &mut Data, invoice: &str, amount: i64) -> Result<String, Str
         invalid("parameter_invalid_integer", "refund_amount", format!("Invoice {invoice} has no successful charge to refund; use credit_amount or out_of_band_amount."))
     })?;
     let ch = &d.charges[pos];
-    let left = ch["amount_captured"].as_i64().unwrap_or(0) - ch["amount_refunded"].as_i64().unwrap_or(0);
+    let left =
+        ch["amount_captured"].as_i64().unwrap_or(0) - ch["amount_refunded"].as_i64().unwrap_or(0);
     if amount > left {
-        return Err(err(StatusCode::BAD_REQUEST, "invalid_request_error", Some("amount_too_large"), Some("refund_amount"), format!(
-            "Refund amount ({}) is greater than unrefunded amount on charge ({})", cents(amount), cents(left)
-        )));
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("amount_too_large"),
+            Some("refund_amount"),
+            format!(
+                "Refund amount ({}) is greater than unrefunded amount on charge ({})",
+                cents(amount),
+                cents(left)
+            ),
+        ));
     }
     let id = d.new_id("re");
     let ch = &d.charges[pos];
@@ -274,4 +502,3 @@ fn refund_charge(d: &mut Data, invoice: &str, amount: i64) -> Result<String, Str
 fn cents(n: i64) -> String {
     format!("${}.{:02}", n / 100, n.abs() % 100)
 }
-

@@ -10,12 +10,24 @@ use super::{Data, Params, StripeError, invalid};
 /// Fields that hold the id of another object the sandbox keeps (Stripe marks them with
 /// `x-expansionResources`).
 const EXPANDABLE: &[&str] = &[
-    "customer", "invoice", "latest_invoice", "payment_intent", "charge", "latest_charge", "subscription", "refund", "credit_note", "customer_balance_transaction",
+    "customer",
+    "invoice",
+    "latest_invoice",
+    "payment_intent",
+    "charge",
+    "latest_charge",
+    "subscription",
+    "refund",
+    "credit_note",
+    "customer_balance_transaction",
 ];
 
 /// The paths asked for with `expand[]=…` (or `expand[0]=…`).
 fn paths(p: &Params) -> Vec<&str> {
-    p.0.iter().filter(|(k, _)| k == "expand" || (k.starts_with("expand[") && k.ends_with(']'))).map(|(_, v)| v.as_str()).collect()
+    p.0.iter()
+        .filter(|(k, _)| k == "expand" || (k.starts_with("expand[") && k.ends_with(']')))
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 /// `v` with every requested expansion applied.
@@ -23,7 +35,13 @@ pub(super) fn apply(d: &Data, mut v: Value, p: &Params) -> Result<Value, StripeE
     for path in paths(p) {
         let parts: Vec<&str> = path.split('.').collect();
         if parts.len() > 4 || parts.iter().any(|s| s.is_empty()) {
-            return Err(invalid("parameter_invalid_string", "expand", format!("You cannot expand more than 4 levels of a property, or an empty one: {path}")));
+            return Err(invalid(
+                "parameter_invalid_string",
+                "expand",
+                format!(
+                    "You cannot expand more than 4 levels of a property, or an empty one: {path}"
+                ),
+            ));
         }
         expand(d, &mut v, &parts, path)?;
     }
@@ -31,12 +49,22 @@ pub(super) fn apply(d: &Data, mut v: Value, p: &Params) -> Result<Value, StripeE
 }
 
 fn expand(d: &Data, v: &mut Value, parts: &[&str], whole: &str) -> Result<(), StripeError> {
-    let Some((first, rest)) = parts.split_first() else { return Ok(()) };
-    let refuse = || invalid("parameter_invalid_string", "expand", format!("This property cannot be expanded ({whole})."));
+    let Some((first, rest)) = parts.split_first() else {
+        return Ok(());
+    };
+    let refuse = || {
+        invalid(
+            "parameter_invalid_string",
+            "expand",
+            format!("This property cannot be expanded ({whole})."),
+        )
+    };
     if *first != "data" && !EXPANDABLE.contains(first) {
         return Err(refuse());
     }
-    let Some(field) = v.get_mut(*first) else { return Err(refuse()) };
+    let Some(field) = v.get_mut(*first) else {
+        return Err(refuse());
+    };
     if let (true, Value::Array(items)) = (*first == "data", &mut *field) {
         for item in items {
             expand(d, item, rest, whole)?;
