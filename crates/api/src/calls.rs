@@ -442,9 +442,10 @@ impl App {
             // audit rows, so the provider's request log and the audit log can be matched.
             req = req.header("idempotency-key", call_id);
         }
-        self.ensure_budget(&connection.id, entry);
+        let (account, budget) = pacing_account(entry, &connection.id, call);
+        self.paced().register(&account, budget);
         let deadline = Instant::now() + QUEUE_DEADLINE;
-        let resp = self.paced().send(&connection.id, agent, req, deadline).await.map_err(|e| {
+        let resp = self.paced().send(&account, agent, req, deadline).await.map_err(|e| {
             let code = e.code();
             let message = match code {
                 ErrorCode::RateLimited => format!(
@@ -468,6 +469,38 @@ impl App {
     pub(crate) fn ensure_budget(&self, connection_id: &str, entry: &ProviderEntry) {
         self.paced().register(connection_id, pacing_budget(entry));
     }
+}
+
+/// The budget a call waits in, and its key in the paced client. Most providers limit the whole
+/// account: the connection's one budget ([`pacing_budget`]), keyed by the connection id. A
+/// provider that limits each API method on its own (Slack's tiers, in the catalog's `methods`)
+/// gets one budget per connection and method (`{connection}/{method}`), and one per connection,
+/// method and resource where the bucket counts per resource (`chat.postMessage` per channel:
+/// `{connection}/chat.postMessage/{channel}`).
+pub(crate) fn pacing_account(entry: &ProviderEntry, connection_id: &str, call: &HttpCall) -> (String, switchboard_http::Budget) {
+    let method = call.path.trim_start_matches('/');
+    let Some(limit) = entry.method_limit(method) else {
+        return (connection_id.to_string(), pacing_budget(entry));
+    };
+    let Some(budget) = switchboard_http::Budget::new(u32::try_from(limit.requests).unwrap_or(u32::MAX), Duration::from_secs(limit.per_seconds)) else {
+        return (connection_id.to_string(), pacing_budget(entry));
+    };
+    let resource = match (limit.scope, limit.per_argument.as_deref()) {
+        (switchboard_connectors::LimitScope::Resource, Some(arg)) => call_argument(call, arg),
+        _ => None,
+    };
+    match resource {
+        Some(r) => (format!("{connection_id}/{method}/{r}"), budget),
+        None => (format!("{connection_id}/{method}"), budget),
+    }
+}
+
+/// A request argument by name, from the query, the JSON body or the form body.
+fn call_argument(call: &HttpCall, name: &str) -> Option<String> {
+    let pair = |pairs: &[(String, String)]| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    pair(&call.query)
+        .or_else(|| call.json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| call.form.as_deref().and_then(pair))
 }
 
 /// A body with the credential removed, should a provider ever echo it back.
@@ -613,6 +646,26 @@ mod tests {
         assert_eq!(pacing_budget(stripe).requests, 100, "live Stripe is paced by the live-mode bucket");
         let sandbox = stripe.sandboxed("http://127.0.0.1:9");
         assert_eq!(pacing_budget(&sandbox).requests, 25, "the Stripe sandbox runs in test mode: 25 per second");
+    }
+
+    #[test]
+    fn slack_calls_wait_in_a_budget_per_method_and_posts_in_one_per_channel() {
+        let slack = switchboard_connectors::catalog().get("slack").expect("slack").sandboxed("http://127.0.0.1:9");
+        let build = |tool: &str, input: Value| (switchboard_connectors::action(tool).expect("action").build)(&input).expect("valid input");
+        let channels = build("slack_list_channels", serde_json::json!({}));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &channels);
+        assert_eq!((key.as_str(), budget.requests, budget.per), ("slack-sandbox-1/conversations.list", 20, Duration::from_secs(60)), "conversations.list is Tier 2");
+        let history = build("slack_channel_history", serde_json::json!({ "channel": "C05SBXFDB1" }));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &history);
+        assert_eq!((key.as_str(), budget.requests), ("slack-sandbox-1/conversations.history", 50), "history is Tier 3, in a budget of its own");
+        let post = |channel: &str| build("slack_post_message", serde_json::json!({ "channel": channel, "text": "hi" }));
+        let (a, budget) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXGEN1"));
+        let (b, _) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXFDB1"));
+        assert_eq!((a.as_str(), budget.requests, budget.per), ("slack-sandbox-1/chat.postMessage/C05SBXGEN1", 1, Duration::from_secs(1)), "one message a second per channel");
+        assert_ne!(a, b, "each channel has its own posting budget");
+        let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
+        let (key, budget) = pacing_account(hubspot, "hubspot-1", &(list().build)(&serde_json::json!({})).expect("valid"));
+        assert_eq!((key.as_str(), budget), ("hubspot-1", pacing_budget(hubspot)), "HubSpot calls share the connection's one budget");
     }
 
     #[test]
