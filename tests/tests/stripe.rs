@@ -77,7 +77,7 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
         past_due["latest_invoice"]["payment_intent"]["last_payment_error"]["code"], "card_declined",
         "the recent payment failure comes with the subscription: {past_due}"
     );
-    assert!(past_due["current_period_end"].is_i64() && past_due["plan"]["nickname"].is_string(), "renewal date and plan: {past_due}");
+    assert!(past_due["current_period_end"].is_i64() && past_due["items"]["data"][0]["price"]["nickname"].is_string(), "renewal date and plan: {past_due}");
     let (status, body) = call("stripe_list_payment_intents", json!({ "customer_id": MULTI_SUB_CUSTOMER })).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = call("stripe_get_customer", json!({ "customer_id": "cus_../../refunds" })).await;

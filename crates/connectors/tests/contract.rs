@@ -116,6 +116,7 @@ fn samples() -> Vec<(&'static str, Value)> {
             "slack_thread_replies",
             json!({ "channel": "C05SBXFDB1", "ts": "1712345678.000200", "limit": 10, "cursor": "abc" }),
         ),
+        ("slack_get_user", json!({ "user": "U05SBX0002" })),
         (
             "slack_lookup_user_by_email",
             json!({ "email": "omar.haddad@acme-demo.example" }),
@@ -427,6 +428,14 @@ fn slack_requests_match_the_web_api_subset() {
         let method = spec
             .check(&s, &["token"])
             .unwrap_or_else(|p| panic!("{}", report(tool, input, &call, &p)));
+        let slack = catalog().get("slack").expect("slack is in the catalog");
+        assert!(
+            slack
+                .rate_limits
+                .iter()
+                .any(|l| l.methods.iter().any(|m| *m == method)),
+            "{tool}: {method} has no documented tier in the catalog's Slack rate_limits, so it would be paced by the cautious default"
+        );
         for (m, fields) in also_required.iter().filter(|(m, _)| *m == method) {
             for f in *fields {
                 let present = call.query.iter().any(|(k, _)| k == f)

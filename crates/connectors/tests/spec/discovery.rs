@@ -181,6 +181,9 @@ impl Discovery {
     ) {
         let s = self.resolve(schema);
         match (s.get("type").and_then(Value::as_str), v) {
+            // `{"type": "object"}` alone: any object.
+            (Some("object"), Value::Object(_))
+                if s.get("properties").is_none() && s.get("additionalProperties").is_none() => {}
             (Some("object"), Value::Object(o)) => {
                 let props = s.get("properties").and_then(Value::as_object);
                 for (k, child) in o {

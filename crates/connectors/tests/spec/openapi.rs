@@ -327,6 +327,10 @@ impl OpenApi {
         problems: &mut Vec<String>,
     ) {
         let props = s.get("properties").and_then(Value::as_object);
+        if props.is_none() && s.get("additionalProperties").is_none() {
+            // `{"type": "object"}` alone: any object (an event's `data.object`).
+            return;
+        }
         for (k, child) in o {
             let path = format!("{at}.{k}");
             match (props.and_then(|p| p.get(k)), s.get("additionalProperties")) {

@@ -492,8 +492,6 @@ fn refund_charge(d: &mut Data, invoice: &str, amount: i64) -> Result<String, Str
     ch["refunded"] = json!(refunded == ch["amount_captured"].as_i64().unwrap_or(0));
     if let Some(list) = ch["refunds"]["data"].as_array_mut() {
         list.insert(0, refund.clone());
-        let n = list.len();
-        ch["refunds"]["total_count"] = json!(n);
     }
     d.refunds.push(refund);
     Ok(id)
