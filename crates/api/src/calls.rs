@@ -135,14 +135,19 @@ fn scrub(text: &str, secret: &str) -> String {
 }
 
 /// The provider's own words from an error body (HubSpot `message`, OAuth `error_description`,
-/// Slack `error`, Stripe `error.message`).
+/// Slack `error`, Stripe `error.message`, Google `error.message`), led by the provider's code
+/// when it gives one (Stripe `error.code`, Google `error.errors[0].reason`), which agents branch on.
 fn provider_words(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return String::from_utf8_lossy(body).chars().take(200).collect();
     };
+    let code = ["/error/code", "/error/errors/0/reason"].iter().find_map(|p| v.pointer(p).and_then(Value::as_str));
     for pointer in ["/message", "/error/message", "/error_description", "/error"] {
         if let Some(s) = v.pointer(pointer).and_then(Value::as_str) {
-            return s.to_string();
+            return match code {
+                Some(c) if !s.starts_with(c) => format!("{c}: {s}"),
+                _ => s.to_string(),
+            };
         }
     }
     String::new()
@@ -674,6 +679,12 @@ mod tests {
         assert_eq!(scrub_bytes(b"{\"echo\":\"pat-1\"}", "pat-1"), b"{\"echo\":\"[credential]\"}".to_vec());
         assert_eq!(provider_words(br#"{"status":"error","message":"Contact already exists"}"#), "Contact already exists");
         assert_eq!(provider_words(br#"{"error":{"message":"No such customer"}}"#), "No such customer");
+        assert_eq!(provider_words(br#"{"error":{"code":"resource_missing","message":"No such customer"}}"#), "resource_missing: No such customer", "Stripe's code leads");
+        assert_eq!(
+            provider_words(br#"{"error":{"code":404,"message":"Requested entity was not found.","errors":[{"reason":"notFound"}]}}"#),
+            "notFound: Requested entity was not found.",
+            "Google's reason leads (its numeric code is the HTTP status)"
+        );
         let big = Value::String("x".repeat(10_000));
         assert_eq!(audited_input(&big)["truncated"], true);
     }
