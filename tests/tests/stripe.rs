@@ -66,6 +66,12 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     assert!(open[0]["due_date"].as_i64().expect("due date") < now_s(), "the open invoice is overdue");
     let (status, body) = call("stripe_get_invoice", json!({ "invoice_id": OVERDUE_INVOICE })).await;
     assert_eq!((status, body["result"]["amount_remaining"].as_i64()), (200, Some(120_000)), "{body}");
+    // Every invoice status Stripe has: paid, open (past due once due_date has passed), uncollectible.
+    for (status_filter, expected) in [("paid", "paid"), ("uncollectible", "uncollectible"), ("open", "open")] {
+        let (status, body) = call("stripe_list_invoices", json!({ "status": status_filter, "limit": 100 })).await;
+        let list = body["result"]["data"].as_array().cloned().unwrap_or_default();
+        assert!(status == 200 && !list.is_empty() && list.iter().all(|i| i["status"] == expected), "invoices with status {status_filter}: {body}");
+    }
     // Several subscriptions: all of them, canceled included.
     let (status, body) = call("stripe_list_subscriptions", json!({ "customer_id": MULTI_SUB_CUSTOMER })).await;
     assert_eq!(status, 200, "{body}");
@@ -146,11 +152,11 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     for expected in ["not_granted", "scope_not_granted", "bad_request"] {
         assert!(outcomes.contains(&expected), "the refusal '{expected}' should be audited: {outcomes:?}");
     }
-    // The key check and eighteen agent calls reached Stripe; the refund's lost answer made one
+    // The key check and twenty-one agent calls reached Stripe; the refund's lost answer made one
     // more attempt.
     let (_, limits) = gw.control(Method::GET, &format!("/rate-limits/{conn_id}"), None).await;
     let sent: u64 = limits["history"].as_array().expect("history").iter().filter_map(|b| b["calls_sent"].as_u64()).sum();
-    assert_eq!(sent, 20, "the refund should have been sent twice, every other call once: {limits}");
+    assert_eq!(sent, 23, "the refund should have been sent twice, every other call once: {limits}");
     let (_, verify) = gw.control(Method::POST, "/audit/verify", None).await;
     assert_eq!(verify["intact"], true, "{verify}");
     assert_eq!(gw.app.sandbox_rate_limited("stripe-sandbox"), Some(0), "paced calls never met Stripe's 429");
