@@ -13,7 +13,9 @@
 //!    (FULL durability for writes and deletes); every refusal above is audited too
 //!    (`decision=deny`, outcome = the code);
 //! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
-//!    expire) and goes only into the provider request, paced by the connection's shared budget;
+//!    expire) and goes only into the provider request, paced by the connection's shared budget
+//!    (per API method, and per channel for posts, where the provider limits methods on their
+//!    own: Slack; see [`pacing_account`]);
 //! 8. the provider's answer is mapped (2xx → result, unless the provider reports a failure inside
 //!    it, as Slack's `{"ok": false, "error": …}` → `provider_error` with the provider's code, or
 //!    `reconnect_needed` for a refused token; 401 → `reconnect_needed` and the connection

@@ -399,7 +399,10 @@ fn stripe_requests_match_the_openapi_subset() {
     for (tool, input) in samples().iter().filter(|(t, _)| t.starts_with("stripe_")) {
         let (a, call) = build(tool, input);
         if a.tier != switchboard_core::Tier::Read {
-            assert!(call.idempotency_key, "{tool}: every Stripe write sends an Idempotency-Key, so a retry is applied once");
+            assert!(
+                call.idempotency_key,
+                "{tool}: every Stripe write sends an Idempotency-Key, so a retry is applied once"
+            );
         }
         match spec.check(&sent(a, &call)) {
             Ok(op) => ops.push(op),
