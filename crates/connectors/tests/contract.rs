@@ -439,7 +439,7 @@ fn slack_requests_match_the_web_api_subset() {
             slack
                 .rate_limits
                 .iter()
-                .any(|l| l.methods.iter().any(|m| *m == method)),
+                .any(|l| l.methods.contains(&method)),
             "{tool}: {method} has no documented tier in the catalog's Slack rate_limits, so it would be paced by the cautious default"
         );
         for (m, fields) in also_required.iter().filter(|(m, _)| *m == method) {

@@ -55,6 +55,9 @@ fn assert_fits(what: &str, problems: Vec<String>) {
 
 // ---------------------------------------------------------------- Stripe
 
+/// Form pairs of a Stripe request.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 async fn stripe_sandbox() -> SandboxHandle {
     let cfg = stripe::StripeConfig::default().with_rate_limit(10_000, Duration::from_secs(1));
     SandboxServer::start(stripe::StripeSandbox::new(cfg))
@@ -252,7 +255,7 @@ async fn the_stripe_sandbox_refuses_what_stripe_refuses() {
     let doc = spec::load("stripe/openapi-subset.json");
     let h = stripe_sandbox().await;
     // A valid request per operation with required parameters (ids from the seeded account).
-    let valid: &[(&str, &str, &[(&str, &str)])] = &[
+    let valid: &[(&str, &str, Form)] = &[
         (
             "PostCreditNotes",
             "/credit_notes",

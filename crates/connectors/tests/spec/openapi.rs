@@ -227,9 +227,10 @@ impl OpenApi {
                     problems.push(format!("{at}: {v:?} is not a valid {t}"));
                 }
                 if let Some(e) = s.get("enum").and_then(Value::as_array)
-                    && !e
-                        .iter()
-                        .any(|x| x.as_str() == Some(v.as_str()) || x.to_string() == *v)
+                    && !e.iter().any(|x| {
+                        x.as_str() == Some(v.as_str())
+                            || x.as_bool().is_some_and(|b| b.to_string() == *v)
+                    })
                 {
                     problems.push(format!(
                         "{at}: {v:?} is not one of {}",
