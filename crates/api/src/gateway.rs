@@ -92,6 +92,8 @@ struct Inner {
     sandbox_clients: Vec<(&'static str, switchboard_sandbox::oauth::OAuthClient)>,
     extra_providers: Vec<switchboard_connectors::ProviderEntry>,
     oauth: crate::oauth::OAuthRuntime,
+    /// Account definitions read for pre-flight checks, per connection.
+    definitions: crate::calls::DefinitionCache,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -245,6 +247,7 @@ impl App {
                 sandboxes: Mutex::new(sandboxes),
                 extra_providers,
                 oauth: crate::oauth::OAuthRuntime::default(),
+                definitions: crate::calls::DefinitionCache::default(),
             }),
         };
         app.spawn_anchor_sync();
@@ -420,6 +423,10 @@ impl App {
 
     pub(crate) fn paced(&self) -> &switchboard_http::PacedClient {
         &self.inner.paced
+    }
+
+    pub(crate) fn definition_cache(&self) -> &crate::calls::DefinitionCache {
+        &self.inner.definitions
     }
 
     pub(crate) fn set_rotation_task(&self, task: tokio::task::JoinHandle<()>) {

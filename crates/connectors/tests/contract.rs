@@ -241,6 +241,45 @@ fn samples() -> Vec<(&'static str, Value)> {
             json!({ "deal_id": "301", "to_object_type": "contacts" }),
         ),
         (
+            "hubspot_search_contacts",
+            json!({ "filters": [{ "property": "lastmodifieddate", "operator": "GT", "value": "1714550400000" }], "sorts": [{ "property": "lastmodifieddate", "direction": "ASCENDING" }], "properties": ["email"], "limit": 200, "after": "200" }),
+        ),
+        ("hubspot_search_companies", json!({})),
+        (
+            "hubspot_search_deals",
+            json!({ "filter_groups": [[{ "property": "dealstage", "operator": "EQ", "value": "closedwon" }], [{ "property": "amount", "operator": "GTE", "value": "1000" }]] }),
+        ),
+        ("hubspot_list_contact_properties", json!({})),
+        (
+            "hubspot_list_activities",
+            json!({ "record_type": "deals", "record_id": "316", "activity_type": "notes", "limit": 5 }),
+        ),
+        (
+            "hubspot_log_call",
+            json!({ "contact_id": "101", "body": "Left a voicemail", "timestamp": "1714550400000", "direction": "OUTBOUND", "status": "NO_ANSWER", "duration_ms": 30000 }),
+        ),
+        (
+            "hubspot_log_email",
+            json!({ "deal_id": "316", "subject": "Quote", "text": "Attached.", "timestamp": "2024-04-02T10:00:00Z", "to_email": "elizabeth.feinler@example.com" }),
+        ),
+        (
+            "hubspot_create_note",
+            json!({ "contact_id": "150", "deal_id": 316, "body": "Called back", "timestamp": "2024-04-02T10:00:00Z" }),
+        ),
+        (
+            "hubspot_create_task",
+            json!({ "company_id": "210", "subject": "Send the quote", "body": "40 seats", "due_date": 1_714_550_400_000u64, "owner_id": "90001", "priority": "HIGH", "status": "NOT_STARTED", "task_type": "EMAIL" }),
+        ),
+        (
+            "hubspot_list_owners",
+            json!({ "email": "pat@example.com", "limit": 50 }),
+        ),
+        ("hubspot_list_sequences", json!({ "user_id": "5101001" })),
+        (
+            "hubspot_enroll_in_sequence",
+            json!({ "sequence_id": "10001001", "contact_id": "150", "sender_email": "pat@example.com", "user_id": 5_101_001 }),
+        ),
+        (
             "hubspot_update_deal_stage",
             json!({ "deal_id": "301", "stage": "closedwon" }),
         ),
@@ -304,6 +343,35 @@ const HUBSPOT_SHAPES: &[(&str, &str, &[&str], &[&str])] = &[
         ],
     ),
     ("GET", "/crm/v3/pipelines/{type}", &[], &[]),
+    (
+        "GET",
+        "/crm/v3/properties/{type}",
+        &["archived", "properties", "dataSensitivity", "locale"],
+        &[],
+    ),
+    (
+        "GET",
+        "/crm/v3/owners",
+        &["email", "limit", "after", "archived"],
+        &[],
+    ),
+    (
+        "GET",
+        "/automation/v4/sequences",
+        &["userId", "name", "limit", "after"],
+        &[],
+    ),
+    (
+        "POST",
+        "/automation/v4/sequences/enrollments",
+        &["userId"],
+        &[
+            "sequenceId",
+            "contactId",
+            "senderEmail",
+            "senderAliasAddress",
+        ],
+    ),
     (
         "GET",
         "/crm/v4/objects/{type}/{id}/associations/{type}",
@@ -510,12 +578,36 @@ fn hubspot_requests_have_the_documented_shapes() {
                         call.method
                     );
                 }
-                if let Some(p) = o.get("properties") {
+                // A record's `properties` are a flat object of values; a search's, a list of names.
+                let ok = match o.get("properties") {
+                    None => true,
+                    Some(Value::Object(p)) => {
+                        !template.ends_with("/search")
+                            && p.values()
+                                .all(|v| v.is_string() || v.is_number() || v.is_boolean())
+                    }
+                    Some(Value::Array(names)) => {
+                        template.ends_with("/search") && names.iter().all(Value::is_string)
+                    }
+                    Some(_) => false,
+                };
+                assert!(
+                    ok,
+                    "{tool}: properties must be a flat object of values (a record) or a list of names (a search)"
+                );
+                if let Some(groups) = o.get("filterGroups") {
+                    let filters_ok = groups.as_array().is_some_and(|g| {
+                        g.iter().all(|f| {
+                            f["filters"].as_array().is_some_and(|fs| {
+                                fs.iter().all(|x| {
+                                    x["propertyName"].is_string() && x["operator"].is_string()
+                                })
+                            })
+                        })
+                    });
                     assert!(
-                        p.as_object().is_some_and(|p| p
-                            .values()
-                            .all(|v| v.is_string() || v.is_number() || v.is_boolean())),
-                        "{tool}: properties are a flat object of values"
+                        filters_ok,
+                        "{tool}: filterGroups are [{{filters: [{{propertyName, operator, value?}}]}}]: {groups}"
                     );
                 }
             }
