@@ -15,7 +15,9 @@
 //!    (FULL durability for writes and deletes); every refusal above is audited too
 //!    (`decision=deny`, outcome = the code);
 //! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
-//!    expire) and goes only into the provider request, paced by the connection's shared budget;
+//!    expire) and goes only into the provider request, paced by the connection's shared budget
+//!    (per API method, and per channel for posts, where the provider limits methods on their
+//!    own: Slack; see [`pacing_account`]);
 //! 8. the provider's answer is mapped (2xx → result, unless the provider reports a failure inside
 //!    it, as Slack's `{"ok": false, "error": …}` → `provider_error` with the provider's code, or
 //!    `reconnect_needed` for a refused token; 401 → `reconnect_needed` and the connection
@@ -142,14 +144,19 @@ fn scrub(text: &str, secret: &str) -> String {
 }
 
 /// The provider's own words from an error body (HubSpot `message`, OAuth `error_description`,
-/// Slack `error`, Stripe `error.message`).
+/// Slack `error`, Stripe `error.message`, Google `error.message`), led by the provider's code
+/// when it gives one (Stripe `error.code`, Google `error.errors[0].reason`), which agents branch on.
 fn provider_words(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return String::from_utf8_lossy(body).chars().take(200).collect();
     };
+    let code = ["/error/code", "/error/errors/0/reason"].iter().find_map(|p| v.pointer(p).and_then(Value::as_str));
     for pointer in ["/message", "/error/message", "/error_description", "/error"] {
         if let Some(s) = v.pointer(pointer).and_then(Value::as_str) {
-            return s.to_string();
+            return match code {
+                Some(c) if !s.starts_with(c) => format!("{c}: {s}"),
+                _ => s.to_string(),
+            };
         }
     }
     String::new()
@@ -466,19 +473,8 @@ impl App {
             // audit rows, so the provider's request log and the audit log can be matched.
             req = req.header("idempotency-key", call_id);
         }
-        // A call a documented per-endpoint bucket covers (HubSpot search: 4 per second) is paced
-        // by that bucket; every other call by the connection's shared budget.
-        let account = match endpoint_budget(entry, call) {
-            Some((bucket, budget)) => {
-                let account = format!("{} {bucket}", connection.id);
-                self.paced().register(&account, budget);
-                account
-            }
-            None => {
-                self.ensure_budget(&connection.id, entry);
-                connection.id.clone()
-            }
-        };
+        let (account, budget) = pacing_account(entry, &connection.id, call);
+        self.paced().register(&account, budget);
         let deadline = Instant::now() + QUEUE_DEADLINE;
         let resp = self.paced().send(&account, agent, req, deadline).await.map_err(|e| {
             let code = e.code();
@@ -504,6 +500,43 @@ impl App {
     pub(crate) fn ensure_budget(&self, connection_id: &str, entry: &ProviderEntry) {
         self.paced().register(connection_id, pacing_budget(entry));
     }
+}
+
+/// The budget a call waits in, and its key in the paced client. Most providers limit the whole
+/// account: the connection's one budget ([`pacing_budget`]), keyed by the connection id; a call
+/// a documented per-endpoint bucket covers ([`endpoint_budget`], HubSpot search: 4 per second)
+/// waits in that bucket's (`{connection}/POST /crm/v3/objects/{type}/search`). A provider that
+/// limits each API method on its own (Slack's tiers, in the catalog's `methods`) gets one budget
+/// per connection and method (`{connection}/{method}`), and one per connection, method and
+/// resource where the bucket counts per resource (`chat.postMessage` per channel:
+/// `{connection}/chat.postMessage/{channel}`).
+pub(crate) fn pacing_account(entry: &ProviderEntry, connection_id: &str, call: &HttpCall) -> (String, switchboard_http::Budget) {
+    let method = call.path.trim_start_matches('/');
+    let Some(limit) = entry.method_limit(method) else {
+        return match endpoint_budget(entry, call) {
+            Some((bucket, budget)) => (format!("{connection_id}/{bucket}"), budget),
+            None => (connection_id.to_string(), pacing_budget(entry)),
+        };
+    };
+    let Some(budget) = switchboard_http::Budget::new(u32::try_from(limit.requests).unwrap_or(u32::MAX), Duration::from_secs(limit.per_seconds)) else {
+        return (connection_id.to_string(), pacing_budget(entry));
+    };
+    let resource = match (limit.scope, limit.per_argument.as_deref()) {
+        (switchboard_connectors::LimitScope::Resource, Some(arg)) => call_argument(call, arg),
+        _ => None,
+    };
+    match resource {
+        Some(r) => (format!("{connection_id}/{method}/{r}"), budget),
+        None => (format!("{connection_id}/{method}"), budget),
+    }
+}
+
+/// A request argument by name, from the query, the JSON body or the form body.
+fn call_argument(call: &HttpCall, name: &str) -> Option<String> {
+    let pair = |pairs: &[(String, String)]| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    pair(&call.query)
+        .or_else(|| call.json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| call.form.as_deref().and_then(pair))
 }
 
 /// A body with the credential removed, should a provider ever echo it back.
@@ -671,6 +704,29 @@ mod tests {
     }
 
     #[test]
+    fn slack_calls_wait_in_a_budget_per_method_and_posts_in_one_per_channel() {
+        let slack = switchboard_connectors::catalog().get("slack").expect("slack").sandboxed("http://127.0.0.1:9");
+        let build = |tool: &str, input: Value| (switchboard_connectors::action(tool).expect("action").build)(&input).expect("valid input");
+        let channels = build("slack_list_channels", serde_json::json!({}));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &channels);
+        assert_eq!((key.as_str(), budget.requests, budget.per), ("slack-sandbox-1/conversations.list", 20, Duration::from_secs(60)), "conversations.list is Tier 2");
+        let history = build("slack_channel_history", serde_json::json!({ "channel": "C05SBXFDB1" }));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &history);
+        assert_eq!((key.as_str(), budget.requests), ("slack-sandbox-1/conversations.history", 50), "history is Tier 3, in a budget of its own");
+        let post = |channel: &str| build("slack_post_message", serde_json::json!({ "channel": channel, "text": "hi" }));
+        let (a, budget) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXGEN1"));
+        let (b, _) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXFDB1"));
+        assert_eq!((a.as_str(), budget.requests, budget.per), ("slack-sandbox-1/chat.postMessage/C05SBXGEN1", 1, Duration::from_secs(1)), "one message a second per channel");
+        assert_ne!(a, b, "each channel has its own posting budget");
+        let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
+        let (key, budget) = pacing_account(hubspot, "hubspot-1", &(list().build)(&serde_json::json!({})).expect("valid"));
+        assert_eq!((key.as_str(), budget), ("hubspot-1", pacing_budget(hubspot)), "HubSpot calls share the connection's one budget");
+        let search = HttpCall { method: "POST", path: "/crm/v3/objects/deals/search".into(), ..HttpCall::default() };
+        let (key, budget) = pacing_account(hubspot, "hubspot-1", &search);
+        assert_eq!((key.as_str(), budget.requests), ("hubspot-1/POST /crm/v3/objects/{type}/search", 4), "HubSpot search waits in its own bucket");
+    }
+
+    #[test]
     fn hubspot_search_is_paced_by_its_own_bucket() {
         let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
         let search = HttpCall { method: "POST", path: "/crm/v3/objects/notes/search".into(), ..HttpCall::default() };
@@ -691,6 +747,12 @@ mod tests {
         assert_eq!(scrub_bytes(b"{\"echo\":\"pat-1\"}", "pat-1"), b"{\"echo\":\"[credential]\"}".to_vec());
         assert_eq!(provider_words(br#"{"status":"error","message":"Contact already exists"}"#), "Contact already exists");
         assert_eq!(provider_words(br#"{"error":{"message":"No such customer"}}"#), "No such customer");
+        assert_eq!(provider_words(br#"{"error":{"code":"resource_missing","message":"No such customer"}}"#), "resource_missing: No such customer", "Stripe's code leads");
+        assert_eq!(
+            provider_words(br#"{"error":{"code":404,"message":"Requested entity was not found.","errors":[{"reason":"notFound"}]}}"#),
+            "notFound: Requested entity was not found.",
+            "Google's reason leads (its numeric code is the HTTP status)"
+        );
         let big = Value::String("x".repeat(10_000));
         assert_eq!(audited_input(&big)["truncated"], true);
     }

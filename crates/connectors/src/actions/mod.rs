@@ -14,7 +14,9 @@
 //! listed in [`actions()`]) with the scopes from
 //! the catalog (`catalog/providers.toml`), a schema whose fields have descriptions, and a `build`
 //! function that refuses bad input with a sentence naming the field; cover `build` with a unit
-//! test.
+//! test, and add a representative valid input to `samples()` in `tests/contract.rs`, which checks
+//! the request against the provider's published API description (an action without a sample
+//! fails that test).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
