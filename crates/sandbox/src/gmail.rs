@@ -112,18 +112,40 @@ impl Default for GmailConfig {
     }
 }
 
-/// The simulated Gmail provider (`gmail-sandbox`). Clones share one mailbox ([`GmailSim`]).
-#[derive(Debug, Clone, Default)]
+/// The simulated Gmail provider (`gmail-sandbox`). Clones share one mailbox and one
+/// authorization server ([`GmailSim`]), so tokens it issued stay valid on a restarted server.
+#[derive(Debug, Clone)]
 pub struct GmailSandbox {
     /// Its rules.
     pub config: GmailConfig,
     sim: GmailSim,
 }
 
+impl Default for GmailSandbox {
+    fn default() -> Self {
+        Self::new(GmailConfig::default())
+    }
+}
+
 impl GmailSandbox {
     /// A simulated Gmail with these rules.
     pub fn new(config: GmailConfig) -> Self {
-        Self { config, sim: GmailSim::default() }
+        let oauth = OAuthServer::new(OAuthConfig {
+            provider_name: "Google (sandbox)".into(),
+            clients: vec![OAuthClient { client_id: CLIENT_ID.into(), client_secret: Some(CLIENT_SECRET.into()) }],
+            require_client_secret: true,
+            scopes: SCOPES.to_vec(),
+            loopback_allowed: true,
+            loopback_refused_message: String::new(),
+            https_redirects: Vec::new(),
+            decision_path: DECISION_PATH.into(),
+            code_ttl: Duration::from_secs(60),
+            access_token_ttl: config.access_token_ttl,
+            access_token_prefix: "ya29.sbx-".into(),
+            refresh_token_prefix: "1//sbx-".into(),
+        });
+        let sim = GmailSim { mailbox: Arc::new(Mutex::new(Mailbox::seeded(now_ms()))), oauth: Arc::new(oauth) };
+        Self { config, sim }
     }
 
     /// The mailbox, shared with every server started from this provider (or a clone of it).
@@ -132,16 +154,11 @@ impl GmailSandbox {
     }
 }
 
-/// The simulated mailbox. Cheap to clone.
+/// The simulated mailbox and its authorization server. Cheap to clone.
 #[derive(Clone)]
 pub struct GmailSim {
     mailbox: Arc<Mutex<Mailbox>>,
-}
-
-impl Default for GmailSim {
-    fn default() -> Self {
-        Self { mailbox: Arc::new(Mutex::new(Mailbox::seeded(now_ms()))) }
-    }
+    oauth: Arc<OAuthServer>,
 }
 
 impl std::fmt::Debug for GmailSim {
@@ -204,22 +221,8 @@ impl SimulatedProvider for GmailSandbox {
 
     fn router(&self, ctx: SandboxContext) -> Router {
         let c = &self.config;
-        let oauth = OAuthServer::new(OAuthConfig {
-            provider_name: "Google (sandbox)".into(),
-            clients: vec![OAuthClient { client_id: CLIENT_ID.into(), client_secret: Some(CLIENT_SECRET.into()) }],
-            require_client_secret: true,
-            scopes: SCOPES.to_vec(),
-            loopback_allowed: true,
-            loopback_refused_message: String::new(),
-            https_redirects: Vec::new(),
-            decision_path: DECISION_PATH.into(),
-            code_ttl: Duration::from_secs(60),
-            access_token_ttl: c.access_token_ttl,
-            access_token_prefix: "ya29.sbx-".into(),
-            refresh_token_prefix: "1//sbx-".into(),
-        });
         let shared = Arc::new(Shared {
-            oauth,
+            oauth: self.sim.oauth.clone(),
             quota: UnitWindow::new(c.quota_units, c.quota_interval),
             limit_with_403: c.limit_with_403,
             mailbox: self.sim.mailbox.clone(),
@@ -626,7 +629,7 @@ fn unauthenticated() -> Box<Response> {
 // ---------------------------------------------------------------- gate
 
 struct Shared {
-    oauth: OAuthServer,
+    oauth: Arc<OAuthServer>,
     quota: UnitWindow,
     limit_with_403: bool,
     mailbox: Arc<Mutex<Mailbox>>,
