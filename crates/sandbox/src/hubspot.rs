@@ -1,11 +1,21 @@
-//! HubSpot, simulated: OAuth (v1 token and refresh-token paths), private-app tokens, the CRM v3
-//! contacts list with HubSpot paging, the rolling ten-second limit with `X-HubSpot-RateLimit-*`
-//! headers and HubSpot's 429 / 401 / 403 error bodies; seeded companies and deals, the deal
-//! pipeline with its stages, moving a deal between stages, and deal associations (CRM v4).
+//! HubSpot, simulated: OAuth (v1 token and refresh-token paths), private-app tokens, the rolling
+//! ten-second limit with `X-HubSpot-RateLimit-*` headers and HubSpot's 429 / 401 / 403 error
+//! bodies, and a demo portal (`hubspot/seed.rs`): contacts, companies, deals in two pipelines,
+//! owners, sequences and an activity history.
+//!
+//! The CRM speaks CRM v3 for every object type (contacts, companies, deals, calls, emails,
+//! meetings, notes, tasks): list, get, create (with `associations` by HubSpot's default
+//! association type ids), update, archive, and search (`hubspot/search.rs`) with its own
+//! per-second limit per token; property definitions (`GET /crm/v3/properties/{objectType}`)
+//! that every write is checked against, answering HubSpot's `VALIDATION_ERROR` that lists each
+//! offending property (`hubspot/model.rs`); the deal pipelines and moving a deal only between
+//! the stages of its own pipeline; v4 associations of any record; owners; and sales sequences
+//! with enrollment (v4).
 //!
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
 //! live 30 minutes, the token step requires `client_secret`, private apps get 100 requests per
-//! rolling 10 s (a Free or Starter portal), and an `http://` loopback redirect is **refused**
+//! rolling 10 s (a Free or Starter portal), search answers 4 requests per second per token, and
+//! an `http://` loopback redirect is **refused**
 //! because HubSpot accepts it only for testing apps — production apps need a registered https
 //! redirect (Switchboard connects the real HubSpot with a private-app token instead).
 //! [`HubSpotConfig::developer_test_app`] simulates a HubSpot developer test app, which does accept
@@ -13,8 +23,8 @@
 //! against the sandbox.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -22,11 +32,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::oauth::{AccessCheck, OAuthClient, OAuthConfig, OAuthServer, ScopeInfo};
 use crate::ratelimit::SlidingWindow;
 use crate::{SandboxContext, SimulatedProvider, Stats};
+
+mod model;
+mod sales;
+mod search;
+mod seed;
+
+use model::{Crm, Obj};
+pub use seed::{
+    BUSY_CONTACT, BUSY_CONTACT_NOTES, ENROLLED_CONTACT, NEW_LEAD_COMPANY, NEW_LEAD_CONTACT,
+    NEW_LEAD_DEAL, NEW_LEAD_EMAIL, OWNERS, Owner, PARTNER_PIPELINE, PIPELINES, Pipeline, SEQUENCES,
+    Sequence,
+};
 
 /// Client id of the sandbox's registered OAuth app.
 pub const CLIENT_ID: &str = "5a9db0c4-0000-4000-8000-5a9db0c4a001";
@@ -34,8 +56,9 @@ pub const CLIENT_ID: &str = "5a9db0c4-0000-4000-8000-5a9db0c4a001";
 pub const CLIENT_SECRET: &str = "sandbox-hubspot-client-secret";
 /// A private-app token the sandbox accepts.
 pub const PRIVATE_APP_TOKEN: &str = "pat-sandbox-na1-00000000-0000-4000-8000-000000000001";
-/// Number of seeded contacts.
-pub const SEEDED_CONTACTS: usize = 25;
+/// Number of seeded contacts (ids 101…150; the first 25 keep the ids, names and emails they
+/// always had).
+pub const SEEDED_CONTACTS: usize = 50;
 
 /// HubSpot's scopes, with what each lets an app do.
 pub const SCOPES: &[ScopeInfo] = &[
@@ -67,6 +90,22 @@ pub const SCOPES: &[ScopeInfo] = &[
         name: "crm.objects.deals.write",
         description: "Create and update your deals.",
     },
+    ScopeInfo {
+        name: "crm.objects.owners.read",
+        description: "See which of your users own records.",
+    },
+    ScopeInfo {
+        name: "automation.sequences.read",
+        description: "See your sales sequences and who is enrolled in them.",
+    },
+    ScopeInfo {
+        name: "automation.sequences.enrollments.write",
+        description: "Enroll contacts in your sales sequences, which email them on your behalf.",
+    },
+    ScopeInfo {
+        name: "sales-email-read",
+        description: "Read the bodies of one-to-one sales emails logged on your records.",
+    },
 ];
 
 /// Rules of the simulated HubSpot account.
@@ -88,6 +127,12 @@ pub struct HubSpotConfig {
     pub rate_limit_max: u32,
     /// Rolling window length (HubSpot: 10 s).
     pub rate_limit_interval: Duration,
+    /// CRM search requests per token per `search_rate_limit_interval`. Default 4 per second,
+    /// the catalog's "CRM Search API" bucket. Search is counted only here, and its answers carry
+    /// `X-HubSpot-RateLimit-Secondly[-Remaining]` rather than the ten-second headers.
+    pub search_rate_limit_max: u32,
+    /// Search window length (HubSpot: 1 s).
+    pub search_rate_limit_interval: Duration,
     /// Authorization code lifetime.
     pub code_ttl: Duration,
     /// Access token lifetime (HubSpot: 30 minutes).
@@ -104,6 +149,8 @@ impl Default for HubSpotConfig {
             https_redirects: Vec::new(),
             rate_limit_max: 100,
             rate_limit_interval: Duration::from_secs(10),
+            search_rate_limit_max: 4,
+            search_rate_limit_interval: Duration::from_secs(1),
             code_ttl: Duration::from_secs(60),
             access_token_ttl: Duration::from_secs(30 * 60),
         }
@@ -122,7 +169,10 @@ impl HubSpotConfig {
     /// A HubSpot developer test app: the defaults, but an `http://127.0.0.1` loopback redirect
     /// is accepted, as HubSpot does for testing apps only. `switchboard serve --sandbox` runs this.
     pub fn developer_test_app() -> Self {
-        Self { loopback_allowed: true, ..Self::default() }
+        Self {
+            loopback_allowed: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -144,9 +194,11 @@ struct Shared {
     oauth: OAuthServer,
     limiter: SlidingWindow,
     private_tokens: Vec<String>,
-    contacts: Mutex<Vec<Value>>,
-    companies: Vec<Value>,
-    deals: Mutex<Vec<Value>>,
+    crm: Mutex<Crm>,
+    /// One search window per access token.
+    search_windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
+    search_max: u32,
+    search_interval: Duration,
     stats: Arc<Stats>,
 }
 
@@ -161,7 +213,10 @@ impl SimulatedProvider for HubSpotSandbox {
     }
 
     fn registered_client(&self) -> Option<OAuthClient> {
-        Some(OAuthClient { client_id: self.config.client_id.clone(), client_secret: Some(self.config.client_secret.clone()) })
+        Some(OAuthClient {
+            client_id: self.config.client_id.clone(),
+            client_secret: Some(self.config.client_secret.clone()),
+        })
     }
 
     fn router(&self, ctx: SandboxContext) -> Router {
@@ -190,9 +245,10 @@ impl SimulatedProvider for HubSpotSandbox {
             oauth,
             limiter: SlidingWindow::new(c.rate_limit_max, c.rate_limit_interval),
             private_tokens: c.private_app_tokens.clone(),
-            contacts: Mutex::new(seed_contacts()),
-            companies: seed_companies(),
-            deals: Mutex::new(seed_deals()),
+            crm: Mutex::new(seed::crm()),
+            search_windows: Mutex::new(HashMap::new()),
+            search_max: c.search_rate_limit_max,
+            search_interval: c.search_rate_limit_interval,
             stats: ctx.stats,
         });
         Router::new()
@@ -203,17 +259,31 @@ impl SimulatedProvider for HubSpotSandbox {
             // The v3 paths the catalog lists (same grants; RFC 7009-style revocation).
             .route("/oauth/v3/token", post(token))
             .route("/oauth/v3/token/revoke", post(revoke_v3))
-            .route("/crm/v3/objects/contacts", get(list_contacts).post(create_contact))
             .route(
-                "/crm/v3/objects/contacts/{id}",
-                get(get_contact).patch(update_contact).delete(archive_contact),
+                "/crm/v3/objects/{object}",
+                get(list_objects).post(create_object),
             )
-            .route("/crm/v3/objects/companies", get(list_companies))
-            .route("/crm/v3/objects/companies/{id}", get(get_company))
-            .route("/crm/v3/objects/deals", get(list_deals))
-            .route("/crm/v3/objects/deals/{id}", get(get_deal).patch(update_deal))
+            .route("/crm/v3/objects/{object}/search", post(search_objects))
+            .route(
+                "/crm/v3/objects/{object}/{id}",
+                get(get_object).patch(update_object).delete(archive_object),
+            )
+            .route("/crm/v3/properties/{object}", get(list_properties))
+            .route("/crm/v3/properties/{object}/{name}", get(get_property))
             .route("/crm/v3/pipelines/deals", get(list_deal_pipelines))
-            .route("/crm/v4/objects/deals/{id}/associations/{to}", get(deal_associations))
+            .route(
+                "/crm/v4/objects/{object}/{id}/associations/{to}",
+                get(associations),
+            )
+            .route("/crm/v3/owners", get(sales::list_owners))
+            .route("/crm/v3/owners/{id}", get(sales::get_owner))
+            .route("/automation/v4/sequences", get(sales::list_sequences))
+            .route("/automation/v4/sequences/enrollments", post(sales::enroll))
+            .route(
+                "/automation/v4/sequences/enrollments/contact/{id}",
+                get(sales::contact_enrollment),
+            )
+            .route("/automation/v4/sequences/{id}", get(sales::get_sequence))
             .with_state(shared)
     }
 }
@@ -331,15 +401,7 @@ fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>
             "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
         ))
     };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(not_found)?;
+    let token = bearer(headers).ok_or_else(not_found)?;
     if s.private_tokens.iter().any(|t| t == token) {
         return Ok(Caller::PrivateApp);
     }
@@ -366,254 +428,123 @@ fn rate_headers(h: &mut HeaderMap, max: u32, remaining: u32, interval: Duration)
     );
 }
 
-async fn list_contacts(
-    State(s): St,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let caller = match authenticate(&s, &headers) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let d = s.limiter.check();
-    // HubSpot's documented 429: exactly these six body fields, with the rate-limit headers
-    // (remaining 0) and no `Retry-After`; every one is counted in `Stats::rate_limited`.
-    let mut resp = if !d.allowed {
-        s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "correlationId": correlation_id(),
-                "policyName": "TEN_SECONDLY_ROLLING",
-                "requestId": correlation_id(),
-            })),
-        )
-            .into_response()
-    } else {
-        contacts_page(&s, &caller, &q)
-    };
-    rate_headers(resp.headers_mut(), d.max, d.remaining, d.interval);
-    resp
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
-fn contacts_page(s: &Shared, caller: &Caller, q: &HashMap<String, String>) -> Response {
-    if let Caller::OAuth(scopes) = caller
-        && !scopes.iter().any(|x| x == "crm.objects.contacts.read")
-    {
-        let mut body = json!({
+/// HubSpot's documented 429: exactly these six body fields, and no `Retry-After`; every one is
+/// counted in `Stats::rate_limited`.
+fn too_many(s: &Shared, message: &str, policy: &str) -> Response {
+    s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({
+            "status": "error",
+            "message": message,
+            "errorType": "RATE_LIMIT",
+            "correlationId": correlation_id(),
+            "policyName": policy,
+            "requestId": correlation_id(),
+        })),
+    )
+        .into_response()
+}
+
+fn missing_scopes(scopes: &[&str]) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({
             "status": "error",
             "message": "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
             "correlationId": correlation_id(),
             "errors": [{
                 "message": "One or more of the following scopes are required.",
-                "context": {"requiredGranularScopes": ["crm.objects.contacts.read"]},
+                "context": {"requiredGranularScopes": scopes},
             }],
+            "links": {"scopes": "https://developers.hubspot.com/scopes"},
             "category": "MISSING_SCOPES",
-        });
-        if let Some(o) = body.as_object_mut() {
-            o.insert(
-                "links".into(),
-                json!({"scopes": "https://developers.hubspot.com/scopes"}),
-            );
-        }
-        return (StatusCode::FORBIDDEN, Json(body)).into_response();
-    }
-    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => 10,
-        Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                "limit must be an integer between 1 and 100",
-            );
-        }
-    };
-    let start = match q.get("after").map(|a| a.parse::<usize>()) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                "after must be a paging cursor returned by a previous call",
-            );
-        }
-    };
-    let contacts = lock(&s.contacts);
-    let end = (start + limit).min(contacts.len());
-    let results: Vec<Value> = contacts.get(start..end).unwrap_or_default().to_vec();
-    let mut body = json!({ "results": results });
-    if end < contacts.len()
-        && let Some(o) = body.as_object_mut()
-    {
-        o.insert(
-            "paging".into(),
-            json!({"next": {"after": end.to_string(), "link": format!("?after={end}")}}),
-        );
-    }
-    Json(body).into_response()
+        })),
+    )
+        .into_response()
 }
 
-fn seed_contacts() -> Vec<Value> {
-    const FIRST: [&str; 25] = [
-        "Ada",
-        "Grace",
-        "Alan",
-        "Katherine",
-        "Linus",
-        "Margaret",
-        "Dennis",
-        "Barbara",
-        "Ken",
-        "Radia",
-        "Tim",
-        "Frances",
-        "John",
-        "Hedy",
-        "Donald",
-        "Edsger",
-        "Shafi",
-        "Leslie",
-        "Sophie",
-        "Guido",
-        "Anita",
-        "Bjarne",
-        "Annie",
-        "Niklaus",
-        "Joan",
-    ];
-    const LAST: [&str; 25] = [
-        "Lovelace",
-        "Hopper",
-        "Turing",
-        "Johnson",
-        "Torvalds",
-        "Hamilton",
-        "Ritchie",
-        "Liskov",
-        "Thompson",
-        "Perlman",
-        "Berners-Lee",
-        "Allen",
-        "McCarthy",
-        "Lamarr",
-        "Knuth",
-        "Dijkstra",
-        "Goldwasser",
-        "Lamport",
-        "Wilson",
-        "van Rossum",
-        "Borg",
-        "Stroustrup",
-        "Easley",
-        "Wirth",
-        "Clarke",
-    ];
-    FIRST
-        .iter()
-        .zip(LAST.iter())
-        .enumerate()
-        .map(|(i, (f, l))| {
-            let id = (101 + i).to_string();
-            let email = format!(
-                "{}.{}@example.com",
-                f.to_lowercase(),
-                l.to_lowercase().replace([' ', '-'], "")
-            );
-            let created = format!("2024-01-{:02}T09:30:00.000Z", i + 1);
-            let updated = format!("2024-02-{:02}T16:45:00.000Z", i + 1);
-            json!({
-                "id": id,
-                "properties": {
-                    "createdate": created,
-                    "email": email,
-                    "firstname": f,
-                    "hs_object_id": id,
-                    "lastmodifieddate": updated,
-                    "lastname": l,
-                },
-                "createdAt": created,
-                "updatedAt": updated,
-                "archived": false,
-            })
-        })
-        .collect()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Properties a contact may carry in this portal (HubSpot refuses others with
-/// `PROPERTY_DOESNT_EXIST`).
-const CONTACT_PROPERTIES: &[&str] = &[
-    "email",
-    "firstname",
-    "lastname",
-    "phone",
-    "company",
-    "jobtitle",
-    "website",
-    "lifecyclestage",
-    "hs_lead_status",
-];
-
-/// Authenticates, checks the scope an OAuth caller needs, then takes one slot of the rate
-/// window; `Err` is the ready HubSpot error (401, 403 `MISSING_SCOPES` or 429).
-fn admit(s: &Shared, headers: &HeaderMap, scope: &str) -> Result<(u32, u32, Duration), Box<Response>> {
+/// Authenticates and checks that an OAuth caller holds one of `scopes` (private-app tokens are
+/// checked when they are created, not per call); `Err` is the ready HubSpot 401 or 403.
+fn authorize_any(s: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<(), Box<Response>> {
     let caller = authenticate(s, headers)?;
-    if let Caller::OAuth(scopes) = &caller
-        && !scopes.iter().any(|x| x == scope)
+    if let Caller::OAuth(held) = &caller
+        && !scopes.iter().any(|need| held.iter().any(|x| x == need))
     {
-        return Err(Box::new(
-            (
-                StatusCode::FORBIDDEN,
-                Json(json!({
-                    "status": "error",
-                    "message": "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
-                    "correlationId": correlation_id(),
-                    "errors": [{
-                        "message": "One or more of the following scopes are required.",
-                        "context": {"requiredGranularScopes": [scope]},
-                    }],
-                    "category": "MISSING_SCOPES",
-                })),
-            )
-                .into_response(),
-        ));
+        return Err(Box::new(missing_scopes(scopes)));
     }
+    Ok(())
+}
+
+type Rate = (u32, u32, Duration);
+
+/// Authenticates, checks the scope an OAuth caller needs, then takes one slot of the ten-second
+/// window; `Err` is the ready HubSpot error (401, 403 `MISSING_SCOPES` or 429).
+fn admit(s: &Shared, headers: &HeaderMap, scope: &str) -> Result<Rate, Box<Response>> {
+    admit_any(s, headers, &[scope])
+}
+
+fn admit_any(s: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Rate, Box<Response>> {
+    authorize_any(s, headers, scopes)?;
     let d = s.limiter.check();
     if !d.allowed {
-        s.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
-        let mut r = (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "category": "RATE_LIMITS",
-                "correlationId": correlation_id(),
-                "policyName": "TEN_SECONDLY_ROLLING",
-                "requestId": correlation_id(),
-            })),
-        )
-            .into_response();
+        let mut r = too_many(
+            s,
+            "You have reached your ten_secondly_rolling limit.",
+            "TEN_SECONDLY_ROLLING",
+        );
         rate_headers(r.headers_mut(), d.max, d.remaining, d.interval);
         return Err(Box::new(r));
     }
     Ok((d.max, d.remaining, d.interval))
 }
 
-fn with_rate(mut r: Response, (max, remaining, interval): (u32, u32, Duration)) -> Response {
+fn with_rate(mut r: Response, (max, remaining, interval): Rate) -> Response {
     rate_headers(r.headers_mut(), max, remaining, interval);
     r
 }
 
-fn contact_not_found(id: &str) -> Response {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn bad_request(message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+}
+
+/// HubSpot's 400 for rejected property values: every offending property in the message (as
+/// HubSpot writes it) and in `errors` with its name in `context.propertyName`.
+fn validation_error(details: &[Value]) -> Response {
+    let errors: Vec<Value> = details
+        .iter()
+        .map(|d| json!({ "message": d["message"], "code": d["error"], "context": { "propertyName": [d["name"]] } }))
+        .collect();
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "status": "error",
+            "message": format!("Property values were not valid: {}", Value::from(details.to_vec())),
+            "correlationId": correlation_id(),
+            "category": "VALIDATION_ERROR",
+            "errors": errors,
+        })),
+    )
+        .into_response()
+}
+
+fn not_found(id: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "OBJECT_NOT_FOUND",
@@ -621,129 +552,468 @@ fn contact_not_found(id: &str) -> Response {
     )
 }
 
-/// Checks a `properties` object: known names, string values; the HubSpot validation error
-/// otherwise.
-fn check_properties(body: &Value, allowed: &[&str]) -> Result<serde_json::Map<String, Value>, Box<Response>> {
+/// The object type named in a path, or HubSpot's 400 (after the caller is authenticated, so a
+/// bad token still gets its 401 first).
+fn object_type(s: &Shared, headers: &HeaderMap, name: &str) -> Result<Obj, Box<Response>> {
+    match Obj::parse(name) {
+        Some(o) => Ok(o),
+        None => {
+            authenticate(s, headers)?;
+            Err(Box::new(bad_request(&format!(
+                "Unable to infer object type from: {name}"
+            ))))
+        }
+    }
+}
+
+fn json_body(body: &[u8]) -> Result<Map<String, Value>, Box<Response>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err(Box::new(bad_request("Invalid input JSON on line 1"))),
+    }
+}
+
+macro_rules! attempt {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return *r,
+        }
+    };
+    ($e:expr, $rate:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return with_rate(*r, $rate),
+        }
+    };
+}
+
+// ---- records
+
+/// One page of `items` with HubSpot's `limit` / `after` paging (`limit` at most 100).
+fn paged(obj: Obj, items: &[Value], q: &HashMap<String, String>) -> Response {
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return bad_request("limit must be an integer between 1 and 100"),
+    };
+    let start = match q.get("after").map(|a| a.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return bad_request("after must be a paging cursor returned by a previous call");
+        }
+    };
+    let requested = model::requested_properties(q);
+    let end = start.saturating_add(limit).min(items.len());
+    let results: Vec<Value> = items
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| model::select(obj, r, requested.as_deref()))
+        .collect();
+    let mut body = json!({ "results": results });
+    if end < items.len() {
+        body["paging"] =
+            json!({"next": {"after": end.to_string(), "link": format!("?after={end}")}});
+    }
+    Json(body).into_response()
+}
+
+async fn list_objects(
+    State(s): St,
+    headers: HeaderMap,
+    Path(object): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.read_scope()));
+    let crm = lock(&s.crm);
+    with_rate(paged(obj, crm.list(obj), &q), rate)
+}
+
+async fn get_object(
+    State(s): St,
+    headers: HeaderMap,
+    Path((object, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.read_scope()));
+    let requested = model::requested_properties(&q);
+    let found = lock(&s.crm)
+        .get(obj, &id)
+        .map(|r| model::select(obj, r, requested.as_deref()));
+    with_rate(
+        found.map_or_else(|| not_found(&id), |r| Json(r).into_response()),
+        rate,
+    )
+}
+
+/// HubSpot's 400 for a `dealstage` that is not a stage of the deal's pipeline.
+fn invalid_stage(stage: &str, pipeline: &str) -> Response {
+    let opts: Vec<(String, String)> = PIPELINES
+        .iter()
+        .find(|p| p.id == pipeline)
+        .map(|p| {
+            p.stages
+                .iter()
+                .map(|(id, label, _)| ((*id).to_string(), (*label).to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let detail = json!({
+        "isValid": false,
+        "message": model::option_message(stage, &opts),
+        "error": "INVALID_OPTION",
+        "name": "dealstage",
+    });
+    validation_error(&[detail])
+}
+
+/// The stage and pipeline a deal write leaves, checked together: a stage must belong to the
+/// deal's (possibly new) pipeline.
+fn check_stage(props: &Map<String, Value>, current_pipeline: &str) -> Result<(), Box<Response>> {
+    let pipeline = props
+        .get("pipeline")
+        .and_then(Value::as_str)
+        .unwrap_or(current_pipeline);
+    if let Some(stage) = props.get("dealstage").and_then(Value::as_str)
+        && !stage.is_empty()
+    {
+        let ok = PIPELINES
+            .iter()
+            .any(|p| p.id == pipeline && p.stages.iter().any(|(id, _, _)| *id == stage));
+        if !ok {
+            return Err(Box::new(invalid_stage(stage, pipeline)));
+        }
+    }
+    Ok(())
+}
+
+/// `properties` of a write body, checked against the portal's definitions.
+fn checked_properties(
+    obj: Obj,
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, Box<Response>> {
     let Some(props) = body.get("properties").and_then(Value::as_object) else {
-        return Err(Box::new(error(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_ERROR",
+        return Err(Box::new(bad_request(
             "Invalid input JSON on line 1: the body must be an object with a 'properties' object",
         )));
     };
-    let bad: Vec<Value> = props
+    model::check_values(obj, props).map_err(|details| Box::new(validation_error(&details)))
+}
+
+fn email_taken(crm: &Crm, email: &str, except: Option<&str>) -> Option<String> {
+    crm.list(Obj::Contacts)
         .iter()
-        .filter_map(|(k, v)| {
-            if !allowed.contains(&k.as_str()) {
-                Some(json!({"isValid": false, "message": format!("Property \"{k}\" does not exist"), "error": "PROPERTY_DOESNT_EXIST", "name": k}))
-            } else if !(v.is_string() || v.is_number() || v.is_boolean()) {
-                Some(json!({"isValid": false, "message": format!("{v} was not a valid string."), "error": "INVALID_STRING", "name": k}))
-            } else {
-                None
-            }
+        .filter(|c| except.is_none_or(|id| c["id"] != id))
+        .find(|c| {
+            c["properties"]["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
         })
-        .collect();
-    if !bad.is_empty() {
-        return Err(Box::new(error(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_ERROR",
-            &format!("Property values were not valid: {}", Value::from(bad)),
+        .and_then(|c| c["id"].as_str().map(str::to_string))
+}
+
+/// The `associations` of a create body as `(to type, to id, primary)`, each checked: a type id
+/// HubSpot defines from `obj` and a record that exists.
+fn create_associations(
+    crm: &Crm,
+    obj: Obj,
+    body: &Map<String, Value>,
+) -> Result<Vec<(Obj, u64, bool)>, Box<Response>> {
+    let Some(list) = body.get("associations") else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = list.as_array() else {
+        return Err(Box::new(bad_request(
+            "associations must be a list of {to: {id}, types: [...]}",
         )));
+    };
+    let mut out = Vec::new();
+    for a in list {
+        let to_id = match &a["to"]["id"] {
+            Value::String(s) => s.parse::<u64>().ok(),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        let Some(to_id) = to_id else {
+            return Err(Box::new(bad_request(
+                "each association needs to.id, the id of an existing record",
+            )));
+        };
+        let types = a["types"].as_array().filter(|t| !t.is_empty());
+        let Some(types) = types else {
+            return Err(Box::new(bad_request(
+                "each association needs types: [{associationCategory, associationTypeId}]",
+            )));
+        };
+        for t in types {
+            let type_id = t["associationTypeId"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
+            let category = t["associationCategory"].as_str().unwrap_or_default();
+            let target = Obj::ALL.iter().copied().find_map(|to| {
+                if model::default_association_type(obj, to) == Some(type_id) {
+                    Some((to, false))
+                } else if model::primary_association_type(obj, to) == Some(type_id) {
+                    Some((to, true))
+                } else {
+                    None
+                }
+            });
+            let Some((to, primary)) = target.filter(|_| category == "HUBSPOT_DEFINED") else {
+                return Err(Box::new(bad_request(&format!(
+                    "associationTypeId {type_id} ({category}) is not an association type from {} ",
+                    obj.plural()
+                ))));
+            };
+            if crm.get(to, &to_id.to_string()).is_none() {
+                return Err(Box::new(bad_request(&format!(
+                    "One or more associations are invalid: {} {to_id} does not exist",
+                    to.singular()
+                ))));
+            }
+            out.push((to, to_id, primary));
+        }
     }
-    Ok(props
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.as_str().map_or_else(|| v.to_string(), str::to_string))))
-        .collect())
+    Ok(out)
 }
 
-fn now_iso() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// Where new ids of each type start.
+fn id_base(obj: Obj) -> u64 {
+    match obj {
+        Obj::Contacts => 100,
+        Obj::Companies => 200,
+        Obj::Deals => 300,
+        Obj::Notes => 41_000_000,
+        Obj::Calls => 42_000_000,
+        Obj::Emails => 43_000_000,
+        Obj::Meetings => 44_000_000,
+        Obj::Tasks => 45_000_000,
+    }
 }
 
-async fn get_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.contacts.read") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let found = lock(&s.contacts).iter().find(|c| c["id"] == id.as_str()).cloned();
-    with_rate(found.map_or_else(|| contact_not_found(&id), |c| Json(c).into_response()), rate)
-}
-
-async fn create_contact(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
-    };
-    let props = match check_properties(&body, CONTACT_PROPERTIES) {
-        Ok(p) => p,
-        Err(r) => return with_rate(*r, rate),
-    };
-    let mut contacts = lock(&s.contacts);
-    if let Some(email) = props.get("email").and_then(Value::as_str)
-        && let Some(existing) = contacts.iter().find(|c| c["properties"]["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+async fn create_object(
+    State(s): St,
+    headers: HeaderMap,
+    Path(object): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.write_scope()));
+    let body = attempt!(json_body(&body), rate);
+    let mut props = attempt!(checked_properties(obj, &body), rate);
+    if obj.is_engagement()
+        && props
+            .get("hs_timestamp")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
     {
-        let existing_id = existing["id"].as_str().unwrap_or_default().to_string();
-        return with_rate(error(StatusCode::CONFLICT, "CONFLICT", &format!("Contact already exists. Existing ID: {existing_id}")), rate);
+        let detail = json!({
+            "isValid": false,
+            "message": "hs_timestamp is required: the time the activity happened (or, for a task, its due date)",
+            "error": "REQUIRED_PROPERTY",
+            "name": "hs_timestamp",
+        });
+        return with_rate(validation_error(&[detail]), rate);
     }
-    let next = contacts.iter().filter_map(|c| c["id"].as_str()?.parse::<u64>().ok()).max().unwrap_or(100) + 1;
+    if obj == Obj::Deals {
+        let pipeline = props
+            .get("pipeline")
+            .and_then(Value::as_str)
+            .unwrap_or(DEAL_PIPELINE)
+            .to_string();
+        attempt!(check_stage(&props, &pipeline), rate);
+        props.insert("pipeline".into(), Value::String(pipeline));
+    }
+    let mut crm = lock(&s.crm);
+    let links = attempt!(create_associations(&crm, obj, &body), rate);
+    if obj == Obj::Contacts
+        && let Some(email) = props.get("email").and_then(Value::as_str)
+        && let Some(existing) = email_taken(&crm, email, None)
+    {
+        return with_rate(
+            error(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                &format!("Contact already exists. Existing ID: {existing}"),
+            ),
+            rate,
+        );
+    }
+    let next = crm
+        .list(obj)
+        .iter()
+        .filter_map(|r| r["id"].as_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(id_base(obj))
+        + 1;
     let id = next.to_string();
-    let now = now_iso();
-    let mut properties = props;
-    properties.insert("hs_object_id".into(), Value::String(id.clone()));
-    properties.insert("createdate".into(), Value::String(now.clone()));
-    properties.insert("lastmodifieddate".into(), Value::String(now.clone()));
-    let contact = json!({ "id": id, "properties": properties, "createdAt": now, "updatedAt": now, "archived": false });
-    contacts.push(contact.clone());
-    with_rate((StatusCode::CREATED, Json(contact)).into_response(), rate)
-}
-
-async fn update_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
-    };
-    let props = match check_properties(&body, CONTACT_PROPERTIES) {
-        Ok(p) => p,
-        Err(r) => return with_rate(*r, rate),
-    };
-    let mut contacts = lock(&s.contacts);
-    let Some(contact) = contacts.iter_mut().find(|c| c["id"] == id.as_str()) else {
-        return with_rate(contact_not_found(&id), rate);
-    };
-    let now = now_iso();
-    if let Some(p) = contact["properties"].as_object_mut() {
-        p.extend(props);
-        p.insert("lastmodifieddate".into(), Value::String(now.clone()));
+    let now = model::now_iso();
+    props.insert("hs_object_id".into(), Value::String(id.clone()));
+    props.insert(obj.created_prop().into(), Value::String(now.clone()));
+    props.insert(obj.modified_prop().into(), Value::String(now.clone()));
+    let record = json!({ "id": id, "properties": props, "createdAt": now, "updatedAt": now, "archived": false });
+    crm.list_mut(obj).push(record.clone());
+    for (to, to_id, primary) in links {
+        crm.associate(obj, next, to, to_id, primary);
+        if obj.is_engagement() {
+            // Logging an activity moves the record's "Last Activity Date" (and so its
+            // modification time), as in HubSpot.
+            crm.touch(
+                to,
+                &to_id.to_string(),
+                &[("notes_last_updated", now.clone())],
+            );
+        }
     }
-    contact["updatedAt"] = Value::String(now);
-    with_rate(Json(contact.clone()).into_response(), rate)
+    with_rate((StatusCode::CREATED, Json(record)).into_response(), rate)
 }
 
-async fn archive_contact(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.contacts.write") {
-        Ok(r) => r,
-        Err(r) => return *r,
+async fn update_object(
+    State(s): St,
+    headers: HeaderMap,
+    Path((object, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.write_scope()));
+    let body = attempt!(json_body(&body), rate);
+    let props = attempt!(checked_properties(obj, &body), rate);
+    let mut crm = lock(&s.crm);
+    let Some(current) = crm.get(obj, &id).cloned() else {
+        return with_rate(not_found(&id), rate);
     };
+    if obj == Obj::Deals {
+        let pipeline = current["properties"]["pipeline"]
+            .as_str()
+            .unwrap_or(DEAL_PIPELINE);
+        attempt!(check_stage(&props, pipeline), rate);
+    }
+    if obj == Obj::Contacts
+        && let Some(email) = props.get("email").and_then(Value::as_str)
+        && let Some(existing) = email_taken(&crm, email, Some(&id))
+    {
+        return with_rate(
+            error(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                &format!("Contact already exists. Existing ID: {existing}"),
+            ),
+            rate,
+        );
+    }
+    let changes: Vec<(&str, String)> = props
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    crm.touch(obj, &id, &changes);
+    let updated = crm.get(obj, &id).cloned().unwrap_or(Value::Null);
+    with_rate(Json(updated).into_response(), rate)
+}
+
+async fn archive_object(
+    State(s): St,
+    headers: HeaderMap,
+    Path((object, id)): Path<(String, String)>,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.write_scope()));
+    let mut crm = lock(&s.crm);
     // HubSpot answers 204 for an id it does not know, too.
-    lock(&s.contacts).retain(|c| c["id"] != id.as_str());
+    crm.list_mut(obj).retain(|r| r["id"] != id.as_str());
+    if let Ok(n) = id.parse::<u64>() {
+        crm.forget(obj, n);
+    }
     with_rate(StatusCode::NO_CONTENT.into_response(), rate)
 }
 
-// ---- companies, deals, the deal pipeline and deal associations
+// ---- search
 
-/// Number of seeded companies (ids 201…).
-pub const SEEDED_COMPANIES: usize = 10;
-/// Number of seeded deals (ids 301…), all in the `default` pipeline.
-pub const SEEDED_DEALS: usize = 15;
-/// The one deal pipeline's id.
+fn secondly_headers(h: &mut HeaderMap, max: u32, remaining: u32) {
+    h.insert("x-hubspot-ratelimit-secondly", HeaderValue::from(max));
+    h.insert(
+        "x-hubspot-ratelimit-secondly-remaining",
+        HeaderValue::from(remaining),
+    );
+}
+
+async fn search_objects(
+    State(s): St,
+    headers: HeaderMap,
+    Path(object): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    attempt!(authorize_any(&s, &headers, &[obj.read_scope()]));
+    let token = bearer(&headers).unwrap_or_default().to_string();
+    let window = lock(&s.search_windows)
+        .entry(token)
+        .or_insert_with(|| Arc::new(SlidingWindow::new(s.search_max, s.search_interval)))
+        .clone();
+    let d = window.check();
+    let mut resp = if !d.allowed {
+        too_many(&s, "You have reached your secondly limit.", "SECONDLY")
+    } else {
+        match json_body(&body) {
+            Err(r) => *r,
+            Ok(body) => match search::run(&lock(&s.crm), obj, &body) {
+                Ok(found) => Json(found).into_response(),
+                Err(message) => bad_request(&message),
+            },
+        }
+    };
+    secondly_headers(resp.headers_mut(), d.max, d.remaining);
+    resp
+}
+
+// ---- property definitions
+
+async fn list_properties(State(s): St, headers: HeaderMap, Path(object): Path<String>) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let schema_scope = format!("crm.schemas.{}.read", obj.plural());
+    let rate = attempt!(admit_any(&s, &headers, &[obj.read_scope(), &schema_scope]));
+    let results: Vec<Value> = model::definitions(obj)
+        .iter()
+        .enumerate()
+        .map(|(i, d)| model::definition_json(obj, d, i))
+        .collect();
+    with_rate(Json(json!({ "results": results })).into_response(), rate)
+}
+
+async fn get_property(
+    State(s): St,
+    headers: HeaderMap,
+    Path((object, name)): Path<(String, String)>,
+) -> Response {
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let schema_scope = format!("crm.schemas.{}.read", obj.plural());
+    let rate = attempt!(admit_any(&s, &headers, &[obj.read_scope(), &schema_scope]));
+    let defs = model::definitions(obj);
+    let found = defs.iter().enumerate().find(|(_, d)| d.name == name);
+    let resp = match found {
+        Some((i, d)) => Json(model::definition_json(obj, d, i)).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            &format!(
+                "Unable to find property {name} for object type {}",
+                obj.plural()
+            ),
+        ),
+    };
+    with_rate(resp, rate)
+}
+
+// ---- deal pipelines and associations
+
+/// The `default` pipeline's id (HubSpot's sales pipeline).
 pub const DEAL_PIPELINE: &str = "default";
 /// The `default` pipeline's stages: (id, label, win probability), in display order.
 pub const DEAL_STAGES: &[(&str, &str, &str)] = &[
@@ -755,290 +1025,79 @@ pub const DEAL_STAGES: &[(&str, &str, &str)] = &[
     ("closedwon", "Closed Won", "1.0"),
     ("closedlost", "Closed Lost", "0.0"),
 ];
+/// Number of seeded companies (ids 201…210).
+pub const SEEDED_COMPANIES: usize = 10;
+/// Number of seeded deals (ids 301…320): 18 in the `default` pipeline, 2 in
+/// [`PARTNER_PIPELINE`].
+pub const SEEDED_DEALS: usize = 20;
 
-/// Properties a deal may carry in this portal.
-const DEAL_PROPERTIES: &[&str] = &[
-    "dealname",
-    "amount",
-    "dealstage",
-    "pipeline",
-    "closedate",
-    "description",
-    "hubspot_owner_id",
-];
-
-const SEED_TIME: &str = "2024-03-01T10:00:00.000Z";
-
-fn seed_companies() -> Vec<Value> {
-    const COMPANIES: [(&str, &str, &str, &str); SEEDED_COMPANIES] = [
-        ("Analytical Engines Ltd", "analytical-engines.example", "COMPUTER_SOFTWARE", "London"),
-        ("Compiler Works", "compilerworks.example", "COMPUTER_SOFTWARE", "Arlington"),
-        ("Bletchley Ciphers", "bletchley.example", "COMPUTER_NETWORK_SECURITY", "Milton Keynes"),
-        ("Orbital Trajectories", "orbital.example", "AVIATION_AEROSPACE", "Hampton"),
-        ("Kernel Cooperative", "kernel-coop.example", "COMPUTER_SOFTWARE", "Helsinki"),
-        ("Apollo Guidance", "apollo-guidance.example", "AVIATION_AEROSPACE", "Cambridge"),
-        ("Unix Heritage", "unix-heritage.example", "COMPUTER_SOFTWARE", "Murray Hill"),
-        ("Abstraction Partners", "abstraction.example", "INFORMATION_TECHNOLOGY_AND_SERVICES", "Boston"),
-        ("Spanning Tree Networks", "spanningtree.example", "COMPUTER_NETWORKING", "Seattle"),
-        ("Hypertext Studio", "hypertext.example", "INTERNET", "Geneva"),
-    ];
-    COMPANIES
-        .iter()
-        .enumerate()
-        .map(|(i, (name, domain, industry, city))| {
-            let id = (201 + i).to_string();
-            json!({
-                "id": id,
-                "properties": {
-                    "city": city,
-                    "createdate": SEED_TIME,
-                    "domain": domain,
-                    "hs_lastmodifieddate": SEED_TIME,
-                    "hs_object_id": id,
-                    "industry": industry,
-                    "name": name,
-                },
-                "createdAt": SEED_TIME,
-                "updatedAt": SEED_TIME,
-                "archived": false,
-            })
-        })
-        .collect()
-}
-
-fn seed_deals() -> Vec<Value> {
-    (0..SEEDED_DEALS)
-        .map(|i| {
-            let id = (301 + i).to_string();
-            let company = seed_company_name(i % SEEDED_COMPANIES);
-            let stage = DEAL_STAGES[i % DEAL_STAGES.len()].0;
-            let amount = ((i + 1) * 2500).to_string();
-            let close = format!("2024-{:02}-15T12:00:00.000Z", 4 + i % 9);
-            json!({
-                "id": id,
-                "properties": {
-                    "amount": amount,
-                    "closedate": close,
-                    "createdate": SEED_TIME,
-                    "dealname": format!("{company} — renewal {}", i + 1),
-                    "dealstage": stage,
-                    "hs_lastmodifieddate": SEED_TIME,
-                    "hs_object_id": id,
-                    "pipeline": DEAL_PIPELINE,
-                },
-                "createdAt": SEED_TIME,
-                "updatedAt": SEED_TIME,
-                "archived": false,
-            })
-        })
-        .collect()
-}
-
-fn seed_company_name(i: usize) -> String {
-    seed_companies()
-        .get(i)
-        .and_then(|c| c["properties"]["name"].as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// The seeded associations of deal `301 + i`: its company and two contacts.
-fn deal_links(deal_id: &str) -> Option<(Vec<u64>, Vec<u64>)> {
-    let i = deal_id.parse::<usize>().ok()?.checked_sub(301)?;
-    let contacts = vec![(101 + i % SEEDED_CONTACTS) as u64, (101 + (i + 7) % SEEDED_CONTACTS) as u64];
-    let companies = vec![(201 + i % SEEDED_COMPANIES) as u64];
-    Some((contacts, companies))
-}
-
-fn not_found(id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "OBJECT_NOT_FOUND",
-        &format!("resource not found: Object not found.  objectId are usually numeric. (id {id})"),
-    )
-}
-
-/// One page of `items` with HubSpot's `limit` / `after` paging.
-fn paged(items: &[Value], q: &HashMap<String, String>) -> Response {
-    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => 10,
-        Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => {
-            return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "limit must be an integer between 1 and 100");
-        }
-    };
-    let start = match q.get("after").map(|a| a.parse::<usize>()) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                "after must be a paging cursor returned by a previous call",
-            );
-        }
-    };
-    let end = start.saturating_add(limit).min(items.len());
-    let results: Vec<Value> = items.get(start..end).unwrap_or_default().to_vec();
-    let mut body = json!({ "results": results });
-    if end < items.len()
-        && let Some(o) = body.as_object_mut()
-    {
-        o.insert("paging".into(), json!({"next": {"after": end.to_string(), "link": format!("?after={end}")}}));
-    }
-    Json(body).into_response()
-}
-
-async fn list_companies(State(s): St, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    match admit(&s, &headers, "crm.objects.companies.read") {
-        Ok(rate) => with_rate(paged(&s.companies, &q), rate),
-        Err(r) => *r,
-    }
-}
-
-async fn get_company(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.companies.read") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let found = s.companies.iter().find(|c| c["id"] == id.as_str()).cloned();
-    with_rate(found.map_or_else(|| not_found(&id), |c| Json(c).into_response()), rate)
-}
-
-async fn list_deals(State(s): St, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    match admit(&s, &headers, "crm.objects.deals.read") {
-        Ok(rate) => with_rate(paged(&lock(&s.deals), &q), rate),
-        Err(r) => *r,
-    }
-}
-
-async fn get_deal(State(s): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.deals.read") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let found = lock(&s.deals).iter().find(|d| d["id"] == id.as_str()).cloned();
-    with_rate(found.map_or_else(|| not_found(&id), |d| Json(d).into_response()), rate)
-}
-
-fn pipeline() -> Value {
-    let stages: Vec<Value> = DEAL_STAGES
+fn pipeline_json(p: &Pipeline, order: usize) -> Value {
+    let stages: Vec<Value> = p
+        .stages
         .iter()
         .enumerate()
         .map(|(i, (id, label, probability))| {
-            let closed = id.starts_with("closed");
+            let closed = *probability == "1.0" || *probability == "0.0";
             json!({
                 "id": id,
                 "label": label,
                 "displayOrder": i,
                 "metadata": { "isClosed": closed.to_string(), "probability": probability },
-                "createdAt": SEED_TIME,
-                "updatedAt": SEED_TIME,
+                "createdAt": seed::SEED_TIME,
+                "updatedAt": seed::SEED_TIME,
                 "archived": false,
             })
         })
         .collect();
     json!({
-        "id": DEAL_PIPELINE,
-        "label": "Sales Pipeline",
-        "displayOrder": 0,
+        "id": p.id,
+        "label": p.label,
+        "displayOrder": order,
         "stages": stages,
-        "createdAt": SEED_TIME,
-        "updatedAt": SEED_TIME,
+        "createdAt": seed::SEED_TIME,
+        "updatedAt": seed::SEED_TIME,
         "archived": false,
     })
 }
 
 async fn list_deal_pipelines(State(s): St, headers: HeaderMap) -> Response {
-    match admit(&s, &headers, "crm.objects.deals.read") {
-        Ok(rate) => with_rate(Json(json!({ "results": [pipeline()] })).into_response(), rate),
-        Err(r) => *r,
-    }
-}
-
-/// HubSpot's 400 for a `dealstage` that is not a stage of the deal's pipeline.
-fn invalid_stage(stage: &str) -> Response {
-    let options: Vec<String> = DEAL_STAGES
+    let rate = attempt!(admit(&s, &headers, "crm.objects.deals.read"));
+    let results: Vec<Value> = PIPELINES
         .iter()
-        .map(|(id, label, _)| format!("label: \"{label}\" value: \"{id}\""))
+        .enumerate()
+        .map(|(i, p)| pipeline_json(p, i))
         .collect();
-    let detail = json!([{
-        "isValid": false,
-        "message": format!("{stage} was not one of the allowed options: [{}]", options.join(", ")),
-        "error": "INVALID_OPTION",
-        "name": "dealstage",
-    }]);
-    error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("Property values were not valid: {detail}"))
+    with_rate(Json(json!({ "results": results })).into_response(), rate)
 }
 
-async fn update_deal(State(s): St, headers: HeaderMap, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.deals.write") {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return with_rate(error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input JSON on line 1"), rate);
-    };
-    let props = match check_properties(&body, DEAL_PROPERTIES) {
-        Ok(p) => p,
-        Err(r) => return with_rate(*r, rate),
-    };
-    if props.get("pipeline").and_then(Value::as_str).is_some_and(|p| p != DEAL_PIPELINE) {
-        return with_rate(
-            error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Property values were not valid: pipeline is not one of this portal's deal pipelines"),
-            rate,
-        );
-    }
-    if let Some(stage) = props.get("dealstage").and_then(Value::as_str)
-        && !DEAL_STAGES.iter().any(|(id, _, _)| *id == stage)
-    {
-        return with_rate(invalid_stage(stage), rate);
-    }
-    let mut deals = lock(&s.deals);
-    let Some(deal) = deals.iter_mut().find(|d| d["id"] == id.as_str()) else {
-        return with_rate(not_found(&id), rate);
-    };
-    let now = now_iso();
-    if let Some(p) = deal["properties"].as_object_mut() {
-        p.extend(props);
-        p.insert("hs_lastmodifieddate".into(), Value::String(now.clone()));
-    }
-    deal["updatedAt"] = Value::String(now);
-    with_rate(Json(deal.clone()).into_response(), rate)
-}
-
-async fn deal_associations(
+/// `GET /crm/v4/objects/{object}/{id}/associations/{to}`: the records of type `to` associated
+/// with one record, each with its association types.
+async fn associations(
     State(s): St,
     headers: HeaderMap,
-    Path((id, to)): Path<(String, String)>,
+    Path((object, id, to)): Path<(String, String, String)>,
 ) -> Response {
-    let rate = match admit(&s, &headers, "crm.objects.deals.read") {
-        Ok(r) => r,
-        Err(r) => return *r,
+    let obj = attempt!(object_type(&s, &headers, &object));
+    let rate = attempt!(admit(&s, &headers, obj.read_scope()));
+    let Some(to) = Obj::parse(&to) else {
+        return with_rate(
+            bad_request(&format!("Unable to infer object type from: {to}")),
+            rate,
+        );
     };
-    if !lock(&s.deals).iter().any(|d| d["id"] == id.as_str()) {
+    let crm = lock(&s.crm);
+    let Some(numeric) = crm.get(obj, &id).and_then(|_| id.parse::<u64>().ok()) else {
         return with_rate(not_found(&id), rate);
-    }
-    let Some((contacts, companies)) = deal_links(&id) else {
-        return with_rate(Json(json!({ "results": [] })).into_response(), rate);
     };
-    let results: Vec<Value> = match to.as_str() {
-        "contacts" | "contact" | "0-1" => contacts
-            .into_iter()
-            .map(|c| json!({"toObjectId": c, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": null}]}))
-            .collect(),
-        "companies" | "company" | "0-2" => companies
-            .into_iter()
-            .map(|c| json!({"toObjectId": c, "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"},
-                {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": null},
-            ]}))
-            .collect(),
-        other => {
-            return with_rate(
-                error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("Unable to infer object type from: {other}")),
-                rate,
-            );
-        }
-    };
+    let results: Vec<Value> = crm
+        .assocs
+        .iter()
+        .filter(|a| a.from == obj && a.from_id == numeric && a.to == to)
+        .map(|a| {
+            let types: Vec<Value> =
+                a.types.iter().map(|(t, label)| json!({"category": "HUBSPOT_DEFINED", "typeId": t, "label": label})).collect();
+            json!({ "toObjectId": a.to_id, "associationTypes": types })
+        })
+        .collect();
     with_rate(Json(json!({ "results": results })).into_response(), rate)
 }
