@@ -1,12 +1,12 @@
 //! Journeys: provider events reach agents by webhook and by pull.
 //!
-//! 1. The simulated Stripe and Slack deliver signed webhooks to a real gateway's `/hooks/{id}`
+//! 1. The simulated Stripe, Slack and HubSpot deliver signed webhooks to a real gateway's `/hooks/{id}`
 //!    over loopback: each event is verified, stored once, audited, and readable by an agent
 //!    holding a read grant; Slack's `url_verification` handshake is answered. Forged, stale,
 //!    replayed, body-altered, header-less, malformed and oversized deliveries change nothing but
 //!    the audit log, which says why each was refused.
-//! 2. Pulls: Stripe's event list, Slack channel history and Gmail's history are pulled from their
-//!    cursors; the gateway stops, more happens at the providers, a new gateway on the same data dir
+//! 2. Pulls: Stripe's event list, Slack channel history, Gmail's history and HubSpot's recently
+//!    modified contacts are pulled from their cursors; the gateway stops, more happens at the providers, a new gateway on the same data dir
 //!    resumes from the persisted cursors with no duplicate and no gap. Gmail's expired history is
 //!    resynced from the profile and the audit says so; a periodic pull picks up new events by
 //!    itself. The audit chain verifies throughout.
@@ -20,6 +20,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_sandbox::SimulatedProvider;
 use switchboard_sandbox::gmail::{self, GmailSandbox};
+use switchboard_sandbox::hubspot::{self, HubSpotSandbox, PRIVATE_APP_TOKEN};
 use switchboard_sandbox::slack::{
     self, BOT_TOKEN, CUSTOMER_FEEDBACK, SIGNING_SECRET, SlackSandbox,
 };
@@ -172,12 +173,20 @@ async fn signed_webhooks_are_verified_stored_once_audited_and_read_by_a_granted_
     let dir = tempfile::tempdir().expect("temp dir");
     let stripe_sb = StripeSandbox::default();
     let slack_sb = SlackSandbox::default();
-    let (stripe_sim, slack_sim) = (stripe_sb.simulator(), slack_sb.simulator());
+    let hubspot_sb = HubSpotSandbox::default();
+    let (stripe_sim, slack_sim, hubspot_sim) = (
+        stripe_sb.simulator(),
+        slack_sb.simulator(),
+        hubspot_sb.simulator(),
+    );
     let gw = Gateway::start_with(&dir.path().join("data"), |o| {
         o.sandbox = true;
-        let both: Vec<Box<dyn SimulatedProvider>> =
-            vec![Box::new(stripe_sb.clone()), Box::new(slack_sb.clone())];
-        o.sandbox_providers = Some(both);
+        let sims: Vec<Box<dyn SimulatedProvider>> = vec![
+            Box::new(stripe_sb.clone()),
+            Box::new(slack_sb.clone()),
+            Box::new(hubspot_sb.clone()),
+        ];
+        o.sandbox_providers = Some(sims);
     })
     .await;
     let stripe_conn = connect_key(
@@ -562,6 +571,116 @@ async fn signed_webhooks_are_verified_stored_once_audited_and_read_by_a_granted_
         "the handshake is audited"
     );
 
+    // HubSpot: batches signed v3 with the app's client secret over method, URL, body and time.
+    let hubspot_conn = connect_key(
+        &gw,
+        "hubspot-sandbox",
+        PRIVATE_APP_TOKEN,
+        &["crm.objects.contacts.read"],
+    )
+    .await;
+    let (status, setup) = gw
+        .control(
+            Method::PUT,
+            &format!("/connections/{hubspot_conn}/webhook-secret"),
+            Some(json!({ "secret": hubspot::CLIENT_SECRET })),
+        )
+        .await;
+    assert_eq!(
+        (status, setup["scheme"].as_str()),
+        (200, Some("hubspot_v3")),
+        "{setup}"
+    );
+    let hook = format!("{}/hooks/{hubspot_conn}", gw.url);
+    hubspot_sim.set_target_url(&hook);
+    let contact =
+        hubspot_sim.create_contact(&[("email", "radia@perlman.example"), ("firstname", "Radia")]);
+    assert!(
+        hubspot_sim.update_contact(
+            &contact,
+            &[("lifecyclestage", "lead"), ("jobtitle", "Engineer")]
+        ),
+        "the contact exists"
+    );
+    assert!(hubspot_sim.outbox().settle(Duration::from_secs(10)).await);
+    let statuses: Vec<Option<u16>> = hubspot_sim
+        .outbox()
+        .deliveries()
+        .iter()
+        .map(|d| d.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![Some(200), Some(200)],
+        "two signed batches accepted"
+    );
+    let hs_events = events(&gw, &hubspot_conn).await;
+    let mut types: Vec<&str> = hs_events
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        vec![
+            "contact.creation",
+            "contact.propertyChange",
+            "contact.propertyChange"
+        ],
+        "one event per HubSpot event in the batches: {hs_events:?}"
+    );
+    assert!(
+        hs_events
+            .iter()
+            .all(|e| e["payload"]["objectId"].to_string() == contact),
+        "{hs_events:?}"
+    );
+    let batch = json!([{ "eventId": 1, "subscriptionType": "contact.deletion", "occurredAt": now_s() * 1000, "objectId": 101 }]).to_string();
+    let ts = (now_s() * 1000).to_string();
+    let forged = [
+        ("x-hubspot-request-timestamp", ts.clone()),
+        (
+            "x-hubspot-signature-v3",
+            hubspot::sign_v3(
+                "not-the-client-secret",
+                "POST",
+                &hook,
+                batch.as_bytes(),
+                now_s() * 1000,
+            ),
+        ),
+    ];
+    let (status, answer) = deliver(&gw, &hubspot_conn, &forged, batch.as_bytes()).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (401, "unauthorized"),
+        "a batch signed with another secret is refused: {answer}"
+    );
+    let elsewhere = [
+        ("x-hubspot-request-timestamp", ts),
+        (
+            "x-hubspot-signature-v3",
+            hubspot::sign_v3(
+                hubspot::CLIENT_SECRET,
+                "POST",
+                &format!("{}/hooks/other", gw.url),
+                batch.as_bytes(),
+                now_s() * 1000,
+            ),
+        ),
+    ];
+    let (status, answer) = deliver(&gw, &hubspot_conn, &elsewhere, batch.as_bytes()).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (401, "unauthorized"),
+        "a batch signed for another URL is refused: {answer}"
+    );
+    assert_eq!(
+        events(&gw, &hubspot_conn).await.len(),
+        3,
+        "the refused batches stored nothing"
+    );
+
     verify_chain(&gw).await;
     gw.stop().await;
     // No secret reached the database.
@@ -569,7 +688,13 @@ async fn signed_webhooks_are_verified_stored_once_audited_and_read_by_a_granted_
         let path = entry.expect("entry").path();
         if path.is_file() {
             let bytes = std::fs::read(&path).expect("read");
-            for secret in [WEBHOOK_SECRET, SIGNING_SECRET, BILLING_KEY] {
+            for secret in [
+                WEBHOOK_SECRET,
+                SIGNING_SECRET,
+                BILLING_KEY,
+                hubspot::CLIENT_SECRET,
+                PRIVATE_APP_TOKEN,
+            ] {
                 assert!(
                     !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
                     "a secret was found in {}",
@@ -599,10 +724,12 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
     let stripe_sb = StripeSandbox::default();
     let slack_sb = SlackSandbox::default();
     let gmail_sb = GmailSandbox::default();
-    let (stripe_sim, slack_sim, gmail_sim) = (
+    let hubspot_sb = HubSpotSandbox::default();
+    let (stripe_sim, slack_sim, gmail_sim, hubspot_sim) = (
         stripe_sb.simulator(),
         slack_sb.simulator(),
         gmail_sb.simulator(),
+        hubspot_sb.simulator(),
     );
     // Each gateway starts its own servers for the same simulated accounts (new ports, same state).
     let all = || -> Vec<Box<dyn SimulatedProvider>> {
@@ -610,6 +737,7 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
             Box::new(stripe_sb.clone()),
             Box::new(slack_sb.clone()),
             Box::new(gmail_sb.clone()),
+            Box::new(hubspot_sb.clone()),
         ]
     };
     let gw = Gateway::start_with(&data, |o| {
@@ -632,6 +760,13 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
     )
     .await;
     let gmail_conn = connect_gmail(&gw).await;
+    let hubspot_conn = connect_key(
+        &gw,
+        "hubspot-sandbox",
+        PRIVATE_APP_TOKEN,
+        &["crm.objects.contacts.read"],
+    )
+    .await;
 
     // Gmail's first pull starts watching from the mailbox's current history id.
     let report = pull(&gw, &gmail_conn).await;
@@ -663,6 +798,18 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
         "Seats",
         "Five more please.",
     );
+    let radia =
+        hubspot_sim.create_contact(&[("email", "radia@perlman.example"), ("firstname", "Radia")]);
+    hubspot_sim.create_contact(&[("email", "hedy@lamarr.example"), ("firstname", "Hedy")]);
+    let report = pull(&gw, &hubspot_conn).await;
+    assert_eq!(
+        report["stored"], 2,
+        "the two contacts made since the connection: {report}"
+    );
+    // HubSpot's cursor is inclusive (a contact changed in the cursor's own millisecond is not
+    // missed), so the newest contact is read again and skipped as a duplicate.
+    let again = pull(&gw, &hubspot_conn).await;
+    assert_eq!(again["stored"], 0, "nothing new: {again}");
     for (conn, expect) in [(&stripe_conn, 2), (&slack_conn, 2), (&gmail_conn, 2)] {
         let report = pull(&gw, conn).await;
         assert_eq!(report["stored"], expect, "{conn}: {report}");
@@ -684,7 +831,7 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
         "the messages since the connection was made, from every channel the bot is in"
     );
     let rows = audit(&gw, "pull.received").await;
-    assert_eq!(rows.len(), 6, "one audit row per pulled event");
+    assert_eq!(rows.len(), 8, "one audit row per pulled event");
     assert!(
         rows.iter().all(|r| r["trigger"]
             .as_str()
@@ -713,6 +860,14 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
         "Thanks",
         "Works now.",
     );
+    assert!(
+        hubspot_sim.update_contact(&radia, &[("lifecyclestage", "customer")]),
+        "Radia exists"
+    );
+    hubspot_sim.create_contact(&[
+        ("email", "barbara@liskov.example"),
+        ("firstname", "Barbara"),
+    ]);
 
     let gw = Gateway::start_with(&data, |o| {
         o.sandbox = true;
@@ -727,6 +882,31 @@ async fn pulls_resume_from_their_cursor_after_a_restart_with_no_gap_and_no_dupli
             "{conn}: exactly what happened while it was down: {report}"
         );
     }
+    let report = pull(&gw, &hubspot_conn).await;
+    assert_eq!(
+        report["stored"], 2,
+        "Radia's change and Barbara's creation, made while the gateway was down: {report}"
+    );
+    let hs = events(&gw, &hubspot_conn).await;
+    let kinds: Vec<&str> = hs.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "contact.creation",
+            "contact.creation",
+            "contact.propertyChange",
+            "contact.creation"
+        ],
+        "{hs:?}"
+    );
+    assert_eq!(
+        hs.iter()
+            .map(|e| e["id"].as_str().unwrap_or(""))
+            .collect::<BTreeSet<_>>()
+            .len(),
+        4,
+        "no HubSpot change twice"
+    );
     // No gap and no duplicate: the stored Stripe events are exactly the account's events.
     let stored = ids(&events(&gw, &stripe_conn).await);
     let at_stripe: Vec<String> = stripe_sim

@@ -1,4 +1,6 @@
 //! A subscriber for webhook tests: a loopback HTTP server that records every request it gets.
+// Each test binary that includes this module uses some of it.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
