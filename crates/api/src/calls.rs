@@ -107,9 +107,9 @@ pub struct AgentTool {
 type Settled<'a> = (&'a str, Result<CallResult, ApiError>, Option<(&'a str, String, &'a str)>);
 
 /// A refusal before anything was sent: audited, then returned.
-struct Refusal {
-    code: ErrorCode,
-    message: String,
+pub(crate) struct Refusal {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
     connection: Option<String>,
 }
 
@@ -238,7 +238,7 @@ fn choose_connection<'a>(
 }
 
 /// Checks the connection can run the action: scopes held, credential not refused.
-fn check_connection(action: &ActionSpec, c: &ConnectionRecord) -> Result<(), Refusal> {
+pub(crate) fn check_connection(action: &ActionSpec, c: &ConnectionRecord) -> Result<(), Refusal> {
     let missing: Vec<&str> = action.scopes.iter().copied().filter(|s| !c.granted_scopes.iter().any(|g| g == s)).collect();
     if !missing.is_empty() {
         return Err(refuse(
@@ -433,8 +433,8 @@ impl App {
 
     /// Sends one request with the connection's credential through the connection's rate-limit
     /// budget (a form body and an `Idempotency-Key` when the action asks for them); `(status, body)` or a `rate_limited` / `provider_unreachable` / keychain error.
-    /// The credential never appears in the error.
-    async fn send_to_provider(
+    /// The credential never appears in the error. Pulls ([`crate::pull`]) send through here too.
+    pub(crate) async fn send_to_provider(
         &self,
         entry: &ProviderEntry,
         connection: &ConnectionRecord,

@@ -94,6 +94,8 @@ struct Inner {
     oauth: crate::oauth::OAuthRuntime,
     /// Account definitions read for pre-flight checks, per connection.
     definitions: crate::calls::DefinitionCache,
+    /// One pull per connection at a time, and the periodic-pull loop.
+    pulls: crate::pull::PullRuntime,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -248,10 +250,12 @@ impl App {
                 extra_providers,
                 oauth: crate::oauth::OAuthRuntime::default(),
                 definitions: crate::calls::DefinitionCache::default(),
+                pulls: crate::pull::PullRuntime::default(),
             }),
         };
         app.spawn_anchor_sync();
         app.spawn_rotation_checks();
+        app.spawn_pull_schedule();
         Ok(app)
     }
 
@@ -439,6 +443,8 @@ impl App {
         if self.inner.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Periodic pulls stop first, so nothing they write lands after the stop row.
+        self.inner.pulls.stop().await;
         let row = NewAuditRow::system("gateway.stop", serde_json::json!({ "reason": reason }));
         if let Err(e) = self.inner.writer.append(row, Durability::Full).await {
             tracing::error!(error = %e, "could not audit the gateway stop");
@@ -487,6 +493,10 @@ impl App {
 
     pub(crate) fn oauth_runtime(&self) -> &crate::oauth::OAuthRuntime {
         &self.inner.oauth
+    }
+
+    pub(crate) fn pulls(&self) -> &crate::pull::PullRuntime {
+        &self.inner.pulls
     }
 
     fn spawn_anchor_sync(&self) {

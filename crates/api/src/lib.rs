@@ -15,6 +15,9 @@
 //!   expiry); [`calls`] is the agent call path: grant and scope checks, audit before the call,
 //!   the provider request with the keychain credential, the outcome.
 //! - [`rate_limits`]: live pacing per connection (budget left, queued, 429s, history).
+//! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
+//!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
+//!   persisted cursors, on demand and periodically.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -33,10 +36,12 @@ pub mod catalog;
 pub mod connection_settings;
 pub mod connections;
 pub mod datadir;
+pub mod events;
 pub mod gateway;
 pub mod grants;
 pub mod oauth;
 pub mod offline;
+pub mod pull;
 pub mod rate_limits;
 pub mod ts_exports;
 pub mod types;

@@ -36,6 +36,9 @@ pub enum Command {
     /// Least-privilege grants: which agent may read, write or delete through which connection.
     #[command(subcommand)]
     Grants(GrantsCommand),
+    /// Provider events (webhooks and pulls): list them, pull now, switch the periodic pull.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -112,6 +115,15 @@ pub enum ConnectionsCommand {
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
     },
+    /// Keep the connection's webhook signing secret (Stripe's endpoint secret, Slack's signing
+    /// secret, HubSpot's client secret), read from stdin, in the OS keychain; the provider then
+    /// delivers to the printed /hooks URL.
+    WebhookSecret {
+        id: String,
+        /// Read the secret from stdin (trimmed).
+        #[arg(long, required = true)]
+        stdin: bool,
+    },
     /// Set the key's rotation schedule: a reminder (desktop notification, audit row) when the
     /// key is older than this.
     Rotation {
@@ -187,4 +199,30 @@ pub enum AuditCommand {
 pub enum ExportFormat {
     Jsonl,
     Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Stored events, oldest first: every connection's, or one's.
+    List {
+        #[arg(long)]
+        connection: Option<String>,
+        /// Only events after this seq (the last one seen).
+        #[arg(long, value_name = "SEQ")]
+        after: Option<i64>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Pull the connection's new events now, from its cursor.
+    Pull { id: String },
+    /// Switch the connection's periodic pull on (every N seconds, default 60) or off.
+    Schedule {
+        id: String,
+        /// Pull every N seconds (15-86400).
+        #[arg(long, value_name = "N", conflicts_with = "off")]
+        every_seconds: Option<i64>,
+        /// Switch the periodic pull off.
+        #[arg(long)]
+        off: bool,
+    },
 }

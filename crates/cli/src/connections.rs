@@ -1,6 +1,6 @@
 //! `switchboard connections list | add PROVIDER (--oauth [--no-browser] | --api-key-stdin)
 //! [--label L] [--scope S]... | test ID | remove ID | scopes ID [--scope S]... | rotation ID
-//! --every-days N|--none`, through the running gateway's control API.
+//! --every-days N|--none | webhook-secret ID --stdin`, through the running gateway's control API.
 //!
 //! `add --oauth` starts the sign-in at the gateway (`POST /connections/oauth`): the gateway opens
 //! the provider's consent page in the system browser, or with `--no-browser` this command prints
@@ -17,6 +17,7 @@ use std::io::Read;
 use std::path::Path;
 
 use switchboard_api::connections::{ConnectionInfo, ConnectionStatus, ConnectionTest};
+use switchboard_api::events::WebhookSetup;
 use switchboard_api::oauth::{OAuthFlowStatus, OAuthStart};
 use switchboard_core::ApiError;
 
@@ -97,6 +98,19 @@ pub async fn run(data_dir: &Path, cmd: ConnectionsCommand, json: bool) -> Result
             let held = if c.granted_scopes.is_empty() { "no scopes: agents can do nothing through it".to_string() } else { c.granted_scopes.join(", ") };
             output::text(&format!("Connection '{}' now holds {held}.\n", c.id))
         }
+        ConnectionsCommand::WebhookSecret { id, stdin: _ } => {
+            let secret = read_secret()?;
+            let body = serde_json::json!({ "secret": secret });
+            drop(secret);
+            let setup: WebhookSetup = client::control_put_json(data_dir, &format!("/connections/{}/webhook-secret", client::encode_segment(&id)), body).await?;
+            if json {
+                return output::json(&setup);
+            }
+            output::text(&format!(
+                "Connection '{}': its webhook secret is kept only in the OS keychain; deliveries to {} are verified ({}).\n",
+                setup.connection, setup.url, setup.scheme
+            ))
+        }
         ConnectionsCommand::Rotation { id, every_days, none } => {
             let days = if none { None } else { every_days };
             let c: ConnectionInfo =
@@ -162,6 +176,19 @@ async fn add_oauth(data_dir: &Path, provider: &str, label: Option<String>, scope
             }
         }
     }
+}
+
+/// The webhook secret from stdin, trimmed; an empty one is refused.
+fn read_secret() -> Result<String, ApiError> {
+    let mut raw = String::new();
+    std::io::stdin().read_to_string(&mut raw).map_err(|e| ApiError::bad_request(format!("cannot read the webhook secret from stdin: {e}")))?;
+    let secret = raw.trim().to_string();
+    if secret.is_empty() {
+        return Err(ApiError::bad_request(
+            "no webhook secret on stdin: pipe it in, e.g. `printf '%s' \"$SECRET\" | switchboard connections webhook-secret ID --stdin`",
+        ));
+    }
+    Ok(secret)
 }
 
 /// The whole of stdin, trimmed; an empty key is refused.

@@ -16,6 +16,7 @@ mod audit;
 mod cli;
 mod client;
 mod connections;
+mod events;
 mod grants;
 mod output;
 mod providers;
@@ -47,6 +48,7 @@ fn main() {
             Command::Agents(cmd) => agents::run(&data_dir, cmd, json).await,
             Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
             Command::Grants(cmd) => grants::run(&data_dir, cmd, json).await,
+            Command::Events(cmd) => events::run(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

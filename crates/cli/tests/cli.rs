@@ -705,3 +705,88 @@ fn oauth_from_the_command_line_prints_the_url_and_waits_for_the_browser() {
     let out = sb(&data, &["connections", "add", "hubspot-sandbox", "--no-browser"]);
     assert_eq!(out.status.code(), Some(2), "--no-browser without --oauth is a usage error");
 }
+
+/// `curl -X POST url` with a bearer token and form fields: (status, body).
+fn post_form(url: &str, token: &str, fields: &[&str]) -> (u16, String) {
+    let mut args = vec!["-s".to_string(), "-o".into(), "-".into(), "-w".into(), "\n%{http_code}".into(), "-H".into(), format!("Authorization: Bearer {token}")];
+    for f in fields {
+        args.push("--data-urlencode".into());
+        args.push((*f).to_string());
+    }
+    args.push(url.to_string());
+    let out = Command::new("curl").args(&args).output().expect("curl");
+    let s = text(&out.stdout);
+    let (body, code) = s.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn events_arrive_by_webhook_and_by_pull_once_and_the_webhook_secret_stays_in_the_keychain() {
+    use switchboard_sandbox::stripe::SECRET_KEY;
+    use switchboard_secrets::SecretStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut s = Serve::start(&data, &["--sandbox"]);
+    let out = sb_stdin(&data, &["connections", "add", "stripe-sandbox", "--api-key-stdin", "--scope", "customer_read", "--scope", "event_read"], SECRET_KEY);
+    assert!(out.status.success(), "connecting the simulated Stripe failed: {}", text(&out.stderr));
+    let catalog: serde_json::Value = serde_json::from_slice(&sb(&data, &["providers", "--json"]).stdout).expect("providers --json");
+    let stripe = catalog["providers"].as_array().expect("providers").iter().find(|p| p["id"] == "stripe-sandbox").expect("stripe-sandbox")["api_base_url"].as_str().expect("base").to_string();
+
+    // Stripe's own API adds the endpoint and shows its secret once; the person pastes it.
+    let hook = format!("{}/hooks/stripe-sandbox-1", s.url);
+    let (code, body) = post_form(&format!("{stripe}/webhook_endpoints"), SECRET_KEY, &[&format!("url={hook}"), "enabled_events[]=*"]);
+    assert_eq!(code, 200, "{body}");
+    let secret = serde_json::from_str::<serde_json::Value>(&body).expect("json")["secret"].as_str().expect("whsec").to_string();
+    let out = sb(&data, &["connections", "webhook-secret", "stripe-sandbox-1"]);
+    assert_eq!(out.status.code(), Some(2), "the secret comes only from stdin (--stdin is required)");
+    let out = sb_stdin(&data, &["connections", "webhook-secret", "stripe-sandbox-1", "--stdin"], "\n");
+    assert_eq!(out.status.code(), Some(1), "an empty secret is refused");
+    let out = sb_stdin(&data, &["connections", "webhook-secret", "stripe-sandbox-1", "--stdin"], &format!("{secret}\n"));
+    assert!(out.status.success(), "setting the webhook secret failed: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&hook), "it names the URL the provider delivers to: {}", text(&out.stdout));
+    let store = switchboard_secrets::KeychainStore::open(&data).expect("keychain");
+    assert_eq!(store.get("webhook-secret:stripe-sandbox-1").expect("keychain read").map(|v| v.expose().clone()), Some(secret.clone()), "the secret is in the keychain");
+
+    // A customer is created at Stripe: the webhook brings its event; a pull then finds the same
+    // event and stores nothing new.
+    let (code, body) = post_form(&format!("{stripe}/customers"), SECRET_KEY, &["email=ellen@orbit.example", "name=Ellen Ochoa"]);
+    assert_eq!(code, 200, "{body}");
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..100 {
+        listed = serde_json::from_slice(&sb(&data, &["events", "list", "--connection", "stripe-sandbox-1", "--json"]).stdout).expect("events list --json");
+        if listed["events"].as_array().is_some_and(|e| !e.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let events = listed["events"].as_array().expect("events").clone();
+    assert_eq!(events.len(), 1, "the webhook stored the event: {listed}");
+    assert_eq!((events[0]["type"].as_str(), events[0]["source"].as_str()), (Some("customer.created"), Some("webhook")));
+    let out = sb(&data, &["events", "pull", "stripe-sandbox-1", "--json"]);
+    assert!(out.status.success(), "events pull failed: {}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("pull --json");
+    assert_eq!((report["stored"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(1)), "the pulled event is the one the webhook stored: {report}");
+    let human = text(&sb(&data, &["events", "list"]).stdout);
+    assert!(human.contains("customer.created") && human.contains("webhook"), "{human}");
+    let out = sb(&data, &["events", "schedule", "stripe-sandbox-1", "--every-seconds", "30"]);
+    assert!(out.status.success() && text(&out.stdout).contains("every 30 s"), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = sb(&data, &["events", "schedule", "stripe-sandbox-1", "--every-seconds", "5"]);
+    assert_eq!(out.status.code(), Some(1), "an interval under 15 s is refused: {}", text(&out.stderr));
+    let out = sb(&data, &["events", "schedule", "stripe-sandbox-1", "--off"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(sb(&data, &["events", "pull", "nope-1"]).status.code(), Some(1), "pulling an unknown connection fails");
+
+    assert!(s.sigterm().success());
+    let stderr = s.stderr();
+    let export = text(&sb(&data, &["audit", "export", "--format", "jsonl"]).stdout);
+    for action in ["connection.webhook_secret_set", "webhook.received", "events.pull", "connection.pull_schedule_set"] {
+        assert!(export.contains(action), "{action} should be in the audit log");
+    }
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![("serve's log".into(), stderr.into_bytes()), ("the export".into(), export.into_bytes())];
+    for entry in walk(&data) {
+        haystacks.push((entry.display().to_string(), std::fs::read(&entry).expect("read data file")));
+    }
+    for (name, bytes) in &haystacks {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the webhook secret leaked into {name}");
+    }
+}

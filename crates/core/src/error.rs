@@ -5,6 +5,7 @@
 //! | code | meaning | what the caller should do |
 //! |---|---|---|
 //! | `bad_request` | the request was malformed or a field is missing/invalid | fix the request |
+//! | `payload_too_large` | the request body is over the size cap (a webhook over 1 MiB) | send less; a provider splits its batch |
 //! | `unauthorized` | no or wrong token / session | log in again (`switchboard login-url`) |
 //! | `forbidden` | authenticated but not allowed, or a foreign `Origin` | do not retry |
 //! | `not_found` | the thing named does not exist | check the id |
@@ -31,6 +32,7 @@ use ts_rs::TS;
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
+    PayloadTooLarge,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -54,6 +56,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -78,6 +81,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
+            Self::PayloadTooLarge => 413,
             Self::Unauthorized => 401,
             Self::Forbidden | Self::NotGranted | Self::ScopeNotGranted => 403,
             Self::ReconnectNeeded => 409,
@@ -130,6 +134,7 @@ mod tests {
     fn codes_serialize_as_their_documented_names() {
         for code in [
             ErrorCode::BadRequest,
+            ErrorCode::PayloadTooLarge,
             ErrorCode::Unauthorized,
             ErrorCode::Forbidden,
             ErrorCode::NotFound,

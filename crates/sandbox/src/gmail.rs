@@ -1,7 +1,9 @@
 //! Gmail, simulated: Google's OAuth at Google's paths (`/o/oauth2/v2/auth`, `/token`,
 //! `/revoke`), and the Gmail v1 API at its real paths (`/gmail/v1/users/me/...`): messages
 //! (list with a useful subset of Gmail search, get in every format, attachments, modify, trash,
-//! send), threads, labels, drafts (create, update, send), the profile and history ids.
+//! send), threads, labels, drafts (create, update, send), the profile and history ids, and
+//! `history.list`, which answers 404 for a `startHistoryId` older than the history it keeps
+//! ([`GmailSim::expire_history`]). Mail arrives with [`GmailSim::receive`].
 //!
 //! Defaults follow the real provider (`shared/reference/providers.md` §3.2 and §1.3): quota is
 //! counted in units per method (`messages.send` costs 100, `messages.get` 5) in a rolling minute,
@@ -113,17 +115,102 @@ impl Default for GmailConfig {
     }
 }
 
-/// The simulated Gmail provider (`gmail-sandbox`).
-#[derive(Debug, Clone, Default)]
+/// The simulated Gmail provider (`gmail-sandbox`). Clones share one mailbox and one
+/// authorization server ([`GmailSim`]), so tokens it issued stay valid on a restarted server.
+#[derive(Debug, Clone)]
 pub struct GmailSandbox {
     /// Its rules.
     pub config: GmailConfig,
+    sim: GmailSim,
+}
+
+impl Default for GmailSandbox {
+    fn default() -> Self {
+        Self::new(GmailConfig::default())
+    }
 }
 
 impl GmailSandbox {
     /// A simulated Gmail with these rules.
     pub fn new(config: GmailConfig) -> Self {
-        Self { config }
+        let oauth = OAuthServer::new(OAuthConfig {
+            provider_name: "Google (sandbox)".into(),
+            clients: vec![OAuthClient { client_id: CLIENT_ID.into(), client_secret: Some(CLIENT_SECRET.into()) }],
+            require_client_secret: true,
+            scopes: SCOPES.to_vec(),
+            loopback_allowed: true,
+            loopback_refused_message: String::new(),
+            https_redirects: Vec::new(),
+            decision_path: DECISION_PATH.into(),
+            code_ttl: Duration::from_secs(60),
+            access_token_ttl: config.access_token_ttl,
+            access_token_prefix: "ya29.sbx-".into(),
+            refresh_token_prefix: "1//sbx-".into(),
+        });
+        let now = now_ms();
+        let sim = GmailSim { mailbox: Arc::new(Mutex::new(Mailbox::seeded(now).with_bulk_inbox(&config.bulk_inbox, now))), oauth: Arc::new(oauth) };
+        Self { config, sim }
+    }
+
+    /// The mailbox, shared with every server started from this provider (or a clone of it).
+    pub fn simulator(&self) -> GmailSim {
+        self.sim.clone()
+    }
+}
+
+/// The simulated mailbox and its authorization server. Cheap to clone.
+#[derive(Clone)]
+pub struct GmailSim {
+    mailbox: Arc<Mutex<Mailbox>>,
+    oauth: Arc<OAuthServer>,
+}
+
+impl std::fmt::Debug for GmailSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GmailSim").finish_non_exhaustive()
+    }
+}
+
+impl GmailSim {
+    /// A message from `from` arrives in the inbox (unread); its id. Its history record is the
+    /// mailbox's newest.
+    pub fn receive(&self, from: &str, subject: &str, text: &str) -> String {
+        let mut mb = lock(&self.mailbox);
+        let id = mb.new_id();
+        let h = mb.bump();
+        let now = now_ms();
+        let headers = vec![
+            ("From".to_string(), from.to_string()),
+            ("To".to_string(), MAILBOX.to_string()),
+            ("Subject".to_string(), subject.to_string()),
+            ("Date".to_string(), rfc2822(now)),
+            ("Message-ID".to_string(), format!("<{id}@mail.sandbox.example>")),
+        ];
+        mb.messages.push(Msg {
+            thread_id: id.clone(),
+            id: id.clone(),
+            labels: vec!["INBOX".into(), "UNREAD".into()],
+            internal_date: now,
+            history_id: h,
+            headers,
+            text: text.into(),
+            html: None,
+            attachments: Vec::new(),
+            raw: None,
+        });
+        id
+    }
+
+    /// Gmail keeps history records for a limited time: this forgets every record so far, so a
+    /// `history.list` from an older `startHistoryId` answers 404 and the client must resync.
+    pub fn expire_history(&self) {
+        let mut mb = lock(&self.mailbox);
+        mb.history_floor = mb.history_id;
+    }
+
+    /// The mailbox's current history id.
+    pub fn history_id(&self) -> u64 {
+        lock(&self.mailbox).history_id
     }
 }
 
@@ -138,25 +225,11 @@ impl SimulatedProvider for GmailSandbox {
 
     fn router(&self, ctx: SandboxContext) -> Router {
         let c = &self.config;
-        let oauth = OAuthServer::new(OAuthConfig {
-            provider_name: "Google (sandbox)".into(),
-            clients: vec![OAuthClient { client_id: CLIENT_ID.into(), client_secret: Some(CLIENT_SECRET.into()) }],
-            require_client_secret: true,
-            scopes: SCOPES.to_vec(),
-            loopback_allowed: true,
-            loopback_refused_message: String::new(),
-            https_redirects: Vec::new(),
-            decision_path: DECISION_PATH.into(),
-            code_ttl: Duration::from_secs(60),
-            access_token_ttl: c.access_token_ttl,
-            access_token_prefix: "ya29.sbx-".into(),
-            refresh_token_prefix: "1//sbx-".into(),
-        });
         let shared = Arc::new(Shared {
-            oauth,
+            oauth: self.sim.oauth.clone(),
             quota: UnitWindow::new(c.quota_units, c.quota_interval),
             limit_with_403: c.limit_with_403,
-            mailbox: Mutex::new(Mailbox::seeded(now_ms()).with_bulk_inbox(&self.config.bulk_inbox, now_ms())),
+            mailbox: self.sim.mailbox.clone(),
             stats: ctx.stats,
         });
         let u = "/gmail/v1/users/{user}";
@@ -317,6 +390,8 @@ struct Mailbox {
     /// draft id → message id.
     drafts: Vec<(String, String)>,
     history_id: u64,
+    /// History records before this id are gone: a `history.list` from an older start is 404.
+    history_floor: u64,
     next_id: u64,
 }
 
@@ -387,6 +462,7 @@ impl Mailbox {
             labels: SYSTEM_LABELS.iter().map(|l| Label { id: (*l).into(), name: (*l).into(), system: true }).collect(),
             drafts: Vec::new(),
             history_id: 100_000,
+            history_floor: 100_000,
             next_id: 0x18f0_0000_0000_0000,
         };
         for (id, name) in [("Label_1", "Leads"), ("Label_2", "Invoices"), ("Label_3", "Newsletters"), ("Label_4", "Customers/Feedback"), ("Label_5", "Follow up")] {
@@ -587,10 +663,10 @@ fn unauthenticated() -> Box<Response> {
 // ---------------------------------------------------------------- gate
 
 struct Shared {
-    oauth: OAuthServer,
+    oauth: Arc<OAuthServer>,
     quota: UnitWindow,
     limit_with_403: bool,
-    mailbox: Mutex<Mailbox>,
+    mailbox: Arc<Mutex<Mailbox>>,
     stats: Arc<Stats>,
 }
 
@@ -1470,6 +1546,11 @@ async fn history_list(State(s): St, Path(user): Path<String>, headers: HeaderMap
         let start_id: u64 = param(&p, "startHistoryId").ok_or_else(|| bad("Required parameter: startHistoryId"))?.parse().map_err(|_| bad("Invalid startHistoryId"))?;
         let (limit, start) = (max_results(&p, 100)?, page_start(&p)?);
         let mb = lock(&s.mailbox);
+        // Gmail answers 404 for a start older than the history it still keeps: the client
+        // must do a full sync and take a fresh historyId from the profile.
+        if start_id < mb.history_floor {
+            return Err(not_found());
+        }
         let mut changed: Vec<&Msg> = mb.messages.iter().filter(|m| m.history_id > start_id).collect();
         changed.sort_by_key(|m| m.history_id);
         let page: Vec<Value> = changed

@@ -12,6 +12,10 @@
 //! the stages of its own pipeline; v4 associations of any record; owners; and sales sequences
 //! with enrollment (v4).
 //!
+//! Contact creation, property changes and deletion (through the API or [`HubSpotSim`], as a
+//! person in HubSpot) are delivered to the app's webhook target URL
+//! ([`HubSpotSim::set_target_url`]) in HubSpot's batched JSON array, signed v3 ([`sign_v3`]).
+//!
 //! Defaults follow the real provider (see `shared/reference/providers.md` §3.1): access tokens
 //! live 30 minutes, the token step requires `client_secret`, private apps get 100 requests per
 //! rolling 10 s (a Free or Starter portal), search answers 4 requests per second per token, and
@@ -23,7 +27,7 @@
 //! against the sandbox.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +40,7 @@ use serde_json::{Map, Value, json};
 
 use crate::oauth::{AccessCheck, OAuthClient, OAuthConfig, OAuthServer, ScopeInfo};
 use crate::ratelimit::SlidingWindow;
+use crate::webhooks::{Outbox, Signed, Subscriber};
 use crate::{SandboxContext, SimulatedProvider, Stats};
 
 mod model;
@@ -176,25 +181,202 @@ impl HubSpotConfig {
     }
 }
 
-/// The simulated HubSpot provider (`hubspot-sandbox`).
-#[derive(Debug, Clone, Default)]
+/// The simulated HubSpot provider (`hubspot-sandbox`). Clones share one portal, its
+/// authorization server and its app's webhook subscription ([`HubSpotSim`]).
+#[derive(Debug, Clone)]
 pub struct HubSpotSandbox {
     /// Its rules.
     pub config: HubSpotConfig,
+    sim: HubSpotSim,
+}
+
+impl Default for HubSpotSandbox {
+    fn default() -> Self {
+        Self::new(HubSpotConfig::default())
+    }
 }
 
 impl HubSpotSandbox {
     /// A simulated HubSpot with these rules.
     pub fn new(config: HubSpotConfig) -> Self {
-        Self { config }
+        let c = &config;
+        let oauth = OAuthServer::new(OAuthConfig {
+            provider_name: "HubSpot (sandbox)".into(),
+            clients: vec![OAuthClient {
+                client_id: c.client_id.clone(),
+                client_secret: Some(c.client_secret.clone()),
+            }],
+            require_client_secret: true,
+            scopes: SCOPES.to_vec(),
+            loopback_allowed: c.loopback_allowed,
+            loopback_refused_message: "HubSpot accepts an http://localhost redirect URL only for \
+                testing apps; production apps must use a registered https redirect URL. Connect \
+                this account with a private-app token instead."
+                .into(),
+            https_redirects: c.https_redirects.clone(),
+            decision_path: DECISION_PATH.into(),
+            code_ttl: c.code_ttl,
+            access_token_ttl: c.access_token_ttl,
+            access_token_prefix: "sbx-hs-at-".into(),
+            refresh_token_prefix: "sbx-hs-rt-".into(),
+        });
+        let sim = HubSpotSim {
+            crm: Arc::new(Mutex::new(seed::crm())),
+            oauth: Arc::new(oauth),
+            outbox: Arc::new(Outbox::default()),
+            client_secret: c.client_secret.clone(),
+            next_event: Arc::new(AtomicU64::new(1)),
+        };
+        Self { config, sim }
+    }
+
+    /// The portal and the app's webhook subscription, shared with every server started from
+    /// this provider (or a clone of it).
+    pub fn simulator(&self) -> HubSpotSim {
+        self.sim.clone()
+    }
+}
+
+/// The portal id deliveries name.
+pub const PORTAL_ID: u64 = 62_515;
+/// The app id deliveries name.
+pub const APP_ID: u64 = 54_321;
+/// The contact event types the app subscribes to.
+pub const CONTACT_SUBSCRIPTIONS: &[&str] = &["contact.creation", "contact.propertyChange", "contact.deletion"];
+
+/// The simulated portal, its authorization server and the app's webhooks. Cheap to clone.
+#[derive(Clone)]
+pub struct HubSpotSim {
+    crm: Arc<Mutex<Crm>>,
+    oauth: Arc<OAuthServer>,
+    outbox: Arc<Outbox>,
+    client_secret: String,
+    next_event: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for HubSpotSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSpotSim").field("outbox", &self.outbox).finish_non_exhaustive()
+    }
+}
+
+/// The `X-HubSpot-Signature-v3` HubSpot sends: base64 HMAC-SHA256 under the app's client secret
+/// over `method + uri + body + timestamp` (ms).
+pub fn sign_v3(client_secret: &str, method: &str, uri: &str, body: &[u8], timestamp_ms: i64) -> String {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(client_secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(method.as_bytes());
+    mac.update(uri.as_bytes());
+    mac.update(body);
+    mac.update(timestamp_ms.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+impl HubSpotSim {
+    /// Sets the app's webhook target URL (the app's Webhooks settings) with subscriptions to
+    /// contact creation, property changes and deletion. Changes are delivered there, batched in
+    /// HubSpot's JSON array, signed v3 with the app's client secret (and v1 for older clients).
+    pub fn set_target_url(&self, url: &str) {
+        self.outbox.subscribe(Subscriber {
+            id: "app-webhooks".into(),
+            url: url.into(),
+            secret: self.client_secret.clone(),
+            events: CONTACT_SUBSCRIPTIONS.iter().map(|s| (*s).to_string()).collect(),
+        });
+    }
+
+    /// The webhook deliveries.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// A person adds a contact in HubSpot (`contact.creation`); its id.
+    pub fn create_contact(&self, props: &[(&str, &str)]) -> String {
+        let mut crm = lock(&self.crm);
+        let next = crm.list(Obj::Contacts).iter().filter_map(|r| r["id"].as_str()?.parse::<u64>().ok()).max().unwrap_or(id_base(Obj::Contacts)) + 1;
+        let id = next.to_string();
+        let now = model::now_iso();
+        let mut p: Map<String, Value> = props.iter().map(|(k, v)| ((*k).to_string(), Value::String((*v).to_string()))).collect();
+        p.insert("hs_object_id".into(), Value::String(id.clone()));
+        p.insert(Obj::Contacts.created_prop().into(), Value::String(now.clone()));
+        p.insert(Obj::Contacts.modified_prop().into(), Value::String(now.clone()));
+        crm.list_mut(Obj::Contacts).push(json!({ "id": id, "properties": p, "createdAt": now, "updatedAt": now, "archived": false }));
+        let at = model::parse_time_ms(&now).unwrap_or_default();
+        self.contact_changed(&id, at, None, "CRM_UI");
+        id
+    }
+
+    /// A person edits a contact in HubSpot (one `contact.propertyChange` per property); false
+    /// when there is no such contact.
+    pub fn update_contact(&self, id: &str, props: &[(&str, &str)]) -> bool {
+        let changes: Vec<(&str, String)> = props.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
+        let mut crm = lock(&self.crm);
+        if !crm.touch(Obj::Contacts, id, &changes) {
+            return false;
+        }
+        let at = crm.get(Obj::Contacts, id).and_then(|c| c["updatedAt"].as_str()).and_then(model::parse_time_ms).unwrap_or_default();
+        self.contact_changed(id, at, Some(&changes), "CRM_UI");
+        true
+    }
+
+    /// Delivers the events of one change to contact `id` at `at_ms`: its creation (`changes`
+    /// `None`), or one property change per changed property.
+    fn contact_changed(&self, id: &str, at_ms: i64, changes: Option<&[(&str, String)]>, source: &str) {
+        let object_id = id.parse::<u64>().unwrap_or_default();
+        let event = |kind: &str, extra: Value| {
+            let n = self.next_event.fetch_add(1, Ordering::SeqCst);
+            let mut e = json!({
+                "eventId": 1_000_000_000 + n, "subscriptionId": 1000 + CONTACT_SUBSCRIPTIONS.iter().position(|s| *s == kind).unwrap_or(0),
+                "portalId": PORTAL_ID, "appId": APP_ID, "occurredAt": at_ms, "subscriptionType": kind,
+                "attemptNumber": 0, "objectId": object_id, "changeSource": source,
+            });
+            if let (Some(o), Value::Object(x)) = (e.as_object_mut(), extra) {
+                o.extend(x);
+            }
+            e
+        };
+        let (kind, events): (&str, Vec<Value>) = match changes {
+            None => ("contact.creation", vec![event("contact.creation", json!({ "changeFlag": "NEW" }))]),
+            Some([]) => return,
+            Some(list) if list.iter().any(|(k, _)| *k == "archived") => ("contact.deletion", vec![event("contact.deletion", json!({ "changeFlag": "DELETED" }))]),
+            Some(list) => (
+                "contact.propertyChange",
+                list.iter().map(|(k, v)| event("contact.propertyChange", json!({ "propertyName": k, "propertyValue": v }))).collect(),
+            ),
+        };
+        let ids: Vec<String> = events.iter().map(|e| e["eventId"].to_string()).collect();
+        let body = Value::Array(events).to_string().into_bytes();
+        self.outbox.send(kind, &ids, |sub| {
+            let ts = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)).unwrap_or(0);
+            let v1 = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest([sub.secret.as_bytes(), &body].concat()))
+            };
+            Signed {
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("user-agent".into(), "HubSpot Connect 2.0 (http://dev.hubspot.com/)".into()),
+                    ("x-hubspot-request-timestamp".into(), ts.to_string()),
+                    ("x-hubspot-signature-v3".into(), sign_v3(&sub.secret, "POST", &sub.url, &body, ts)),
+                    ("x-hubspot-signature-version".into(), "v1".into()),
+                    ("x-hubspot-signature".into(), v1),
+                ],
+                body: body.clone(),
+            }
+        });
     }
 }
 
 struct Shared {
-    oauth: OAuthServer,
+    oauth: Arc<OAuthServer>,
     limiter: SlidingWindow,
     private_tokens: Vec<String>,
-    crm: Mutex<Crm>,
+    crm: Arc<Mutex<Crm>>,
+    /// Contact changes made through the API are delivered to the app's webhooks too.
+    sim: HubSpotSim,
     /// One search window per access token.
     search_windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
     search_max: u32,
@@ -221,31 +403,12 @@ impl SimulatedProvider for HubSpotSandbox {
 
     fn router(&self, ctx: SandboxContext) -> Router {
         let c = &self.config;
-        let oauth = OAuthServer::new(OAuthConfig {
-            provider_name: "HubSpot (sandbox)".into(),
-            clients: vec![OAuthClient {
-                client_id: c.client_id.clone(),
-                client_secret: Some(c.client_secret.clone()),
-            }],
-            require_client_secret: true,
-            scopes: SCOPES.to_vec(),
-            loopback_allowed: c.loopback_allowed,
-            loopback_refused_message: "HubSpot accepts an http://localhost redirect URL only for \
-                testing apps; production apps must use a registered https redirect URL. Connect \
-                this account with a private-app token instead."
-                .into(),
-            https_redirects: c.https_redirects.clone(),
-            decision_path: DECISION_PATH.into(),
-            code_ttl: c.code_ttl,
-            access_token_ttl: c.access_token_ttl,
-            access_token_prefix: "sbx-hs-at-".into(),
-            refresh_token_prefix: "sbx-hs-rt-".into(),
-        });
         let shared = Arc::new(Shared {
-            oauth,
+            oauth: self.sim.oauth.clone(),
             limiter: SlidingWindow::new(c.rate_limit_max, c.rate_limit_interval),
             private_tokens: c.private_app_tokens.clone(),
-            crm: Mutex::new(seed::crm()),
+            crm: self.sim.crm.clone(),
+            sim: self.sim.clone(),
             search_windows: Mutex::new(HashMap::new()),
             search_max: c.search_rate_limit_max,
             search_interval: c.search_rate_limit_interval,
@@ -870,6 +1033,9 @@ async fn create_object(
     props.insert(obj.modified_prop().into(), Value::String(now.clone()));
     let record = json!({ "id": id, "properties": props, "createdAt": now, "updatedAt": now, "archived": false });
     crm.list_mut(obj).push(record.clone());
+    if obj == Obj::Contacts {
+        s.sim.contact_changed(&id, model::parse_time_ms(&now).unwrap_or_default(), None, "INTEGRATION");
+    }
     for (to, to_id, primary) in links {
         crm.associate(obj, next, to, to_id, primary);
         if obj.is_engagement() {
@@ -924,6 +1090,10 @@ async fn update_object(
         .collect();
     crm.touch(obj, &id, &changes);
     let updated = crm.get(obj, &id).cloned().unwrap_or(Value::Null);
+    if obj == Obj::Contacts {
+        let at = updated["updatedAt"].as_str().and_then(model::parse_time_ms).unwrap_or_default();
+        s.sim.contact_changed(&id, at, Some(&changes), "INTEGRATION");
+    }
     with_rate(Json(updated).into_response(), rate)
 }
 
@@ -936,7 +1106,12 @@ async fn archive_object(
     let rate = attempt!(admit(&s, &headers, obj.write_scope()));
     let mut crm = lock(&s.crm);
     // HubSpot answers 204 for an id it does not know, too.
+    let existed = crm.get(obj, &id).is_some();
     crm.list_mut(obj).retain(|r| r["id"] != id.as_str());
+    if obj == Obj::Contacts && existed {
+        let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+        s.sim.contact_changed(&id, now, Some(&[("archived", "true".to_string())]), "INTEGRATION");
+    }
     if let Ok(n) = id.parse::<u64>() {
         crm.forget(obj, n);
     }

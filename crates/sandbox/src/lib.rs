@@ -7,6 +7,12 @@
 //! against the real API. New users try Switchboard without any account; tests and benchmarks run
 //! against these servers.
 //!
+//! Providers that push events sign and deliver them as the real provider does, in the
+//! background, to the subscribers set the provider's way ([`webhooks::Outbox`]); each keeps its
+//! simulated account in a simulator handle (e.g. [`stripe::StripeSim`]) shared by every clone of
+//! the provider, so the account outlives one server (a gateway restart) and a test can change it
+//! as a person would, with the server down.
+//!
 //! Every server also carries fault knobs for tests ([`Faults`]: next N responses 5xx, added
 //! latency, malformed JSON bodies, hang) and counters ([`Stats`]: requests served, 429s sent),
 //! reachable at runtime from the [`SandboxHandle`].
@@ -38,6 +44,7 @@ pub mod oauth;
 pub mod ratelimit;
 pub mod slack;
 pub mod stripe;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

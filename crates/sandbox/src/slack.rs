@@ -1,7 +1,9 @@
 //! Slack, simulated: the Web API methods a workspace bot uses, with a seeded workspace, bot
 //! tokens (`xoxb-…`), per-method scope checks, Slack's `{"ok": false, "error": …}` answers,
-//! cursor pagination and the per-method rate-limit tiers; plus Events API payloads signed
-//! exactly as Slack signs them ([`sign`], [`message_event`]).
+//! cursor pagination and the per-method rate-limit tiers; plus the Events API: once the app's
+//! request URL passed the `url_verification` handshake ([`SlackSim::set_request_url`]), every
+//! message in a channel the bot is in (a person's, [`SlackSim::post_as`], or the bot's own) is
+//! delivered in the background as an `event_callback`, signed exactly as Slack signs ([`sign`]).
 //!
 //! What it follows (see `shared/reference/providers.md` §3.4 and §1.3, and
 //! `shared/specs/slack/web-api-subset.json`):
@@ -23,7 +25,7 @@
 //! `#leadership` the bot cannot see, and an archived `#launch-2023`.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +41,7 @@ use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
 use crate::ratelimit::SlidingWindow;
+use crate::webhooks::{Outbox, Signed, Subscriber};
 use crate::{SandboxContext, SimulatedProvider, Stats};
 
 /// The workspace's bot token, holding every bot scope the catalog lists.
@@ -133,18 +136,149 @@ impl Default for SlackConfig {
     }
 }
 
-/// The simulated Slack provider (`slack-sandbox`).
-#[derive(Debug, Clone, Default)]
+/// The simulated Slack provider (`slack-sandbox`). Clones share one workspace ([`SlackSim`]).
+#[derive(Debug, Clone)]
 pub struct SlackSandbox {
     /// Its rules.
     pub config: SlackConfig,
+    sim: SlackSim,
+}
+
+impl Default for SlackSandbox {
+    fn default() -> Self {
+        Self::new(SlackConfig::default())
+    }
 }
 
 impl SlackSandbox {
     /// A simulated Slack with these rules.
     pub fn new(config: SlackConfig) -> Self {
-        Self { config }
+        let sim = SlackSim {
+            workspace: Arc::new(Mutex::new(Workspace::seeded())),
+            outbox: Arc::new(Outbox::default()),
+            signing_secret: config.signing_secret.clone(),
+            next_event: Arc::new(AtomicU64::new(1)),
+        };
+        Self { config, sim }
     }
+
+    /// The workspace and its Events API subscription, shared with every server started from
+    /// this provider (or a clone of it).
+    pub fn simulator(&self) -> SlackSim {
+        self.sim.clone()
+    }
+}
+
+/// The simulated workspace and the app's Events API subscription. Cheap to clone.
+#[derive(Clone)]
+pub struct SlackSim {
+    workspace: Arc<Mutex<Workspace>>,
+    outbox: Arc<Outbox>,
+    signing_secret: String,
+    next_event: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SlackSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackSim").field("outbox", &self.outbox).finish_non_exhaustive()
+    }
+}
+
+/// What Slack says when the request URL fails the handshake.
+pub const URL_VERIFICATION_FAILED: &str = "Your URL didn't respond with the value of the challenge parameter.";
+
+impl SlackSim {
+    /// Sets the app's Event Subscriptions request URL, as a person does in the app settings:
+    /// Slack first sends a signed `url_verification` request and accepts the URL only when the
+    /// answer is HTTP 200 carrying the challenge (as text, JSON `{"challenge"}` or a form).
+    /// From then on every message in a channel the bot is in is delivered there.
+    pub async fn set_request_url(&self, url: &str) -> Result<(), String> {
+        let challenge = crate::random_token("");
+        let body = json!({ "token": "SbxVerificationToken0001", "challenge": challenge, "type": "url_verification" }).to_string();
+        let now = unix_now();
+        let signed = Signed { headers: signed_headers(&self.signing_secret, now, body.as_bytes()), body: body.into_bytes() };
+        let (status, answer) = self.outbox.post(url, &signed).await?;
+        let echoed = answer.trim() == challenge
+            || serde_json::from_str::<Value>(&answer).ok().is_some_and(|v| v["challenge"] == challenge.as_str())
+            || url::form_urlencoded::parse(answer.as_bytes()).any(|(k, v)| k == "challenge" && v == challenge.as_str());
+        if status != 200 || !echoed {
+            return Err(format!("{URL_VERIFICATION_FAILED} (HTTP {status})"));
+        }
+        self.outbox.subscribe(Subscriber { id: "event_subscriptions".into(), url: url.into(), secret: self.signing_secret.clone(), events: vec!["*".into()] });
+        Ok(())
+    }
+
+    /// The Events API deliveries.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// A person (`user`, e.g. `U05SBX0003`) posts `text` in `channel`, as in the Slack app; the
+    /// message's `ts`. The app is told through the Events API when the bot is in the channel.
+    pub fn post_as(&self, user: &str, channel: &str, text: &str) -> Result<String, String> {
+        let mut ws = lock(&self.workspace);
+        if !ws.users.iter().any(|u| u.id == user) {
+            return Err(format!("there is no person {user} in the workspace"));
+        }
+        let Some(c) = ws.channels.iter().find(|c| c.id == channel) else { return Err(format!("there is no channel {channel}")) };
+        if c.is_archived || !c.members.iter().any(|m| m == user) {
+            return Err(format!("{user} cannot post in {channel}"));
+        }
+        let ts = ws.next_ts();
+        let msg = Msg { channel: channel.into(), ts, user: user.into(), bot: false, text: text.into(), thread_ts: None, blocks: None, edited: None };
+        ws.messages.push(msg.clone());
+        self.deliver_message(&ws, &msg);
+        Ok(ts_str(ts))
+    }
+
+    /// Sends the `message` event for `msg` to the request URL, when the bot is in its channel.
+    fn deliver_message(&self, ws: &Workspace, msg: &Msg) {
+        let Some(channel) = ws.channels.iter().find(|c| c.id == msg.channel) else { return };
+        if !is_member(channel) {
+            return;
+        }
+        let mut event = ws.message_json(msg);
+        event["channel"] = json!(msg.channel);
+        event["event_ts"] = json!(ts_str(msg.ts));
+        event["channel_type"] = json!(if channel.im_user.is_some() { "im" } else if channel.is_mpim { "mpim" } else if channel.is_private { "group" } else { "channel" });
+        let event_id = format!("Ev05SBX{:06}", self.next_event.fetch_add(1, Ordering::SeqCst));
+        let body = envelope(&event_id, &msg.channel, event, i64::try_from(msg.ts.0).unwrap_or(0)).into_bytes();
+        self.outbox.send("message", std::slice::from_ref(&event_id), |sub| Signed { headers: signed_headers(&sub.secret, unix_now(), &body), body: body.clone() });
+    }
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).unwrap_or(0)
+}
+
+/// The headers of a signed Events API request.
+fn signed_headers(secret: &str, now: i64, body: &[u8]) -> Vec<(String, String)> {
+    vec![
+        ("content-type".into(), "application/json".into()),
+        ("user-agent".into(), "Slackbot 1.0 (+https://api.slack.com/robots)".into()),
+        ("x-slack-request-timestamp".into(), now.to_string()),
+        ("x-slack-signature".into(), sign(secret, now, body)),
+    ]
+}
+
+/// An `event_callback` envelope around `event`.
+fn envelope(event_id: &str, channel: &str, event: Value, event_time: i64) -> String {
+    json!({
+        "token": "SbxVerificationToken0001",
+        "team_id": TEAM_ID,
+        "context_team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [{
+            "enterprise_id": null, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": true, "is_enterprise_install": false,
+        }],
+        "is_ext_shared_channel": false,
+        "event_context": format!("4-{}", base64::engine::general_purpose::STANDARD.encode(format!("{{\"et\":\"message\",\"tid\":\"{TEAM_ID}\",\"cid\":\"{channel}\"}}"))),
+    })
+    .to_string()
 }
 
 impl SimulatedProvider for SlackSandbox {
@@ -155,9 +289,10 @@ impl SimulatedProvider for SlackSandbox {
     fn router(&self, ctx: SandboxContext) -> Router {
         let shared = Arc::new(Shared {
             config: self.config.clone(),
-            workspace: Mutex::new(Workspace::seeded()),
+            workspace: self.sim.workspace.clone(),
             windows: Mutex::new(HashMap::new()),
             stats: ctx.stats,
+            sim: self.sim.clone(),
         });
         Router::new().route("/api/{method}", any(api)).with_state(shared)
     }
@@ -205,31 +340,17 @@ impl SignedEvent {
 /// An `event_callback` envelope for a `message` event (someone posted `text` in `channel`),
 /// signed with `signing_secret` at `now` (Unix seconds).
 pub fn message_event(signing_secret: &str, event_id: &str, channel: &str, user: &str, text: &str, ts: &str, now: i64) -> SignedEvent {
-    let body = json!({
-        "token": "SbxVerificationToken0001",
-        "team_id": TEAM_ID,
-        "context_team_id": TEAM_ID,
-        "api_app_id": APP_ID,
-        "event": {
-            "type": "message",
-            "channel": channel,
-            "user": user,
-            "text": text,
-            "ts": ts,
-            "team": TEAM_ID,
-            "event_ts": ts,
-            "channel_type": "channel",
-        },
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": now,
-        "authorizations": [{
-            "enterprise_id": null, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": true, "is_enterprise_install": false,
-        }],
-        "is_ext_shared_channel": false,
-        "event_context": format!("4-{}", base64::engine::general_purpose::STANDARD.encode(format!("{{\"et\":\"message\",\"tid\":\"{TEAM_ID}\",\"cid\":\"{channel}\"}}"))),
-    })
-    .to_string();
+    let event = json!({
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "team": TEAM_ID,
+        "event_ts": ts,
+        "channel_type": "channel",
+    });
+    let body = envelope(event_id, channel, event, now);
     let signature = sign(signing_secret, now, body.as_bytes());
     SignedEvent { body, timestamp: now, signature, event_id: event_id.into() }
 }
@@ -536,9 +657,11 @@ impl Workspace {
 
 struct Shared {
     config: SlackConfig,
-    workspace: Mutex<Workspace>,
+    workspace: Arc<Mutex<Workspace>>,
     windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
     stats: Arc<Stats>,
+    /// For Events API deliveries of the bot's own posts.
+    sim: SlackSim,
 }
 
 type St = State<Arc<Shared>>;
@@ -1059,6 +1182,7 @@ fn chat_post_message(s: &Shared, caller: &Caller, args: &Args) -> Handled {
     let ts = ws.next_ts();
     let msg = Msg { channel: id.clone(), ts, user: BOT_USER_ID.into(), bot: true, text, thread_ts: thread, blocks, edited: None };
     ws.messages.push(msg.clone());
+    s.sim.deliver_message(&ws, &msg);
     let message = ws.message_json(&msg);
     Ok(ok(json!({ "channel": id, "ts": ts_str(ts), "message": message })))
 }

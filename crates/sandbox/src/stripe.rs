@@ -8,8 +8,12 @@
 //! `idempotency_error`, the restricted-key 403), `Idempotency-Key` replay, and the test-mode
 //! rate limit (25 requests per second per account) with Stripe's 429.
 //!
-//! Webhook events are shaped as Stripe's `event` object and signed exactly as Stripe signs them
-//! ([`sign_event`]); delivering them is not done here.
+//! Every change emits Stripe's `event` object (`customer.created`, `invoice.created`,
+//! `invoice.finalized`, `invoice.payment_succeeded`, `invoice.paid`, …), listed by
+//! `GET /v1/events` newest first with `type` / `types[]`, `created[gt|gte|lt|lte]` and the
+//! cursors, and delivered in the background to each webhook endpoint that enabled its type
+//! (`POST /v1/webhook_endpoints`, secret keys only, or [`StripeSim::subscribe`]), signed with
+//! that endpoint's `whsec_…` exactly as Stripe signs ([`sign_event`]).
 //!
 //! The seeded account is deterministic in ids and amounts; timestamps are offsets from the UTC
 //! day the server started, so an "overdue" invoice is overdue and an active subscription renews
@@ -30,6 +34,7 @@ use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
 use crate::ratelimit::SlidingWindow;
+use crate::webhooks::{Outbox, Signed, Subscriber};
 use crate::{SandboxContext, SimulatedProvider, Stats};
 
 mod credit_notes;
@@ -119,17 +124,74 @@ impl StripeConfig {
     }
 }
 
-/// The simulated Stripe provider (`stripe-sandbox`).
+/// The simulated Stripe provider (`stripe-sandbox`). Clones share one account ([`StripeSim`]).
 #[derive(Debug, Clone, Default)]
 pub struct StripeSandbox {
     /// Its rules.
     pub config: StripeConfig,
+    sim: StripeSim,
 }
 
 impl StripeSandbox {
     /// A simulated Stripe account with these rules.
     pub fn new(config: StripeConfig) -> Self {
-        Self { config }
+        Self { config, sim: StripeSim::default() }
+    }
+
+    /// The account's state and webhook endpoints, shared with every server started from this
+    /// provider (or a clone of it).
+    pub fn simulator(&self) -> StripeSim {
+        self.sim.clone()
+    }
+}
+
+/// The simulated account itself: its objects, events and webhook endpoints. Cheap to clone.
+#[derive(Clone)]
+pub struct StripeSim {
+    data: Arc<Mutex<Data>>,
+    outbox: Arc<Outbox>,
+}
+
+impl Default for StripeSim {
+    fn default() -> Self {
+        let outbox = Arc::new(Outbox::default());
+        Self { data: Arc::new(Mutex::new(Data::seed(day_anchor(), outbox.clone()))), outbox }
+    }
+}
+
+impl std::fmt::Debug for StripeSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSim").field("outbox", &self.outbox).finish_non_exhaustive()
+    }
+}
+
+impl StripeSim {
+    /// Adds a webhook endpoint for every event type at `url`, signed with [`WEBHOOK_SECRET`]
+    /// (as a person does in the Dashboard); its `we_…` id.
+    pub fn subscribe(&self, url: &str) -> String {
+        let id = lock(&self.data).new_id("we");
+        self.outbox.subscribe(Subscriber { id: id.clone(), url: url.into(), secret: WEBHOOK_SECRET.into(), events: vec!["*".into()] });
+        id
+    }
+
+    /// The webhook deliveries and their subscribers.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// A person adds a customer in the Dashboard (`customer.created`); the new customer.
+    pub fn create_customer(&self, name: &str, email: &str) -> Value {
+        let mut d = lock(&self.data);
+        let id = d.new_id("cus");
+        let c = customer(&id, name, email, now());
+        d.customers.push(c.clone());
+        d.emit("customer.created", &c, None);
+        c
+    }
+
+    /// Every event the account has, oldest first.
+    pub fn events(&self) -> Vec<Value> {
+        lock(&self.data).events.clone()
     }
 }
 
@@ -142,7 +204,7 @@ impl SimulatedProvider for StripeSandbox {
         let shared = Arc::new(Shared {
             keys: self.config.keys.clone(),
             limiter: SlidingWindow::new(self.config.rate_limit_max, self.config.rate_limit_interval),
-            data: Mutex::new(Data::seed(day_anchor())),
+            data: self.sim.data.clone(),
             idempotency: Mutex::new(HashMap::new()),
             lose: Mutex::new(self.config.lose_first_answer_on.clone()),
             stats: ctx.stats,
@@ -191,7 +253,7 @@ pub fn event(id: &str, event_type: &str, created: i64, object: Value, idempotenc
 struct Shared {
     keys: Vec<(String, Option<Vec<String>>)>,
     limiter: SlidingWindow,
-    data: Mutex<Data>,
+    data: Arc<Mutex<Data>>,
     /// (key, Idempotency-Key) → the first request's fingerprint and answer.
     idempotency: Mutex<HashMap<(String, String), Saved>>,
     /// Paths whose next applied POST answer is lost (see [`StripeConfig::lose_first_answer_on`]).
@@ -242,6 +304,8 @@ struct Data {
     /// invoice; API 2023-08-16 does not show it).
     due_in_days: HashMap<String, i64>,
     next: u64,
+    /// Webhook endpoints and deliveries: every emitted event goes out through it.
+    outbox: Arc<Outbox>,
 }
 
 fn customer(id: &str, name: &str, email: &str, created: i64) -> Value {
@@ -391,7 +455,7 @@ fn payment_intent(id: &str, cus: &str, amount: i64, status: &str, created: i64, 
 }
 
 impl Data {
-    fn seed(t: i64) -> Self {
+    fn seed(t: i64, outbox: Arc<Outbox>) -> Self {
         let people = [
             (MULTI_SUB_CUSTOMER, "Ada Lovelace", "ada@analytical.example"),
             (OVERDUE_CUSTOMER, "Grace Hopper", OVERDUE_EMAIL),
@@ -477,6 +541,7 @@ impl Data {
             events: vec![],
             due_in_days: HashMap::new(),
             next: 1,
+            outbox,
         }
     }
 
@@ -486,10 +551,24 @@ impl Data {
         format!("{prefix}_SbxNew{n:010}")
     }
 
+    /// Records an event and sends it to every webhook endpoint that listens for its type, signed
+    /// with that endpoint's secret as Stripe signs (`Stripe-Signature: t=…,v1=…`).
     fn emit(&mut self, event_type: &str, object: &Value, idem: Option<&str>) {
         let id = self.new_id("evt");
         let e = event(&id, event_type, now(), object.clone(), idem);
+        let body = e.to_string().into_bytes();
         self.events.push(e);
+        self.outbox.send(event_type, std::slice::from_ref(&id), |sub| {
+            let t = now();
+            Signed {
+                headers: vec![
+                    ("content-type".into(), "application/json; charset=utf-8".into()),
+                    ("user-agent".into(), "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into()),
+                    ("stripe-signature".into(), sign_event(&sub.secret, t, &body)),
+                ],
+                body: body.clone(),
+            }
+        });
     }
 }
 
@@ -560,6 +639,34 @@ impl Params {
     }
     fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// Every value of a list parameter (`types[]=a&types[]=b`, or `types[0]=a`).
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.strip_prefix(name).and_then(|r| r.strip_prefix('[')).and_then(|r| r.strip_suffix(']')).is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit())))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    /// `created` as Stripe takes it: an exact time, or any of `created[gt|gte|lt|lte]`.
+    fn created_filter(&self) -> Result<impl Fn(&Value) -> bool + use<>, StripeError> {
+        let exact = self.int("created")?;
+        let mut bounds = Vec::new();
+        for op in ["gt", "gte", "lt", "lte"] {
+            if let Some(v) = self.int(&format!("created[{op}]"))? {
+                bounds.push((op, v));
+            }
+        }
+        Ok(move |x: &Value| {
+            let c = x["created"].as_i64().unwrap_or(0);
+            exact.is_none_or(|e| c == e)
+                && bounds.iter().all(|(op, v)| match *op {
+                    "gt" => c > *v,
+                    "gte" => c >= *v,
+                    "lt" => c < *v,
+                    _ => c <= *v,
+                })
+        })
     }
     fn required(&self, name: &str) -> Result<&str, StripeError> {
         self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| missing(name))
@@ -875,8 +982,77 @@ fn endpoint(d: &mut Data, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Para
             ctx.need("event_read")?;
             p.check_known(&["type", "types", "limit", "starting_after", "ending_before", "created", "delivery_success"])?;
             let ty = p.get("type");
-            let items: Vec<&Value> = d.events.iter().filter(|x| ty.is_none_or(|t| x["type"] == t)).collect();
+            let types = p.all("types");
+            if ty.is_some() && !types.is_empty() {
+                return Err(invalid("parameter_invalid_string", "types", "You may only specify one of these parameters: type, types.".into()));
+            }
+            if types.len() > 20 {
+                return Err(invalid("parameter_invalid_string", "types", "types may contain at most 20 event types.".into()));
+            }
+            let created = p.created_filter()?;
+            let items: Vec<&Value> = d
+                .events
+                .iter()
+                .filter(|x| ty.is_none_or(|t| type_matches(t, x["type"].as_str().unwrap_or(""))))
+                .filter(|x| types.is_empty() || types.iter().any(|t| type_matches(t, x["type"].as_str().unwrap_or(""))))
+                .filter(|x| created(x))
+                .collect();
             list(p, items, "/v1/events", "event")
+        }
+        ["events", id] if get => {
+            ctx.need("event_read")?;
+            p.check_known(&[])?;
+            d.events.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("event", "id", id))
+        }
+        ["customers"] if post => {
+            ctx.need("customer_write")?;
+            p.check_known(&["email", "name", "description", "metadata", "phone"])?;
+            let id = d.new_id("cus");
+            let mut c = customer(&id, p.get("name").unwrap_or(""), p.get("email").unwrap_or(""), now());
+            for f in ["name", "email"] {
+                if p.get(f).is_none() {
+                    c[f] = Value::Null;
+                }
+            }
+            c["description"] = json!(p.get("description"));
+            c["phone"] = json!(p.get("phone"));
+            c["metadata"] = p.metadata();
+            d.customers.push(c.clone());
+            d.emit("customer.created", &c, ctx.idempotency_key.as_deref());
+            Ok(c)
+        }
+        ["invoices", id, "pay"] if post => pay_invoice(d, ctx, p, id),
+        ["webhook_endpoints"] if post => {
+            ctx.need("webhook_write")?;
+            p.check_known(&["url", "enabled_events", "description", "metadata", "api_version", "connect"])?;
+            let url = p.required("url")?.to_string();
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url::Url::parse(&url).is_err() {
+                return Err(invalid("url_invalid", "url", format!("Invalid URL: {url}")));
+            }
+            let events: Vec<String> = p.all("enabled_events").into_iter().map(str::to_string).collect();
+            if events.is_empty() {
+                return Err(missing("enabled_events"));
+            }
+            let id = d.new_id("we");
+            let secret = format!("whsec_{}", crate::random_token("").replace(['-', '_'], ""));
+            d.outbox.subscribe(Subscriber { id: id.clone(), url: url.clone(), secret: secret.clone(), events: events.clone() });
+            let mut endpoint = webhook_endpoint(&id, &url, &events, p.get("description"));
+            endpoint["metadata"] = p.metadata();
+            endpoint["secret"] = json!(secret);
+            Ok(endpoint)
+        }
+        ["webhook_endpoints"] if get => {
+            ctx.need("webhook_read")?;
+            p.check_known(&["limit", "starting_after", "ending_before"])?;
+            let endpoints: Vec<Value> = d.outbox.subscribers().iter().map(|x| webhook_endpoint(&x.id, &x.url, &x.events, None)).collect();
+            list(p, endpoints.iter().collect(), "/v1/webhook_endpoints", "webhook_endpoint")
+        }
+        ["webhook_endpoints", id] if *method == Method::DELETE => {
+            ctx.need("webhook_write")?;
+            if !d.outbox.unsubscribe(id) {
+                return Err(no_such("webhook_endpoint", "id", id));
+            }
+            Ok(json!({ "id": id, "object": "webhook_endpoint", "deleted": true }))
         }
         _ => Err(err(
             StatusCode::NOT_FOUND,
@@ -925,6 +1101,46 @@ fn list(p: &Params, mut items: Vec<&Value>, url: &str, kind: &str) -> Result<Val
         }
     };
     Ok(json!({ "object": "list", "data": page, "has_more": has_more, "url": url }))
+}
+
+/// `evt.type` matches a `type` filter, which may end in `.*` (`invoice.*`).
+fn type_matches(filter: &str, event_type: &str) -> bool {
+    match filter.strip_suffix('*') {
+        Some(prefix) => event_type.starts_with(prefix),
+        None => filter == event_type,
+    }
+}
+
+fn webhook_endpoint(id: &str, url: &str, events: &[String], description: Option<&str>) -> Value {
+    json!({
+        "id": id, "object": "webhook_endpoint", "api_version": API_VERSION, "application": null, "created": now(),
+        "description": description, "enabled_events": events, "livemode": false, "metadata": {}, "status": "enabled", "url": url,
+    })
+}
+
+/// `POST /v1/invoices/{id}/pay`: an open invoice is paid (out of band, in the sandbox), which
+/// Stripe announces as `invoice.payment_succeeded` and `invoice.paid`.
+fn pay_invoice(d: &mut Data, ctx: &Ctx<'_>, p: &Params, id: &str) -> Result<Value, StripeError> {
+    ctx.need("invoice_write")?;
+    p.check_known(&["paid_out_of_band", "payment_method", "source", "forgive", "off_session", "mandate"])?;
+    let pos = d.invoices.iter().position(|x| x["id"] == id).ok_or_else(|| no_such("invoice", "invoice", id))?;
+    let status = d.invoices[pos]["status"].as_str().unwrap_or("").to_string();
+    if status != "open" {
+        return Err(err(StatusCode::BAD_REQUEST, "invalid_request_error", Some("invoice_not_editable"), None, format!("Invoice {id} is {status}; only an open invoice can be paid.")));
+    }
+    let t = now();
+    let inv = &mut d.invoices[pos];
+    let due = inv["amount_remaining"].as_i64().unwrap_or(0);
+    inv["status"] = json!("paid");
+    inv["paid"] = json!(true);
+    inv["amount_paid"] = json!(inv["amount_paid"].as_i64().unwrap_or(0) + due);
+    inv["amount_remaining"] = json!(0);
+    inv["paid_out_of_band"] = json!(p.boolean("paid_out_of_band")?.unwrap_or(false));
+    inv["status_transitions"]["paid_at"] = json!(t);
+    let inv = inv.clone();
+    d.emit("invoice.payment_succeeded", &inv, ctx.idempotency_key.as_deref());
+    d.emit("invoice.paid", &inv, ctx.idempotency_key.as_deref());
+    Ok(inv)
 }
 
 fn create_invoice(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, StripeError> {
@@ -1187,7 +1403,7 @@ mod tests {
 
     #[test]
     fn seed_has_the_promised_shapes() {
-        let d = Data::seed(day_anchor());
+        let d = Data::seed(day_anchor(), Arc::new(Outbox::default()));
         assert_eq!(d.customers.len(), SEEDED_CUSTOMERS);
         let subs: Vec<&str> = d.subscriptions.iter().filter(|s| s["customer"] == MULTI_SUB_CUSTOMER).filter_map(|s| s["status"].as_str()).collect();
         assert_eq!(subs, vec!["active", "past_due", "canceled"]);

@@ -326,3 +326,30 @@ async fn a_bulk_inbox_adds_one_unread_message_per_sender() {
     assert_eq!(one["resultSizeEstimate"], 1, "{one}");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn history_lists_what_arrived_after_a_start_and_answers_404_once_it_expired() {
+    let gm = GmailSandbox::default();
+    let sim = gm.simulator();
+    let h = SandboxServer::start(gm).await.expect("start");
+    let tok = access(&h, &[gmail::READONLY]).await;
+    let (s, profile) = get(&h, &tok, "/profile").await;
+    assert_eq!(s, StatusCode::OK, "{profile}");
+    let start = profile["historyId"].as_str().expect("historyId").to_string();
+    let (_, empty) = get(&h, &tok, &format!("/history?startHistoryId={start}")).await;
+    assert!(empty.get("history").is_none(), "nothing changed yet: {empty}");
+    let first = sim.receive("Ada Lovelace <ada.lovelace@example.com>", "Contract", "Signed copy attached.");
+    let second = sim.receive("Grace Hopper <grace.hopper@example.com>", "Renewal", "Let's talk.");
+    let (_, page) = get(&h, &tok, &format!("/history?startHistoryId={start}&maxResults=1")).await;
+    assert_eq!(page["history"][0]["messagesAdded"][0]["message"]["id"], first.as_str(), "oldest change first: {page}");
+    let next = page["nextPageToken"].as_str().expect("a second page").to_string();
+    let (_, page2) = get(&h, &tok, &format!("/history?startHistoryId={start}&maxResults=1&pageToken={next}")).await;
+    assert_eq!(page2["history"][0]["messagesAdded"][0]["message"]["id"], second.as_str(), "{page2}");
+    assert_eq!(page2["historyId"].as_str().map(str::to_string), Some(sim.history_id().to_string()), "the mailbox's current history id comes with every page");
+    sim.expire_history();
+    let (s, gone) = get(&h, &tok, &format!("/history?startHistoryId={start}")).await;
+    assert_eq!((s, reason(&gone)), (StatusCode::NOT_FOUND, "notFound"), "a start older than the kept history is 404: {gone}");
+    let (_, fresh) = get(&h, &tok, "/profile").await;
+    let (s, ok) = get(&h, &tok, &format!("/history?startHistoryId={}", fresh["historyId"].as_str().expect("historyId"))).await;
+    assert_eq!(s, StatusCode::OK, "a fresh start from the profile works again: {ok}");
+}

@@ -1,6 +1,9 @@
 //! The Slack sandbox over real HTTP on loopback: bot-token auth, cursor pagination, history and
 //! threads, Slack's `ok: false` errors, `missing_scope`, per-method 429s with `Retry-After`, and
-//! who may update or delete which message.
+//! who may update or delete which message, and Events API deliveries after the request URL's
+//! `url_verification` handshake.
+
+mod common;
 
 use std::time::Duration;
 
@@ -211,4 +214,37 @@ async fn each_method_tier_answers_429_with_retry_after_when_spent() {
     let (s, body) = post(&sb, BOT_TOKEN, "chat.postMessage", json!({ "channel": GENERAL, "text": "two" })).await;
     assert_eq!((s, body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("ratelimited")), "{body}");
     assert_eq!(sb.rate_limited_count(), 2);
+}
+
+#[tokio::test]
+async fn the_request_url_must_echo_the_challenge_then_gets_signed_message_events() {
+    let slack = SlackSandbox::default();
+    let sim = slack.simulator();
+    let sb = SandboxServer::start(slack).await.expect("start");
+    let deaf = common::Subscriber::start(false).await;
+    let e = sim.set_request_url(&deaf.url).await.expect_err("a URL that does not echo the challenge is refused");
+    assert!(e.contains("challenge"), "{e}");
+    let handshake = &deaf.received()[0];
+    assert_eq!(handshake.json()["type"], "url_verification", "Slack sends the handshake first");
+    let hook = common::Subscriber::start(true).await;
+    sim.set_request_url(&hook.url).await.expect("a URL that echoes the challenge is accepted");
+
+    // A person posts in a channel the bot is in, then the bot replies: two message events. A
+    // post in #sales (the bot is not a member) is not delivered.
+    let ts = sim.post_as("U05SBX0003", CUSTOMER_FEEDBACK, "Ada says the export failed again").expect("post");
+    sim.post_as("U05SBX0002", SALES, "pipeline review at 3").expect("post in sales");
+    let (_, body) = post(&sb, BOT_TOKEN, "chat.postMessage", json!({ "channel": CUSTOMER_FEEDBACK, "text": "Logged." })).await;
+    assert_eq!(body["ok"], true, "{body}");
+    assert!(sim.outbox().settle(Duration::from_secs(5)).await, "the deliveries finish");
+    let got: Vec<_> = hook.received().into_iter().skip(1).collect();
+    assert_eq!(got.len(), 2, "two message events after the handshake: {got:?}");
+    let first = got[0].json();
+    assert_eq!((first["type"].as_str(), first["event"]["type"].as_str(), first["event"]["ts"].as_str()), (Some("event_callback"), Some("message"), Some(ts.as_str())));
+    assert_eq!(got[1].json()["event"]["bot_id"], "B05SBXBOT1", "the bot's own post is delivered with its bot_id");
+    for r in &got {
+        let t = r.header("x-slack-request-timestamp").expect("timestamp header");
+        let sig = r.header("x-slack-signature").expect("signature header");
+        assert_eq!(sig, format!("v0={}", common::hmac_hex(switchboard_sandbox::slack::SIGNING_SECRET, &[b"v0:", t.as_bytes(), b":", &r.body])), "v0 HMAC over v0:ts:body");
+    }
+    assert_ne!(got[0].json()["event_id"], got[1].json()["event_id"], "each event has its own event_id");
 }

@@ -1,7 +1,10 @@
 //! The Stripe sandbox over real HTTP on loopback: list shapes and cursors, the email filter,
 //! several subscriptions per customer, Stripe's error bodies for unknown, missing and
 //! wrongly typed parameters, the restricted-key 403, idempotent replay and conflict, the
-//! test-mode 429 under a burst, the invoice lifecycle and refund limits.
+//! test-mode 429 under a burst, the invoice lifecycle and refund limits, the event log with its
+//! filters and paging, and webhook endpoints receiving events signed as Stripe signs them.
+
+mod common;
 
 use std::time::Duration;
 
@@ -314,4 +317,111 @@ async fn expand_puts_the_objects_inline() {
     assert_eq!(inv["customer"]["email"].as_str(), Some(OVERDUE_EMAIL), "{inv}");
     let (s, e) = get(&h, READ_ONLY_KEY, &format!("/invoices/{OVERDUE_INVOICE}?expand[]=description")).await;
     assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("expand")), "a field without an id cannot be expanded: {e}");
+}
+
+/// Creates a customer, and drafts, finalizes and pays an invoice for it: five events.
+async fn invoice_events(h: &SandboxHandle) -> (String, String) {
+    let (s, c, _) = post(h, SECRET_KEY, "/customers", &[("email", "ellen@orbit.example"), ("name", "Ellen Ochoa")], Some("cus-1")).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let cus = c["id"].as_str().expect("customer id").to_string();
+    let (_, inv, _) = post(h, SECRET_KEY, "/invoices", &[("customer", &cus), ("collection_method", "send_invoice"), ("days_until_due", "30")], None).await;
+    let inv_id = inv["id"].as_str().expect("invoice id").to_string();
+    post(h, SECRET_KEY, "/invoiceitems", &[("customer", &cus), ("invoice", &inv_id), ("amount", "4200"), ("currency", "usd")], None).await;
+    let (s, fin, _) = post(h, SECRET_KEY, &format!("/invoices/{inv_id}/finalize"), &[], None).await;
+    assert_eq!((s, fin["status"].as_str()), (StatusCode::OK, Some("open")), "{fin}");
+    let (s, paid, _) = post(h, SECRET_KEY, &format!("/invoices/{inv_id}/pay"), &[("paid_out_of_band", "true")], None).await;
+    assert_eq!((s, paid["status"].as_str(), paid["amount_remaining"].as_i64()), (StatusCode::OK, Some("paid"), Some(0)), "{paid}");
+    let (s, again, _) = post(h, SECRET_KEY, &format!("/invoices/{inv_id}/pay"), &[], None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a paid invoice cannot be paid again: {again}");
+    (cus, inv_id)
+}
+
+#[tokio::test]
+async fn the_event_log_lists_newest_first_with_stripes_filters_and_cursors() {
+    let h = start().await;
+    invoice_events(&h).await;
+    let (s, all) = get(&h, READ_ONLY_KEY, "/events?limit=100").await;
+    assert_eq!(s, StatusCode::OK, "event_read is in the read-only key: {all}");
+    let types: Vec<&str> = all["data"].as_array().expect("data").iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        vec!["invoice.paid", "invoice.payment_succeeded", "invoice.finalized", "invoiceitem.created", "invoice.created", "customer.created"],
+        "newest first"
+    );
+    let (_, only) = get(&h, SECRET_KEY, "/events?types[]=invoice.paid&types[]=customer.created").await;
+    assert_eq!(ids(&only).len(), 2, "types[] keeps the listed types: {only}");
+    let (_, wild) = get(&h, SECRET_KEY, "/events?type=invoice.*").await;
+    assert_eq!(ids(&wild).len(), 4, "a type ending in .* matches the family: {wild}");
+    let (s, both) = get(&h, SECRET_KEY, "/events?type=invoice.paid&types[]=invoice.paid").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "type and types together are refused: {both}");
+    let newest = all["data"][0]["created"].as_i64().expect("created");
+    let (_, none) = get(&h, SECRET_KEY, &format!("/events?created[gt]={newest}")).await;
+    assert!(ids(&none).is_empty(), "nothing is newer than the newest: {none}");
+    let (_, some) = get(&h, SECRET_KEY, &format!("/events?created[gte]={newest}")).await;
+    assert!(!ids(&some).is_empty());
+    // ending_before walks toward newer events: from the oldest, two at a time, nearest first.
+    let oldest = ids(&all).last().cloned().expect("oldest");
+    let (_, newer) = get(&h, SECRET_KEY, &format!("/events?limit=2&ending_before={oldest}")).await;
+    assert_eq!(ids(&newer), ids(&all)[3..5].to_vec(), "the two events right after the oldest: {newer}");
+    assert_eq!(newer["has_more"], true, "more newer events remain");
+    let (s, body) = get(&h, CUSTOMERS_ONLY_KEY, "/events").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "events need event_read: {body}");
+    let one = &all["data"][0];
+    let (_, got) = get(&h, SECRET_KEY, &format!("/events/{}", one["id"].as_str().expect("id"))).await;
+    assert_eq!(&got, one, "an event reads back by id");
+}
+
+#[tokio::test]
+async fn webhook_endpoints_receive_every_event_signed_with_their_secret() {
+    let h = start().await;
+    let hook = common::Subscriber::start(false).await;
+    let (s, body, _) = post(&h, BILLING_KEY, "/webhook_endpoints", &[("url", &hook.url), ("enabled_events[]", "*")], None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a restricted key cannot add webhook endpoints: {body}");
+    let (s, body, _) = post(&h, SECRET_KEY, "/webhook_endpoints", &[("url", "not a url"), ("enabled_events[]", "*")], None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let (s, endpoint, _) = post(&h, SECRET_KEY, "/webhook_endpoints", &[("url", &hook.url), ("enabled_events[]", "invoice.paid"), ("enabled_events[]", "customer.created")], None).await;
+    assert_eq!(s, StatusCode::OK, "{endpoint}");
+    let secret = endpoint["secret"].as_str().expect("the endpoint secret is shown once").to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let (_, listed) = get(&h, SECRET_KEY, "/webhook_endpoints").await;
+    assert!(listed["data"][0].get("secret").is_none(), "the secret is not listed again: {listed}");
+
+    invoice_events(&h).await;
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = hook.received();
+        if got.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let types: Vec<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(types, vec!["customer.created", "invoice.paid"], "only the enabled events are delivered, in order");
+    for r in &got {
+        let header = r.header("stripe-signature").expect("a Stripe-Signature header");
+        let t = header.split(',').find_map(|p| p.strip_prefix("t=")).expect("t=");
+        let v1 = header.split(',').find_map(|p| p.strip_prefix("v1=")).expect("v1=");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+        assert!(t.parse::<u64>().expect("unix seconds").abs_diff(now) < 60, "signed just now: {header}");
+        assert_eq!(v1, common::hmac_hex(&secret, &[t.as_bytes(), b".", &r.body]), "HMAC-SHA256 of \"t.body\" under the endpoint secret");
+    }
+    let gone = client().delete(format!("{}/v1/webhook_endpoints/{}", h.url(), endpoint["id"].as_str().expect("id"))).bearer_auth(SECRET_KEY).send().await.expect("delete");
+    assert_eq!(gone.status(), StatusCode::OK, "the endpoint can be deleted");
+    post(&h, SECRET_KEY, "/customers", &[("email", "later@orbit.example")], None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hook.received().len(), 2, "a deleted endpoint receives nothing more");
+}
+
+#[tokio::test]
+async fn clones_share_one_account_across_servers() {
+    let stripe = StripeSandbox::default();
+    let sim = stripe.simulator();
+    let first = SandboxServer::start(stripe.clone()).await.expect("start");
+    let (_, c, _) = post(&first, SECRET_KEY, "/customers", &[("email", "one@example.com")], None).await;
+    first.shutdown().await;
+    sim.create_customer("Two", "two@example.com");
+    let second = SandboxServer::start(stripe).await.expect("restart");
+    let (_, events) = get(&second, SECRET_KEY, "/events?types[]=customer.created").await;
+    assert_eq!(events["data"].as_array().map(Vec::len), Some(2), "both customers' events are in the account: {events}");
+    assert_eq!(events["data"][1]["data"]["object"]["id"], c["id"]);
 }

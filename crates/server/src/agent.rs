@@ -6,10 +6,12 @@
 //! - `GET /tools` — the tools this agent may call now (its grants), each with its input schema
 //!   and the connections it may use;
 //! - `POST /tools/{tool}` with `{"connection"?, "input"}` — runs one action (see
-//!   `switchboard_api::calls` for the checks and the error codes).
+//!   `switchboard_api::calls` for the checks and the error codes);
+//! - `GET /events?connection=ID&after=SEQ&limit=N` — the connection's provider events (webhooks
+//!   and pulls alike), oldest first, for an agent holding a read grant on it.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{OriginalUri, Path, RawQuery, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -27,6 +29,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/whoami", get(whoami))
         .route("/tools", get(tools))
         .route("/tools/{tool}", axum::routing::post(call_tool))
+        .route("/events", get(events))
         .layer(axum::middleware::from_fn_with_state(app, require_agent))
 }
 
@@ -88,4 +91,15 @@ async fn call_tool(
         }
     };
     reply(app.agent_call(&agent, &tool, req, &format!("http:POST {}", uri.path())).await)
+}
+
+async fn events(State(app): State<App>, Extension(agent): Extension<AgentId>, RawQuery(query): RawQuery) -> Response {
+    let q = match crate::hooks::parse_event_query(query.as_deref().unwrap_or(""), true) {
+        Ok(q) => q,
+        Err(e) => return error_response(e),
+    };
+    let Some(connection) = q.connection else {
+        return error_response(ApiError::bad_request("name the connection: `GET /api/agent/v1/events?connection=ID` (its events need a read grant on it)"));
+    };
+    reply(app.agent_events(&agent, &connection, q.after, q.limit).await)
 }

@@ -104,6 +104,11 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/connections/{id}", delete(connection_remove))
         .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
         .route("/connections/{id}/rotation", axum::routing::put(connection_rotation))
+        .route("/connections/{id}/webhook-secret", axum::routing::put(webhook_secret))
+        .route("/connections/{id}/events", get(connection_events))
+        .route("/connections/{id}/events/pull", post(events_pull))
+        .route("/connections/{id}/events/pull-schedule", get(pull_schedule).put(pull_schedule_set))
+        .route("/events", get(events_list))
         .route("/actions", get(actions))
         .route("/rate-limits", get(rate_limits))
         .route("/rate-limits/{id}", get(rate_limit))
@@ -502,4 +507,56 @@ async fn rate_limits(State(app): State<App>) -> Response {
 
 async fn rate_limit(State(app): State<App>, Path(id): Path<String>) -> Response {
     reply(app.rate_limit(&id).await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretBody {
+    secret: String,
+}
+
+/// `{"secret"}`: the connection's webhook signing secret, kept only in the keychain. A bad body's
+/// message does not quote it (it may hold the secret).
+async fn webhook_secret(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<SecretBody>(&body, r#"{"secret": "whsec_…"}"#) {
+        Ok(b) => reply(app.webhook_secret_set(actor_id(caller), &id, switchboard_core::Sensitive::new(b.secret)).await),
+        Err(r) => *r,
+    }
+}
+
+async fn connection_events(State(app): State<App>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Response {
+    match crate::hooks::parse_event_query(query.as_deref().unwrap_or(""), false) {
+        Ok(q) => reply(app.events_list(Some(&id), q.after, q.limit).await),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn events_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    match crate::hooks::parse_event_query(query.as_deref().unwrap_or(""), true) {
+        Ok(q) => reply(app.events_list(q.connection.as_deref(), q.after, q.limit).await),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn events_pull(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.events_pull(&switchboard_api::pull::PullActor::user(actor_id(caller)), &id).await)
+}
+
+async fn pull_schedule(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.events_pull_schedule(&id).await)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleBody {
+    enabled: bool,
+    #[serde(default)]
+    every_seconds: Option<i64>,
+}
+
+async fn pull_schedule_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<ScheduleBody>(&body, r#"{"enabled": true, "every_seconds": 60}"#) {
+        Ok(b) => reply(app.events_pull_schedule_set(actor_id(caller), &id, b.enabled, b.every_seconds).await),
+        Err(r) => *r,
+    }
 }

@@ -8,11 +8,13 @@
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
-//! | `/api/agent/v1/…` (`GET whoami`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an
-//! `Origin` that is not our own gets 403 (DNS rebinding and cross-site requests). A request
+//! `Origin` that is not our own gets 403 (DNS rebinding and cross-site requests; `/hooks/…` is
+//! exempt from the `Origin` rule only). A request
 //! authenticated by cookie that changes state must carry our `Origin`. Errors are
 //! `{code, message}` with the status [`ErrorCode::http_status`] gives. Agent tokens and the
 //! control token are different kinds: each API refuses the other's with 401.
@@ -26,6 +28,7 @@
 mod agent;
 mod control;
 mod guard;
+mod hooks;
 mod static_ui;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -62,6 +65,7 @@ pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
         .nest("/api/agent/v1", agent::routes(app.clone()))
+        .route("/hooks/{connection_id}", axum::routing::post(hooks::receive))
         .fallback_service(static_ui::service(ui_dir))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
         .layer(static_ui::header("content-security-policy", static_ui::CSP))

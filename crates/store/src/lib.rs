@@ -7,7 +7,9 @@
 //!   list/search and export.
 //! - [`agents`] holds agent identities (name, SHA-256 of the token, created / revoked / last
 //!   seen); [`connections`] holds connected provider accounts and their health (never the
-//!   credential: that is in the keychain under `connection:<id>`); [`settings`] holds small persistent switches such as the agents' pause switch.
+//!   credential: that is in the keychain under `connection:<id>`); [`settings`] holds small persistent switches such as the agents' pause switch;
+//!   [`events`] holds provider events (webhooks and pulls), their de-duplication keys, the pull
+//!   cursors and the periodic-pull schedules.
 //! - [`writer::Writer`] is the one thread that writes. It groups whatever is queued into one
 //!   transaction (group commit), runs each job in its own savepoint, commits with
 //!   `synchronous=FULL` when any job in the group needs power-loss durability and `NORMAL`
@@ -25,6 +27,7 @@ pub mod connections;
 pub mod audit;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod grants;
 pub mod migrations;
 pub mod settings;

@@ -9,6 +9,7 @@ export type FailureCode = ErrorCode | 'unreachable';
 
 const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'bad_request',
+  'payload_too_large',
   'unauthorized',
   'forbidden',
   'not_found',

@@ -19,6 +19,8 @@ export function describeFailure(code: FailureCode): FailureText {
       return { title: 'Not allowed', hint: 'The gateway refused this request from this page.' };
     case 'bad_request':
       return { title: 'The gateway rejected the request', hint: 'Check the search and filter values.' };
+    case 'payload_too_large':
+      return { title: 'Too large', hint: 'The request body is over the gateway\'s size cap; send less.' };
     case 'not_found':
       return { title: 'Not found', hint: 'It may have been removed.' };
     case 'conflict':

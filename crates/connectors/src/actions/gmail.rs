@@ -37,6 +37,8 @@ pub(super) fn quota_method(name: &str) -> Option<&'static str> {
         "send_draft" => "drafts.send",
         "send_message" => "messages.send",
         "trash_message" => "messages.trash",
+        "get_profile" => "getProfile",
+        "list_history" => "history.list",
         _ => return None,
     })
 }
@@ -323,6 +325,40 @@ fn list_labels(input: &Value) -> Result<HttpCall, String> {
     Ok(get_call(path("labels"), vec![]))
 }
 
+fn get_profile(input: &Value) -> Result<HttpCall, String> {
+    refuse_unknown(object(input)?, &[])?;
+    Ok(get_call(path("profile"), vec![]))
+}
+
+/// `history.list` from `start_history_id` (a `historyId` from `get_profile` or a previous page).
+fn list_history(input: &Value) -> Result<HttpCall, String> {
+    let o = object(input)?;
+    refuse_unknown(o, &["start_history_id", "max_results", "page_token", "label_id", "history_types"])?;
+    let start = match o.get("start_history_id") {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
+        Some(Value::Number(n)) if n.is_u64() => n.to_string(),
+        None | Some(Value::Null) => return Err("'start_history_id' is required: a historyId such as \"100000\" (from get_profile)".into()),
+        Some(_) => return Err("'start_history_id' must be a historyId of digits such as \"100000\"".into()),
+    };
+    let mut q = vec![("startHistoryId".to_string(), start)];
+    if let Some(m) = max_results(o)? {
+        q.push(("maxResults".into(), m));
+    }
+    if let Some(t) = opt_string(o, "page_token")? {
+        q.push(("pageToken".into(), t));
+    }
+    if let Some(l) = opt_string(o, "label_id")? {
+        q.push(("labelId".into(), l));
+    }
+    for t in label_list(o, "history_types")? {
+        if !["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"].contains(&t.as_str()) {
+            return Err("'history_types' must list messageAdded, messageDeleted, labelAdded or labelRemoved".into());
+        }
+        q.push(("historyTypes".into(), t));
+    }
+    Ok(get_call(path("history"), q))
+}
+
 fn modify_labels(input: &Value) -> Result<HttpCall, String> {
     let o = object(input)?;
     refuse_unknown(o, &["id", "add_label_ids", "remove_label_ids"])?;
@@ -429,6 +465,18 @@ fn s_attachment() -> Value {
 fn s_labels() -> Value {
     json!({ "type": "object", "additionalProperties": false, "properties": {} })
 }
+fn s_profile() -> Value {
+    json!({ "type": "object", "additionalProperties": false, "properties": {} })
+}
+fn s_history() -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": ["start_history_id"], "properties": {
+        "start_history_id": { "type": "string", "pattern": "^[0-9]+$", "description": "List changes after this historyId (from get_profile, or the historyId of the last page)." },
+        "max_results": { "type": "integer", "minimum": 1, "maximum": 500, "description": "History records per page (Gmail's default 100)." },
+        "page_token": { "type": "string", "description": "nextPageToken from the previous page." },
+        "label_id": { "type": "string", "description": "Only changes to messages with this label id." },
+        "history_types": { "type": "array", "items": { "type": "string", "enum": ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"] }, "description": "Only these kinds of change." },
+    }})
+}
 fn s_modify() -> Value {
     json!({ "type": "object", "additionalProperties": false, "required": ["id"], "properties": {
         "id": s_id("Message"),
@@ -467,6 +515,8 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     spec("list_threads", "Search conversations (threads) with Gmail search; returns thread ids with a snippet and a page token.", Tier::Read, &[READONLY], false, true, s_threads, list_threads),
     spec("get_thread", "Get every message of one conversation, oldest first.", Tier::Read, &[READONLY], false, true, s_get_thread, get_thread),
     spec("list_labels", "List the mailbox's labels (system and the user's own) with their ids.", Tier::Read, &[READONLY], false, true, s_labels, list_labels),
+    spec("get_profile", "The mailbox's address, message and thread counts, and its current historyId (the start for list_history).", Tier::Read, &[READONLY], false, true, s_profile, get_profile),
+    spec("list_history", "What changed in the mailbox after a historyId (messages added or deleted, labels changed), oldest first; an expired start answers 404: take a fresh historyId from get_profile.", Tier::Read, &[READONLY], false, true, s_history, list_history),
     spec("modify_labels", "Add or remove labels on a message (triage: mark read, archive, star, file under a label). Nothing is sent.", Tier::Write, &[MODIFY], false, true, s_modify, modify_labels),
     spec("create_draft", "Create a draft (or a draft reply in a thread); it is not sent.", Tier::Write, &[COMPOSE], false, false, s_create_draft, create_draft),
     spec("update_draft", "Replace a draft's recipients, subject and body; it is not sent.", Tier::Write, &[COMPOSE], false, true, s_update_draft, update_draft),
@@ -568,6 +618,12 @@ mod tests {
         assert!(send_draft(&json!({ "draft_id": "r/1" })).is_err());
         assert_eq!(update_draft(&json!({ "draft_id": "r-123", "text": "x" })).expect("update").method, "PUT");
         assert_eq!(trash_message(&json!({ "id": "abc" })).expect("trash").path, "/users/me/messages/abc/trash");
+        let h = list_history(&json!({ "start_history_id": "100012", "max_results": 50, "history_types": ["messageAdded"] })).expect("history");
+        assert_eq!((h.path.as_str(), h.query.clone()), ("/users/me/history", vec![("startHistoryId".into(), "100012".into()), ("maxResults".into(), "50".into()), ("historyTypes".into(), "messageAdded".into())]));
+        assert!(list_history(&json!({})).expect_err("no start").contains("start_history_id"));
+        assert!(list_history(&json!({ "start_history_id": "12&x=1" })).expect_err("bad start").contains("start_history_id"));
+        assert!(list_history(&json!({ "start_history_id": "1", "history_types": ["everything"] })).expect_err("bad type").contains("history_types"));
+        assert_eq!(get_profile(&json!({})).expect("profile").path, "/users/me/profile");
     }
 
     #[test]

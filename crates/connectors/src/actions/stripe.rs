@@ -265,6 +265,57 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         provider: P,
+        name: "list_events",
+        description: "List the account's events (what changed: invoice.paid, customer.created, …), newest first; page with starting_after (older) or ending_before (newer), filter by types and creation time.",
+        tier: Tier::Read,
+        scopes: &["event_read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "types": { "type": "array", "maxItems": 20, "items": { "type": "string" }, "description": "Only these event types, e.g. [\"invoice.paid\", \"customer.*\"]." },
+                "created_gt": { "type": "integer", "description": "Only events created after this Unix time (seconds)." },
+                "created_gte": { "type": "integer", "description": "Only events created at or after this Unix time (seconds)." },
+                "limit": s_limit(10),
+                "starting_after": s_after("evt"),
+                "ending_before": { "type": "string", "description": "Paging cursor toward newer events: the id of the newest event already seen (\"evt_…\")." },
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["types", "created_gt", "created_gte", "limit", "starting_after", "ending_before"])?;
+            let mut query = Vec::new();
+            match o.get("types") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(list)) if list.len() <= 20 => {
+                    for t in list {
+                        match t.as_str() {
+                            Some(t) if !t.is_empty() && t.len() <= 100 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._*".contains(&b)) => query.push(("types[]".into(), t.to_string())),
+                            _ => return Err("'types' must list event types such as \"invoice.paid\" or \"customer.*\"".into()),
+                        }
+                    }
+                }
+                Some(_) => return Err("'types' must be a list of at most 20 event types".into()),
+            }
+            for (field, param) in [("created_gt", "created[gt]"), ("created_gte", "created[gte]")] {
+                match o.get(field) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Number(n)) if n.as_u64().is_some() => query.push((param.into(), n.to_string())),
+                    Some(_) => return Err(format!("'{field}' must be a Unix time in seconds")),
+                }
+            }
+            if o.get("starting_after").is_some() && o.get("ending_before").is_some() {
+                return Err("give 'starting_after' or 'ending_before', not both".into());
+            }
+            if let Some(before) = stripe_id(o, "ending_before", "evt")? {
+                query.push(("ending_before".into(), before));
+            }
+            paging(o, &mut query, 10, "evt")?;
+            Ok(get("/events".into(), query))
+        },
+    },
+    ActionSpec {
+        provider: P,
         name: "list_invoices",
         description: "List invoices, newest first, by customer and/or status (draft, open, paid, uncollectible, void); an open invoice whose due_date has passed is past due.",
         tier: Tier::Read,
@@ -652,6 +703,14 @@ mod tests {
         assert_eq!(build("stripe_get_invoice", json!({ "invoice_id": "in_1" })).expect("valid").path, "/invoices/in_1");
         assert_eq!(build("stripe_list_charges", json!({ "payment_intent_id": "pi_1" })).expect("valid").query, pairs(&[("payment_intent", "pi_1"), ("limit", "10")]));
         assert_eq!(build("stripe_list_payment_intents", json!({})).expect("valid").path, "/payment_intents");
+        let c = build("stripe_list_events", json!({ "types": ["invoice.paid", "customer.*"], "created_gte": 1_700_000_000, "limit": 100, "ending_before": "evt_1A" })).expect("valid");
+        assert_eq!(
+            (c.path.as_str(), c.query),
+            ("/events", pairs(&[("types[]", "invoice.paid"), ("types[]", "customer.*"), ("created[gte]", "1700000000"), ("ending_before", "evt_1A"), ("limit", "100")]))
+        );
+        assert!(build("stripe_list_events", json!({ "types": ["invoice paid&x=1"] })).expect_err("bad type").contains("types"));
+        assert!(build("stripe_list_events", json!({ "starting_after": "evt_1", "ending_before": "evt_2" })).is_err(), "one cursor direction at a time");
+        assert!(build("stripe_list_events", json!({ "ending_before": "in_1" })).expect_err("wrong prefix").contains("ending_before"));
     }
 
     #[test]
