@@ -14,6 +14,8 @@
 //! - [`grants`] holds least-privilege grants (agent × connection × tier, optional action list and
 //!   expiry); [`calls`] is the agent call path: grant and scope checks, audit before the call,
 //!   the provider request with the keychain credential, the outcome.
+//! - [`approvals`]: the approval queue (drafts, edit, approve, reject, expiry) and the outbox
+//!   that executes what a person approved exactly once, surviving a crash at any step.
 //! - [`rate_limits`]: live pacing per connection (budget left, queued, 429s, history).
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
@@ -27,12 +29,14 @@
 //! `ts_rs::TS` and list them in [`ts_exports`].
 
 pub mod agents;
+pub mod approvals;
 pub mod auth;
 pub mod calls;
 pub mod catalog;
 pub mod connection_settings;
 pub mod connections;
 pub mod datadir;
+mod failpoint;
 pub mod gateway;
 pub mod grants;
 pub mod oauth;

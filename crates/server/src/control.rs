@@ -109,6 +109,13 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/rate-limits/{id}", get(rate_limit))
         .route("/grants", get(grants_list).post(grant_set))
         .route("/grants/{agent}/{connection}/{tier}", delete(grant_revoke))
+        .route("/approvals", get(approvals_list))
+        .route("/approvals/count", get(approvals_count))
+        .route("/approvals/approve-bulk", post(approvals_bulk))
+        .route("/approvals/{id}", get(approval_get))
+        .route("/approvals/{id}/approve", post(approval_approve))
+        .route("/approvals/{id}/reject", post(approval_reject))
+        .route("/approvals/{id}/confirm", post(approval_confirm))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -502,4 +509,85 @@ async fn rate_limits(State(app): State<App>) -> Response {
 
 async fn rate_limit(State(app): State<App>, Path(id): Path<String>) -> Response {
     reply(app.rate_limit(&id).await)
+}
+
+/// Who decided, as approvals record it: the OS user behind the CLI, or the browser session.
+fn approver(caller: Caller) -> String {
+    match caller {
+        Caller::Cli => {
+            let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+            if user.is_empty() { "cli".into() } else { format!("cli:{user}") }
+        }
+        Caller::Browser => "browser".into(),
+    }
+}
+
+async fn approvals_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let (mut status, mut limit) = (None, 200u32);
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match (k.as_ref(), v.as_ref()) {
+            (_, "") => {}
+            ("status", s) => match serde_json::from_value::<switchboard_api::approvals::ApprovalStatus>(serde_json::Value::String(s.into())) {
+                Ok(st) => status = Some(st),
+                Err(_) => {
+                    return error_response(ApiError::bad_request(format!(
+                        "unknown status '{s}'; use pending, approved, rejected, expired, executed, failed or needs_confirmation"
+                    )));
+                }
+            },
+            ("limit", n) => match n.parse() {
+                Ok(n) => limit = n,
+                Err(_) => return error_response(ApiError::bad_request("limit must be a whole number")),
+            },
+            (other, _) => return error_response(ApiError::bad_request(format!("unknown query parameter '{other}'; use status and limit"))),
+        }
+    }
+    reply(app.approvals_list(status, limit).await)
+}
+
+async fn approvals_count(State(app): State<App>) -> Response {
+    reply(app.approvals_pending_count().await.map(|n| serde_json::json!({ "pending": n })))
+}
+
+async fn approval_get(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.approval_get(&id).await)
+}
+
+async fn approval_approve(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        switchboard_api::approvals::ApproveRequest::default()
+    } else {
+        match parse_body(&body, r#"{"edit": {…the whole edited input…}}"#) {
+            Ok(r) => r,
+            Err(r) => return *r,
+        }
+    };
+    reply(app.approval_approve(&approver(caller), &id, req).await)
+}
+
+async fn approval_reject(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::approvals::RejectRequest>(&body, r#"{"reason": "wrong recipient"}"#) {
+        Ok(req) => reply(app.approval_reject(&approver(caller), &id, req).await),
+        Err(r) => *r,
+    }
+}
+
+async fn approval_confirm(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::approvals::ConfirmRequest>(&body, r#"{"sent": true}"#) {
+        Ok(req) => reply(app.approval_confirm(&approver(caller), &id, req).await),
+        Err(r) => *r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRequest {
+    ids: Vec<String>,
+}
+
+async fn approvals_bulk(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<BulkRequest>(&body, r#"{"ids": ["apr_…", "apr_…"]}"#) {
+        Ok(req) => reply(app.approvals_approve_bulk(&approver(caller), &req.ids).await),
+        Err(r) => *r,
+    }
 }

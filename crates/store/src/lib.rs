@@ -21,6 +21,7 @@
 //! [`writer::Writer::transact`] so they commit together with the audit row that describes them.
 
 pub mod agents;
+pub mod approvals;
 pub mod connections;
 pub mod audit;
 pub mod db;
