@@ -36,6 +36,9 @@ pub enum Command {
     /// Least-privilege grants: which agent may read, write or delete through which connection.
     #[command(subcommand)]
     Grants(GrantsCommand),
+    /// The approval queue: outbound and destructive actions agents drafted, waiting for a person.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -160,6 +163,39 @@ pub enum GrantsCommand {
     },
     /// Take one tier away again; applies to the agent's very next call.
     Revoke { agent: String, connection: String, tier: TierArg },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Drafts, newest first (default: the ones waiting for a person).
+    List {
+        /// pending, approved, rejected, expired, executed, failed, needs_confirmation or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+    },
+    /// One draft in full: what will be sent, who asked, and where it stands.
+    Show { id: String },
+    /// Approve a draft; with --edit, FILE holds the whole edited input as JSON (what executes).
+    Approve {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        edit: Option<PathBuf>,
+    },
+    /// Reject a draft; the agent sees the reason.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Settle a draft whose outcome was unknown after a crash: --sent if you found it at the
+    /// provider, --not-sent to send it now.
+    Confirm {
+        id: String,
+        #[arg(long, conflicts_with = "not_sent", required_unless_present = "not_sent")]
+        sent: bool,
+        #[arg(long)]
+        not_sent: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

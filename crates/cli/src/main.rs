@@ -12,6 +12,7 @@
 //! the api (or the gateway's control API through [`client`]), and a line in the README table.
 
 mod agents;
+mod approvals;
 mod audit;
 mod cli;
 mod client;
@@ -47,6 +48,7 @@ fn main() {
             Command::Agents(cmd) => agents::run(&data_dir, cmd, json).await,
             Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
             Command::Grants(cmd) => grants::run(&data_dir, cmd, json).await,
+            Command::Approvals(cmd) => approvals::run(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),
