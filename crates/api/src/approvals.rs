@@ -1,7 +1,7 @@
 //! The approval queue and the outbox: outbound and destructive actions wait for a person, and
 //! what a person approved runs exactly once.
 //!
-//! - **Queue.** An agent call that [`crate::calls::queue_rule`] holds becomes a draft: the
+//! - **Queue.** An agent call the policy engine queues ([`crate::policies`]) becomes a draft: the
 //!   approval row and its audit row (`decision=queue`, the rule in the summary) commit together
 //!   with FULL durability before the agent hears back; the agent gets the approval id and can ask
 //!   `approval_status`. A desktop notice announces the draft.
@@ -446,6 +446,7 @@ impl App {
         let outbox = OutboxRecord {
             key: a.call_id.clone(),
             approval_id: Some(a.id.clone()),
+            rule: format!("approval:{}", a.id),
             call_id: a.call_id.clone(),
             agent: a.agent.clone(),
             connection_id: a.connection_id.clone(),
@@ -713,11 +714,25 @@ impl App {
                 return Ok(());
             }
         };
+        let _ = self.send_claimed(&o, a, &connection, &entry, &call).await;
+        Ok(())
+    }
+
+    /// Sends a claimed (in flight, committed) outbox row and records its outcome: the outbox
+    /// row, its approval if any, the audit outcome row and the connection's health.
+    async fn send_claimed(
+        &self,
+        o: &OutboxRecord,
+        a: &'static ActionSpec,
+        connection: &ConnectionRecord,
+        entry: &switchboard_connectors::ProviderEntry,
+        call: &switchboard_connectors::HttpCall,
+    ) -> Result<CallResult, ApiError> {
         let started = Instant::now();
-        let sent = self.send_to_provider(&entry, &connection, &o.agent, a, &call, &o.key).await;
+        let sent = self.send_to_provider(entry, connection, &o.agent, a, call, &o.key).await;
         crate::failpoint::hit("outbox.sent");
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let (outcome, result, health) = settle(&entry, &connection, &o.tool, &o.call_id, sent);
+        let (outcome, result, health) = settle(entry, connection, &o.tool, &o.call_id, sent);
         let status = result.as_ref().map(|r| r.status).ok();
         let mut summary = serde_json::json!({ "tool": o.tool, "call_id": o.call_id, "approval_id": o.approval_id, "status": status, "elapsed_ms": elapsed_ms });
         let (state, approval_status, stored_result) = match &result {
@@ -728,16 +743,81 @@ impl App {
             }
         };
         let outcome_row = agent_row(&o.agent, a, "outbox", &o.call_id, "none", outcome, Some(&connection.id), summary);
-        self.finish_outbox_row(&o, state, status.map(i64::from), &stored_result, approval_status, outcome_row).await;
-        if let Some((code, message, status)) = health {
-            let (id, at) = (connection.id.clone(), self.clock().now_ms());
-            let _ = self
-                .writer()
-                .transact(Durability::Normal, move |conn, _| stored_connections::record_error(conn, &id, code, &message, at, status))
-                .await;
-        }
+        self.finish_outbox_row(o, state, status.map(i64::from), &stored_result, approval_status, outcome_row).await;
+        let (id, at, ok) = (connection.id.clone(), self.clock().now_ms(), result.is_ok());
+        let _ = self
+            .writer()
+            .transact(Durability::Normal, move |conn, _| match health {
+                Some((code, message, status)) => stored_connections::record_error(conn, &id, code, &message, at, status),
+                None if ok => stored_connections::record_success(conn, &id, at),
+                None => Ok(()),
+            })
+            .await;
         crate::failpoint::hit("outbox.recorded");
-        Ok(())
+        result
+    }
+
+    /// Runs an outbound call an auto-send policy allowed: the decision row and an outbox row
+    /// (already in flight, keyed by the call id) commit together before the provider is called,
+    /// so a crash leaves it to the same recovery as an approved draft.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn auto_send(
+        &self,
+        agent: &AgentId,
+        action: &'static ActionSpec,
+        connection: &ConnectionRecord,
+        entry: &switchboard_connectors::ProviderEntry,
+        input: Value,
+        call_id: String,
+        trigger: &str,
+        rule: &str,
+        client_request: Option<ClientRequestRecord>,
+    ) -> Result<CallResult, ApiError> {
+        let call = (action.build)(&input).map_err(|m| ApiError::bad_request(format!("{}: {m}", action.tool_name())))?;
+        let now = self.clock().now_ms();
+        let o = OutboxRecord {
+            key: call_id.clone(),
+            approval_id: None,
+            rule: rule.into(),
+            call_id: call_id.clone(),
+            agent: agent.name.clone(),
+            connection_id: connection.id.clone(),
+            tool: action.tool_name(),
+            input: input.to_string(),
+            state: "in_flight".into(),
+            attempts: 1,
+            created_at_ms: now,
+            started_at_ms: Some(now),
+            finished_at_ms: None,
+            http_status: None,
+            result: None,
+        };
+        let summary = serde_json::json!({
+            "tool": o.tool, "call_id": call_id, "rule": rule, "method": call.method, "path": call.path, "input": audited_input(&input),
+        });
+        let row = agent_row(&agent.name, action, trigger, &call_id, "allow", "started", Some(&connection.id), summary);
+        let stored_row = o.clone();
+        let first = client_request.clone();
+        self.writer()
+            .transact(Durability::Full, move |conn, audit| {
+                audit.append(&row)?;
+                if let Some(c) = &first
+                    && !stored::insert_client_request(conn, c)?
+                {
+                    return Err(StoreError::Conflict("this client_request_id was just used by another request".into()));
+                }
+                stored::insert_outbox(conn, &stored_row)
+            })
+            .await?;
+        let result = self.send_claimed(&o, action, connection, entry, &call).await;
+        if let Some(c) = client_request {
+            let answer = match &result {
+                Ok(r) => serde_json::to_string(r).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "error": e }).to_string(),
+            };
+            let _ = self.writer().transact(Durability::Normal, move |conn, _| stored::set_client_request_result(conn, &c.agent, &c.client_request_id, &answer)).await;
+        }
+        result
     }
 
     async fn finish_outbox_row(&self, o: &OutboxRecord, state: &str, http_status: Option<i64>, result: &Value, approval_status: &str, row: NewAuditRow) {

@@ -21,10 +21,12 @@
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
 //!    commits with the connection's health.
 //!
-//! Between 5 and 6, an outbound or destructive action (an email, a message, a CRM change, an
-//! invoice, a refund, any delete) does not run: it becomes a draft in the approval queue
-//! (`decision=queue`, see [`crate::approvals`]) and the agent gets its approval id. Other writes
-//! run directly. A write that carries a `client_request_id` the agent used before gets the
+//! Between 5 and 6 the policy engine decides (`switchboard_policy::decide`, see
+//! [`crate::policies`]): an outbound or destructive action (an email, a message, a CRM change, an
+//! invoice, a refund, any delete) does not run but becomes a draft in the approval queue
+//! (`decision=queue`, see [`crate::approvals`]) and the agent gets its approval id — unless an
+//! auto-send policy covers it, and then it runs through the outbox (exactly once) at once.
+//! Other writes run directly. The decision's rule is in the audit row. A write that carries a `client_request_id` the agent used before gets the
 //! original answer (or the same pending approval), never a second effect.
 
 use std::time::{Duration, Instant};
@@ -74,6 +76,10 @@ pub struct CallRequest {
     /// instead of acting twice; the same id with a different tool or input is refused.
     #[serde(default)]
     pub client_request_id: Option<String>,
+    /// The template the message was written from (e.g. `appointment-confirmation`), for
+    /// auto-send policies that name one.
+    #[serde(default)]
+    pub template_tag: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -153,18 +159,6 @@ fn check_client_request_id(id: &str) -> Result<(), String> {
         return Err("client_request_id must be 1 to 200 printable characters".into());
     }
     Ok(())
-}
-
-/// The rule that holds `action` for a person, if any: outbound and destructive actions queue.
-/// (Auto-send policies that let a narrow class go alone come with the policy engine.)
-pub(crate) fn queue_rule(action: &ActionSpec) -> Option<&'static str> {
-    if action.tier == Tier::Delete {
-        Some("default:destructive-queues")
-    } else if action.outbound {
-        Some("default:outbound-queues")
-    } else {
-        None
-    }
 }
 
 /// The input as it goes into the audit row: never longer than [`AUDIT_INPUT_MAX`].
@@ -410,6 +404,8 @@ impl App {
                 tools.push(AgentTool { action: action.info(), connections: on });
             }
         }
+        // Every agent may ask for access and follow its drafts, whatever it holds.
+        tools.extend(crate::access::builtin_tools().into_iter().map(|action| AgentTool { action, connections: Vec::new() }));
         Ok(tools)
     }
 
@@ -425,6 +421,9 @@ impl App {
 
     /// Runs one tool for an agent. See the module docs for the order of checks.
     pub async fn agent_call(&self, agent: &AgentId, tool: &str, req: CallRequest, trigger: &str) -> Result<CallResult, ApiError> {
+        if let Some(answer) = self.builtin_call(agent, tool, &req.input).await {
+            return answer;
+        }
         let call_id = new_call_id();
         let Some(action) = switchboard_connectors::action(tool) else {
             return Err(ApiError::new(ErrorCode::NotFound, format!("there is no tool '{tool}'; `GET /api/agent/v1/tools` lists the ones this agent may call")));
@@ -479,14 +478,27 @@ impl App {
             None => None,
         };
 
-        if let Some(rule) = queue_rule(action) {
-            return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, rule, client_request).await;
+        let decision = self.decide_call(&agent.name, action, &connection, &grants, &req.input, req.template_tag.as_deref()).await?;
+        match decision.verdict {
+            switchboard_policy::Verdict::Deny => {
+                let code = decision.error_code.unwrap_or(ErrorCode::NotGranted);
+                let summary = serde_json::json!({ "tool": tool, "call_id": call_id, "rule": decision.rule, "reason": decision.reason });
+                self.writer().append(row("deny", code.as_str(), Some(&connection.id), summary), Durability::Normal).await?;
+                return Err(ApiError::new(code, decision.reason));
+            }
+            switchboard_policy::Verdict::Queue => {
+                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request).await;
+            }
+            switchboard_policy::Verdict::Allow if decision.rule.starts_with("policy:") => {
+                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request).await;
+            }
+            switchboard_policy::Verdict::Allow => {}
         }
 
         // The decision commits before anything leaves the machine.
         let durability = if action.tier == Tier::Read { Durability::Normal } else { Durability::Full };
         let summary = serde_json::json!({
-            "tool": tool, "call_id": call_id, "method": call.method, "path": call.path, "input": audited_input(&req.input),
+            "tool": tool, "call_id": call_id, "rule": decision.rule, "method": call.method, "path": call.path, "input": audited_input(&req.input),
         });
         let decision = row("allow", "started", Some(&connection.id), summary);
         let first = client_request.clone();

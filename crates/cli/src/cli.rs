@@ -39,6 +39,12 @@ pub enum Command {
     /// The approval queue: outbound and destructive actions agents drafted, waiting for a person.
     #[command(subcommand)]
     Approvals(ApprovalsCommand),
+    /// Auto-send policies: the narrow rules under which an outbound action goes without approval.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// Agents' requests for more access: list, grant, dismiss.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -196,6 +202,31 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         not_sent: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every policy with how often it let something go in the last hour and day.
+    List,
+    /// Add (or replace, by id) a policy from a TOML or JSON file (`.json` is read as JSON).
+    Add { file: PathBuf },
+    /// Remove a policy; what it covered waits for approval again.
+    Remove { id: String },
+    /// The ready-made policies for AGENT (appointment confirmations, invoice delivery, survey requests), as TOML to edit and add.
+    Presets { agent: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Requests waiting for a person (--all: every request).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Grant what the request asks for.
+    Grant { id: String },
+    /// Dismiss it; nothing is granted.
+    Dismiss { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ mod client;
 mod connections;
 mod grants;
 mod output;
+mod policies;
 mod providers;
 mod serve;
 
@@ -49,6 +50,8 @@ fn main() {
             Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
             Command::Grants(cmd) => grants::run(&data_dir, cmd, json).await,
             Command::Approvals(cmd) => approvals::run(&data_dir, cmd, json).await,
+            Command::Policies(cmd) => policies::run(&data_dir, cmd, json).await,
+            Command::Requests(cmd) => policies::requests(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

@@ -116,6 +116,12 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/approvals/{id}/approve", post(approval_approve))
         .route("/approvals/{id}/reject", post(approval_reject))
         .route("/approvals/{id}/confirm", post(approval_confirm))
+        .route("/policies", get(policies_list).post(policy_add))
+        .route("/policies/presets", get(policy_presets))
+        .route("/policies/{id}", delete(policy_remove))
+        .route("/requests", get(requests_list))
+        .route("/requests/{id}/grant", post(request_grant))
+        .route("/requests/{id}/dismiss", post(request_dismiss))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -590,4 +596,44 @@ async fn approvals_bulk(State(app): State<App>, axum::Extension(caller): axum::E
         Ok(req) => reply(app.approvals_approve_bulk(&approver(caller), &req.ids).await),
         Err(r) => *r,
     }
+}
+
+async fn policies_list(State(app): State<App>) -> Response {
+    reply(app.policies_list().await)
+}
+
+async fn policy_add(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::policies::PolicyFile>(&body, r#"{"format": "toml", "text": "id = \"…\"\n…"}"#) {
+        Ok(file) => reply(app.policy_add(&approver(caller), file).await),
+        Err(r) => *r,
+    }
+}
+
+async fn policy_remove(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.policy_remove(&approver(caller), &id).await.map(|()| serde_json::json!({ "removed": id })))
+}
+
+async fn policy_presets(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let agent = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "agent").map(|(_, v)| v.into_owned());
+    match agent {
+        Some(a) if !a.is_empty() => ok(app.policy_presets(&a)),
+        _ => error_response(ApiError::bad_request("name the agent the presets are for: /policies/presets?agent=NAME")),
+    }
+}
+
+async fn requests_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let status = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "status").map(|(_, v)| v.into_owned());
+    match status.as_deref() {
+        None | Some("") | Some("all") => reply(app.access_requests_list(None).await),
+        Some(s @ ("pending" | "granted" | "dismissed")) => reply(app.access_requests_list(Some(s)).await),
+        Some(other) => error_response(ApiError::bad_request(format!("unknown status '{other}'; use pending, granted, dismissed or all"))),
+    }
+}
+
+async fn request_grant(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.access_request_grant(&approver(caller), &id).await)
+}
+
+async fn request_dismiss(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.access_request_dismiss(&approver(caller), &id).await)
 }

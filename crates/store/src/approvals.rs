@@ -167,6 +167,8 @@ pub struct OutboxRecord {
     /// The stable idempotency key.
     pub key: String,
     pub approval_id: Option<String>,
+    /// `approval:<id>` or `policy:<id>`: what let it run.
+    pub rule: String,
     pub call_id: String,
     pub agent: String,
     pub connection_id: String,
@@ -184,32 +186,34 @@ pub struct OutboxRecord {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "key, approval_id, call_id, agent, connection_id, tool, input, state, attempts, created_at_ms, started_at_ms, finished_at_ms, http_status, result";
+    "key, approval_id, rule, call_id, agent, connection_id, tool, input, state, attempts, created_at_ms, started_at_ms, finished_at_ms, http_status, result";
 
 fn outbox_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRecord> {
     Ok(OutboxRecord {
         key: r.get(0)?,
         approval_id: r.get(1)?,
-        call_id: r.get(2)?,
-        agent: r.get(3)?,
-        connection_id: r.get(4)?,
-        tool: r.get(5)?,
-        input: r.get(6)?,
-        state: r.get(7)?,
-        attempts: r.get(8)?,
-        created_at_ms: r.get(9)?,
-        started_at_ms: r.get(10)?,
-        finished_at_ms: r.get(11)?,
-        http_status: r.get(12)?,
-        result: r.get(13)?,
+        rule: r.get(2)?,
+        call_id: r.get(3)?,
+        agent: r.get(4)?,
+        connection_id: r.get(5)?,
+        tool: r.get(6)?,
+        input: r.get(7)?,
+        state: r.get(8)?,
+        attempts: r.get(9)?,
+        created_at_ms: r.get(10)?,
+        started_at_ms: r.get(11)?,
+        finished_at_ms: r.get(12)?,
+        http_status: r.get(13)?,
+        result: r.get(14)?,
     })
 }
 
 pub fn insert_outbox(conn: &Connection, o: &OutboxRecord) -> Result<(), StoreError> {
-    conn.prepare_cached(&format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"))?
+    conn.prepare_cached(&format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))?
         .execute(params![
             o.key,
             o.approval_id,
+            o.rule,
             o.call_id,
             o.agent,
             o.connection_id,
@@ -266,6 +270,100 @@ pub fn finish_outbox(conn: &Connection, key: &str, state: &str, http_status: Opt
             "UPDATE outbox SET state = ?2, http_status = ?3, result = ?4, finished_at_ms = ?5 WHERE key = ?1 AND state IN ('in_flight', 'unknown')",
         )?
         .execute(params![key, state, http_status, result, at_ms])?;
+    Ok(n == 1)
+}
+
+/// How many outbox rows `rule` let run since `since_ms` (auto-send caps).
+pub fn count_by_rule_since(conn: &Connection, rule: &str, since_ms: i64) -> Result<u32, StoreError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM outbox WHERE rule = ?1 AND created_at_ms > ?2")?
+        .query_row(params![rule, since_ms], |r| r.get(0))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Stored policies `(id, body JSON, created_at_ms, created_by)`, by id.
+pub fn list_policies(conn: &Connection) -> Result<Vec<(String, String, i64, String)>, StoreError> {
+    let rows = conn
+        .prepare_cached("SELECT id, body, created_at_ms, created_by FROM policies ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Adds or replaces a policy.
+pub fn upsert_policy(conn: &Connection, id: &str, body: &str, at_ms: i64, by: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO policies (id, body, created_at_ms, created_by) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, created_at_ms = excluded.created_at_ms, created_by = excluded.created_by",
+    )?
+    .execute(params![id, body, at_ms, by])?;
+    Ok(())
+}
+
+pub fn delete_policy(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached("DELETE FROM policies WHERE id = ?1")?.execute(params![id])? == 1)
+}
+
+/// An agent's request for more access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRequestRecord {
+    pub id: String,
+    pub agent: String,
+    pub connection_id: String,
+    pub tier: String,
+    pub actions: Option<Vec<String>>,
+    pub reason: String,
+    /// `pending`, `granted` or `dismissed`.
+    pub status: String,
+    pub created_at_ms: i64,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+}
+
+fn access_from_row(r: &Row<'_>) -> rusqlite::Result<AccessRequestRecord> {
+    let actions: Option<String> = r.get(4)?;
+    Ok(AccessRequestRecord {
+        id: r.get(0)?,
+        agent: r.get(1)?,
+        connection_id: r.get(2)?,
+        tier: r.get(3)?,
+        // An unreadable list asks for nothing specific; the request still shows its tier.
+        actions: actions.and_then(|a| serde_json::from_str(&a).ok()),
+        reason: r.get(5)?,
+        status: r.get(6)?,
+        created_at_ms: r.get(7)?,
+        decided_by: r.get(8)?,
+        decided_at_ms: r.get(9)?,
+    })
+}
+
+const ACCESS_COLUMNS: &str = "id, agent, connection_id, tier, actions, reason, status, created_at_ms, decided_by, decided_at_ms";
+
+pub fn insert_access_request(conn: &Connection, a: &AccessRequestRecord) -> Result<(), StoreError> {
+    let actions = a.actions.as_ref().map(|x| serde_json::Value::from(x.clone()).to_string());
+    conn.prepare_cached(&format!("INSERT INTO access_requests ({ACCESS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))?
+        .execute(params![a.id, a.agent, a.connection_id, a.tier, actions, a.reason, a.status, a.created_at_ms, a.decided_by, a.decided_at_ms])?;
+    Ok(())
+}
+
+pub fn get_access_request(conn: &Connection, id: &str) -> Result<Option<AccessRequestRecord>, StoreError> {
+    Ok(conn.prepare_cached(&format!("SELECT {ACCESS_COLUMNS} FROM access_requests WHERE id = ?1"))?.query_row(params![id], access_from_row).optional()?)
+}
+
+/// Access requests newest first, optionally one status.
+pub fn list_access_requests(conn: &Connection, status: Option<&str>) -> Result<Vec<AccessRequestRecord>, StoreError> {
+    let rows = conn
+        .prepare_cached(&format!("SELECT {ACCESS_COLUMNS} FROM access_requests WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at_ms DESC, id DESC LIMIT 500"))?
+        .query_map(params![status], access_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Settles a pending request (`granted` or `dismissed`); false when it was not pending.
+pub fn decide_access_request(conn: &Connection, id: &str, status: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE access_requests SET status = ?2, decided_by = ?3, decided_at_ms = ?4 WHERE id = ?1 AND status = 'pending'")?
+        .execute(params![id, status, by, at_ms])?;
     Ok(n == 1)
 }
 
@@ -380,6 +478,7 @@ mod tests {
         let row = OutboxRecord {
             key: "ob_apr_1".into(),
             approval_id: Some("apr_1".into()),
+            rule: "approval:apr_1".into(),
             call_id: "call_apr_1".into(),
             agent: "sales-bot".into(),
             connection_id: "gmail-1".into(),

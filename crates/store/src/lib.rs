@@ -33,4 +33,6 @@ pub mod writer;
 
 pub use db::{Database, Durability, StoreOptions};
 pub use error::StoreError;
+/// The SQLite connection type readers get from [`Database::reader`].
+pub use rusqlite::Connection;
 pub use writer::{Head, Writer};

@@ -35,6 +35,8 @@ CREATE INDEX approvals_by_agent ON approvals (agent, created_at_ms);
 CREATE TABLE outbox (
     key               TEXT    PRIMARY KEY,
     approval_id       TEXT    REFERENCES approvals (id),
+    -- the rule that let it run: `approval:<id>` or `policy:<id>` (auto-send, counted for caps)
+    rule              TEXT    NOT NULL,
     call_id           TEXT    NOT NULL,
     agent             TEXT    NOT NULL,
     connection_id     TEXT    NOT NULL,
@@ -49,6 +51,7 @@ CREATE TABLE outbox (
     result            TEXT
 );
 CREATE INDEX outbox_by_state ON outbox (state, created_at_ms);
+CREATE INDEX outbox_by_rule ON outbox (rule, created_at_ms);
 
 -- client_requests: an agent's own id for a write (`client_request_id`), so a retry of the same
 -- request gets the original result or the same pending approval, never a second effect.
@@ -63,3 +66,28 @@ CREATE TABLE client_requests (
     created_at_ms     INTEGER NOT NULL,
     PRIMARY KEY (agent, client_request_id)
 );
+
+-- policies: auto-send rules a person added (`switchboard policies add FILE`), as the JSON of
+-- switchboard_policy::Policy. Removing deletes the row; the audit log keeps the history.
+CREATE TABLE policies (
+    id                TEXT    PRIMARY KEY,
+    body              TEXT    NOT NULL,
+    created_at_ms     INTEGER NOT NULL,
+    created_by        TEXT    NOT NULL
+);
+
+-- access_requests: an agent asking a person for more (`request_access`): one tier on one
+-- connection, optionally narrowed to named tools, with the agent's reason (shown as text only).
+CREATE TABLE access_requests (
+    id                TEXT    PRIMARY KEY,
+    agent             TEXT    NOT NULL,
+    connection_id     TEXT    NOT NULL,
+    tier              TEXT    NOT NULL CHECK (tier IN ('read', 'write', 'delete')),
+    actions           TEXT,
+    reason            TEXT    NOT NULL,
+    status            TEXT    NOT NULL CHECK (status IN ('pending', 'granted', 'dismissed')),
+    created_at_ms     INTEGER NOT NULL,
+    decided_by        TEXT,
+    decided_at_ms     INTEGER
+);
+CREATE INDEX access_requests_by_status ON access_requests (status, created_at_ms);

@@ -17,4 +17,9 @@ input: Record<string, unknown>,
  * request again with the same id returns the first answer (or the same pending approval)
  * instead of acting twice; the same id with a different tool or input is refused.
  */
-client_request_id: string | null, };
+client_request_id: string | null, 
+/**
+ * The template the message was written from (e.g. `appointment-confirmation`), for
+ * auto-send policies that name one.
+ */
+template_tag: string | null, };
