@@ -134,23 +134,22 @@ async fn outbound_messages_wait_for_a_person_and_run_once_as_approved() {
     let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", body["approval_id"].as_str().unwrap_or_default()), None).await;
     assert_eq!(shown["rule"], "default:destructive-queues", "{shown}");
 
-    // One action's rows share its call id: decision → approval → provider request → result.
-    let (_, page) = gw.control(Method::GET, &format!("/audit?text={call_id}&limit=20"), None).await;
-    let mut rows: Vec<Value> = page["rows"].as_array().expect("rows").clone();
-    rows.sort_by_key(|r| r["id"].as_i64());
-    let steps: Vec<(String, String, String)> = rows
-        .iter()
-        .filter(|r| r["correlation_id"] == call_id.as_str())
-        .map(|r| (r["action"].as_str().unwrap_or("").into(), r["decision"].as_str().unwrap_or("").into(), r["outcome"].as_str().unwrap_or("").into()))
-        .collect();
+    // One action's rows share its call id: decision → approval → provider request → result;
+    // the control API returns the chain by call id or by approval id.
+    let (status, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    assert_eq!(status, 200, "{chain}");
+    let rows: Vec<Value> = chain.as_array().expect("rows").clone();
+    let got: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r["action"].as_str().unwrap_or(""), r["decision"].as_str().unwrap_or(""), r["outcome"].as_str().unwrap_or(""))).collect();
     let expected = [
         ("slack.post_message", "queue", "pending_approval"),
         ("approval.approved", "none", "approved"),
         ("slack.post_message", "allow", "started"),
         ("slack.post_message", "none", "ok"),
     ];
-    let got: Vec<(&str, &str, &str)> = steps.iter().map(|(a, d, o)| (a.as_str(), d.as_str(), o.as_str())).collect();
     assert_eq!(got, expected, "the causal chain of the approved message");
+    let (_, by_call) = gw.control(Method::GET, &format!("/audit/chain/{call_id}"), None).await;
+    assert_eq!(by_call, chain, "the chain is the same by call id");
     let approved_row = rows.iter().find(|r| r["action"] == "approval.approved").expect("approval row");
     assert_eq!(approved_row["summary"]["original_input"]["text"], draft_text, "both versions are audited: {approved_row}");
     assert_eq!(approved_row["summary"]["edited_input"]["text"], edited_text, "both versions are audited: {approved_row}");

@@ -553,6 +553,18 @@ impl App {
         self.approval_get(id).await
     }
 
+    /// One action's causal chain, oldest first: every audit row sharing its call id (trigger →
+    /// decision → approval → provider request → result). `id` is a call id or an approval id.
+    pub async fn audit_chain(&self, id: &str) -> Result<Vec<switchboard_core::AuditRow>, ApiError> {
+        let call_id = if id.starts_with("apr_") { self.approval_record(id).await?.call_id } else { id.to_string() };
+        let db = self.db().clone();
+        let rows = blocking(move || Ok(switchboard_store::audit::chain(&db.reader()?, &call_id)?)).await?;
+        if rows.is_empty() {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("no audit rows carry the id '{id}'")));
+        }
+        Ok(rows)
+    }
+
     /// Marks drafts past their time expired (one audit row each).
     async fn expire_due(&self) -> Result<(), ApiError> {
         let now = self.clock().now_ms();

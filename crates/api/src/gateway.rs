@@ -297,6 +297,18 @@ impl App {
     }
 
     /// Newest-first audit rows matching `q`.
+    /// The whole audit log as JSON Lines (or CSV with `csv`) bytes (the UI's export download).
+    pub async fn audit_export_bytes(&self, csv: bool) -> Result<Vec<u8>, ApiError> {
+        let format = if csv { audit::ExportFormat::Csv } else { audit::ExportFormat::Jsonl };
+        let db = self.inner.db.clone();
+        blocking(move || {
+            let mut out = Vec::new();
+            audit::export(&db.reader()?, format, &mut out)?;
+            Ok(out)
+        })
+        .await
+    }
+
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
         if q.text.is_some() {
             // The search index trails the log by at most one batch; catch it up first so a

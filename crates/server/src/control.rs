@@ -91,6 +91,8 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/providers", get(providers))
         .route("/audit", get(audit_list))
         .route("/audit/verify", post(audit_verify))
+        .route("/audit/chain/{id}", get(audit_chain))
+        .route("/audit/export", get(audit_export))
         .route("/login-url", post(login_url))
         .route("/window/focus", post(focus))
         .route("/agents", get(agents_list).post(agent_add))
@@ -138,12 +140,14 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
     let caller = if let Some(token) = bearer {
         let token = token.trim();
         if !st.app.check_control_token(token) {
-            let message = if token.starts_with(switchboard_api::agents::TOKEN_PREFIX) {
-                "an agent token cannot be used on the control API; it needs the control token"
-            } else {
-                "the control token is not valid for this gateway"
-            };
-            return error_response(ApiError::new(ErrorCode::Unauthorized, message));
+            // A live agent token is a real credential of the wrong kind: forbidden here.
+            if token.starts_with(switchboard_api::agents::TOKEN_PREFIX) && st.app.authenticate_agent(token).is_ok() {
+                return error_response(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "an agent token cannot be used on the control API (approve, grant, connect, export are for people); it needs the control token",
+                ));
+            }
+            return error_response(ApiError::new(ErrorCode::Unauthorized, "the control token is not valid for this gateway"));
         }
         Caller::Cli
     } else if let Some(session) = session_cookie(headers) {
@@ -636,4 +640,30 @@ async fn request_grant(State(app): State<App>, axum::Extension(caller): axum::Ex
 
 async fn request_dismiss(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
     reply(app.access_request_dismiss(&approver(caller), &id).await)
+}
+
+async fn audit_chain(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.audit_chain(&id).await)
+}
+
+/// Every audit row, oldest first, as JSON Lines or CSV (`?format=jsonl|csv`), for download.
+async fn audit_export(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let format = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "format").map(|(_, v)| v.into_owned());
+    let (format, mime, ext) = match format.as_deref() {
+        Some("jsonl") | None => (false, "application/jsonl", "jsonl"),
+        Some("csv") => (true, "text/csv; charset=utf-8", "csv"),
+        Some(other) => return error_response(ApiError::bad_request(format!("unknown export format '{other}'; use jsonl or csv"))),
+    };
+    match app.audit_export_bytes(format).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, mime.to_string()),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"switchboard-audit.{ext}\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
 }

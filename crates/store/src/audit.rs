@@ -438,6 +438,15 @@ pub fn fts_query(text: &str) -> Option<String> {
 }
 
 /// Newest-first page of rows matching `q`.
+/// Every row of one action (sharing `correlation_id`), oldest first: its causal chain.
+pub fn chain(conn: &Connection, correlation_id: &str) -> Result<Vec<AuditRow>, StoreError> {
+    let rows = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE correlation_id = ?1 ORDER BY id LIMIT 1000"))?
+        .query_map(rusqlite::params![correlation_id], StoredRow::from_sql)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows.into_iter().map(|s| s.to_row()).collect())
+}
+
 pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
     let mut args: Vec<Value> = Vec::new();

@@ -91,3 +91,7 @@ CREATE TABLE access_requests (
     decided_at_ms     INTEGER
 );
 CREATE INDEX access_requests_by_status ON access_requests (status, created_at_ms);
+
+-- One action's causal chain (decision -> approval -> provider request -> result) is every row
+-- sharing its correlation id.
+CREATE INDEX audit_log_correlation ON audit_log (correlation_id, id);
