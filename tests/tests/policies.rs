@@ -84,6 +84,17 @@ async fn grants_are_asked_for_and_policies_let_only_narrow_classes_go_alone() {
     let (_, listed) = gw.control(Method::GET, "/policies", None).await;
     assert_eq!(listed[0]["usage"]["last_hour"], 2, "the policy's use is counted: {listed}");
 
+    // The checklist shows chat:write used, channels:read held but unused, and the write grant used.
+    let (status, list) = gw.control(Method::GET, &format!("/connections/{slack}/scopes"), None).await;
+    assert_eq!(status, 200, "{list}");
+    let scope = |name: &str| list["scopes"].as_array().expect("scopes").iter().find(|s| s["scope"] == name).cloned().unwrap_or_default();
+    assert_eq!((scope("chat:write")["granted"].as_bool(), scope("chat:write")["used_last_30_days"].as_bool()), (Some(true), Some(true)), "{list}");
+    assert!(scope("chat:write")["actions"].as_array().is_some_and(|a| a.iter().any(|t| t == "slack_post_message")), "the checklist names the actions a scope serves: {list}");
+    assert_eq!(scope("channels:read")["unused"], true, "a scope held but not used in 30 days is flagged: {list}");
+    assert_eq!(scope("im:write")["granted"], false, "{list}");
+    let write = list["grants"].as_array().expect("grants").iter().find(|g| g["agent"] == "digest-bot" && g["tier"] == "write").cloned().unwrap_or_default();
+    assert_eq!(write["used_last_30_days"], true, "the write grant was used: {list}");
+
     // The audit says which rule let each post go.
     let (_, page) = gw.control(Method::GET, "/audit?text=policy%3Adigest&limit=20", None).await;
     let allowed = page["rows"].as_array().expect("rows").iter().filter(|r| r["decision"] == "allow" && r["summary"]["rule"] == "policy:digest").count();

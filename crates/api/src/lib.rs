@@ -37,6 +37,7 @@ pub mod approvals;
 pub mod auth;
 pub mod calls;
 pub mod catalog;
+pub mod checklist;
 pub mod connection_settings;
 pub mod connections;
 pub mod datadir;

@@ -104,7 +104,7 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/oauth-clients/{provider}", axum::routing::put(oauth_client_set))
         .route("/connections/{id}/test", post(connection_test))
         .route("/connections/{id}", delete(connection_remove))
-        .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
+        .route("/connections/{id}/scopes", get(connection_checklist).put(connection_scopes))
         .route("/connections/{id}/rotation", axum::routing::put(connection_rotation))
         .route("/actions", get(actions))
         .route("/rate-limits", get(rate_limits))
@@ -666,4 +666,8 @@ async fn audit_export(State(app): State<App>, RawQuery(query): RawQuery) -> Resp
             .into_response(),
         Err(e) => error_response(e),
     }
+}
+
+async fn connection_checklist(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.connection_scope_checklist(&id).await)
 }

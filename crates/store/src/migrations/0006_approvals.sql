@@ -95,3 +95,5 @@ CREATE INDEX access_requests_by_status ON access_requests (status, created_at_ms
 -- One action's causal chain (decision -> approval -> provider request -> result) is every row
 -- sharing its correlation id.
 CREATE INDEX audit_log_correlation ON audit_log (correlation_id, id);
+-- The scope checklist's "used in the last 30 days" reads one connection's recent rows.
+CREATE INDEX audit_log_connection ON audit_log (connection_id, ts_ms);
