@@ -89,6 +89,55 @@ impl Gateway {
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// Waits until draft `id` leaves `pending`/`approved` (the outbox ran it) and returns it as
+    /// the control API shows it.
+    pub async fn settled_approval(&self, id: &str) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (status, a) = self.control(reqwest::Method::GET, &format!("/approvals/{id}"), None).await;
+            assert_eq!(status, 200, "draft {id} should be readable: {a}");
+            let st = a["status"].as_str().unwrap_or_default().to_string();
+            if st != "pending" && st != "approved" {
+                return a;
+            }
+            assert!(std::time::Instant::now() < deadline, "draft {id} was still {st} after 60 s: the outbox did not run it");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// An outbound agent call as a person sees it through: the agent calls `tool` (it must be
+    /// held for approval: 202 with an approval id), a person approves it unchanged through the
+    /// control API, and the outbox runs it. Returns what the agent would have got had the
+    /// call run directly: `(200, {call_id, result, approval_id…})` when the provider accepted
+    /// it, or `(error status, {code, message})` when it did not; a call refused before it was
+    /// queued (no grant, bad input) comes back as the agent got it.
+    pub async fn agent_approved(&self, token: &str, tool: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, queued) = self.agent(token, reqwest::Method::POST, &format!("/tools/{tool}"), Some(body)).await;
+        if status != 202 {
+            return (status, queued);
+        }
+        assert_eq!(queued["state"], "pending_approval", "a 202 answer should name the pending draft: {queued}");
+        let id = queued["approval_id"].as_str().expect("approval id").to_string();
+        let (st, approved) = self.control(reqwest::Method::POST, &format!("/approvals/{id}/approve"), None).await;
+        assert_eq!(st, 200, "approving draft {id} should work: {approved}");
+        let settled = self.settled_approval(&id).await;
+        match settled["status"].as_str() {
+            Some("executed") => {
+                let mut done = queued.clone();
+                done["state"] = "done".into();
+                done["status"] = 200.into();
+                done["result"] = settled["result"].clone();
+                (200, done)
+            }
+            Some("failed") => {
+                let err = settled["result"]["error"].clone();
+                let http = serde_json::from_value::<switchboard_core::ErrorCode>(err["code"].clone()).map_or(500, |c| c.http_status());
+                (http, err)
+            }
+            other => panic!("draft {id} ended {other:?}, expected executed or failed: {settled}"),
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(h) = self.handle.take() {
             h.shutdown("journey over").await;

@@ -27,7 +27,13 @@
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
 //!    commits with the connection's health.
 //!
-//! Until approvals exist, a granted write executes directly.
+//! Between 5 and 6 the policy engine decides (`switchboard_policy::decide`, see
+//! [`crate::policies`]): an outbound or destructive action (an email, a message, a CRM change, an
+//! invoice, a refund, any delete) does not run but becomes a draft in the approval queue
+//! (`decision=queue`, see [`crate::approvals`]) and the agent gets its approval id — unless an
+//! auto-send policy covers it, and then it runs through the outbox (exactly once) at once.
+//! Other writes run directly. The decision's rule is in the audit row. A write that carries a `client_request_id` the agent used before gets the
+//! original answer (or the same pending approval), never a second effect.
 
 use std::time::{Duration, Instant};
 
@@ -37,7 +43,7 @@ use switchboard_connectors::{ActionInfo, ActionSpec, HttpCall, ProviderEntry};
 use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Tier};
 use switchboard_store::connections::{self as stored_connections, ConnectionRecord};
 use switchboard_store::grants::{self as stored_grants, GrantRecord};
-use switchboard_store::Durability;
+use switchboard_store::{Durability, approvals as stored_approvals};
 use ts_rs::TS;
 
 use crate::App;
@@ -74,24 +80,47 @@ pub struct CallRequest {
     #[serde(default = "empty_object")]
     #[ts(type = "Record<string, unknown>")]
     pub input: Value,
+    /// The agent's own id for this request (up to 200 printable characters). Sending the same
+    /// request again with the same id returns the first answer (or the same pending approval)
+    /// instead of acting twice; the same id with a different tool or input is refused.
+    #[serde(default)]
+    pub client_request_id: Option<String>,
+    /// The template the message was written from (e.g. `appointment-confirmation`), for
+    /// auto-send policies that name one.
+    #[serde(default)]
+    pub template_tag: Option<String>,
 }
 
 fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
 }
 
-/// A completed call: the provider's answer.
+/// Where a call stands when the agent gets its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// The provider answered; `result` is its body.
+    Done,
+    /// A person must approve it first; `approval_id` names the draft (`approval_status`).
+    PendingApproval,
+}
+
+/// A call's answer: the provider's result, or the draft it became.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CallResult {
     /// Correlates the audit rows of this call.
     pub call_id: String,
     pub tool: String,
     pub connection: String,
-    /// The provider's HTTP status.
+    pub state: CallState,
+    /// The provider's HTTP status (202 while the draft waits for approval).
     pub status: u16,
-    /// The provider's JSON body (`null` when it sent none).
+    /// The provider's JSON body (`null` when it sent none); for a pending approval its id,
+    /// status and expiry.
     #[ts(type = "unknown")]
     pub result: Value,
+    /// The draft this call became, when it waits for a person.
+    pub approval_id: Option<String>,
 }
 
 /// A tool an agent may call, and the connections it may call it on.
@@ -104,7 +133,7 @@ pub struct AgentTool {
 
 /// How a sent call ended: audit outcome, the agent's answer, and `(code, message, status)` to
 /// record on the connection when its health changed.
-type Settled<'a> = (&'a str, Result<CallResult, ApiError>, Option<(&'a str, String, &'a str)>);
+type Settled = (&'static str, Result<CallResult, ApiError>, Option<(&'static str, String, &'static str)>);
 
 /// A refusal before anything was sent: audited, then returned.
 pub(crate) struct Refusal {
@@ -117,13 +146,32 @@ fn refuse(code: ErrorCode, connection: Option<&str>, message: impl Into<String>)
     Refusal { code, message: message.into(), connection: connection.map(str::to_string) }
 }
 
-fn new_call_id() -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     let b: [u8; 12] = rand::random();
-    format!("call_{}", hex::encode(b))
+    format!("{prefix}_{}", hex::encode(b))
+}
+
+fn new_call_id() -> String {
+    new_id("call")
+}
+
+/// SHA-256 of the tool and its input (serde_json writes object keys sorted), so a reused
+/// `client_request_id` can be matched to the request it first named.
+pub(crate) fn request_hash(tool: &str, input: &Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("{tool}\n{input}").as_bytes()))
+}
+
+/// Checks an agent's `client_request_id`.
+fn check_client_request_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.chars().count() > 200 || id.chars().any(char::is_control) {
+        return Err("client_request_id must be 1 to 200 printable characters".into());
+    }
+    Ok(())
 }
 
 /// The input as it goes into the audit row: never longer than [`AUDIT_INPUT_MAX`].
-fn audited_input(input: &Value) -> Value {
+pub(crate) fn audited_input(input: &Value) -> Value {
     let text = input.to_string();
     if text.len() <= AUDIT_INPUT_MAX {
         input.clone()
@@ -263,6 +311,99 @@ pub(crate) fn check_connection(action: &ActionSpec, c: &ConnectionRecord) -> Res
     Ok(())
 }
 
+/// One audit row of an agent's call (decision or outcome), correlated by the call id.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn agent_row(
+    agent: &str,
+    action: &ActionSpec,
+    trigger: &str,
+    call_id: &str,
+    decision: &str,
+    outcome: &str,
+    connection: Option<&str>,
+    summary: Value,
+) -> NewAuditRow {
+    let mut r = NewAuditRow::system(format!("{}.{}", action.provider, action.name), summary);
+    r.actor_kind = ActorKind::Agent;
+    r.actor_id = agent.to_string();
+    r.trigger = Some(trigger.chars().take(200).collect());
+    r.correlation_id = Some(call_id.to_string());
+    r.connection_id = connection.map(str::to_string);
+    r.tier = Some(action.tier);
+    r.decision = decision.into();
+    r.outcome = outcome.into();
+    r
+}
+
+/// What a retry under the same client_request_id gets: the result, or `{"error": …}`.
+fn remembered_answer(result: &Result<CallResult, ApiError>) -> String {
+    match result {
+        Ok(r) => serde_json::to_string(r).unwrap_or_default(),
+        Err(e) => serde_json::json!({ "error": e }).to_string(),
+    }
+}
+
+/// Maps the provider's answer (or the failure to get one) to the audit outcome, the agent's
+/// answer and the connection's new health.
+pub(crate) fn settle(entry: &ProviderEntry, connection: &ConnectionRecord, tool: &str, call_id: &str, sent: Result<(u16, Vec<u8>), ApiError>) -> Settled {
+    match sent {
+        Ok((status, body)) if (200..300).contains(&status) => {
+            let parsed = if body.is_empty() { Ok(Value::Null) } else { serde_json::from_slice::<Value>(&body) };
+            match parsed {
+                // Some providers (Slack) report failures inside a 2xx answer.
+                Ok(_) if let Some(f) = switchboard_connectors::failure_in_success(&connection.provider, &body) => {
+                    if f.credential_refused {
+                        let msg = format!("{} refused connection '{}''s credential ({}); a person must reconnect it", entry.name, connection.id, f.message);
+                        ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+                    } else {
+                        // Like a 4xx: about this request, the connection stays healthy.
+                        let msg = format!("{} answered {}", entry.name, f.message);
+                        ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), None)
+                    }
+                }
+                Ok(result) => (
+                    "ok",
+                    Ok(CallResult {
+                        call_id: call_id.to_string(),
+                        tool: tool.into(),
+                        connection: connection.id.clone(),
+                        state: CallState::Done,
+                        status,
+                        result,
+                        approval_id: None,
+                    }),
+                    None,
+                ),
+                Err(_) => {
+                    let msg = format!("{} answered HTTP {status} with a body that is not JSON", entry.name);
+                    ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg.clone())), Some(("provider_error", msg, stored_connections::ERROR)))
+                }
+            }
+        }
+        Ok((status, body)) => {
+            let words = provider_words(&body);
+            let said = if words.is_empty() { String::new() } else { format!(": {words}") };
+            if status == 401 {
+                let msg = format!("{} refused connection '{}''s credential (HTTP 401{said}); a person must reconnect it", entry.name, connection.id);
+                ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+            } else if let Some(fields) = switchboard_connectors::refused_input(&connection.provider, status, &body) {
+                // About this input, not the connection: it stays healthy.
+                let msg = format!("{tool}: {} refused the input (HTTP {status}): {fields}", entry.name);
+                ("bad_request", Err(ApiError::new(ErrorCode::BadRequest, msg)), None)
+            } else {
+                let msg = format!("{} answered HTTP {status}{said}", entry.name);
+                // A 4xx about the request leaves the connection healthy; 429/5xx are the provider's trouble.
+                let health = (status == 429 || status >= 500).then(|| ("provider_error", msg.clone(), stored_connections::ERROR));
+                ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), health)
+            }
+        }
+        Err(e) => {
+            let msg = e.message.clone();
+            (e.code.as_str(), Err(e), Some(("provider_unreachable", msg, stored_connections::ERROR)))
+        }
+    }
+}
+
 impl App {
     /// The tools `agent` may call now, each with the connections it may call it on.
     pub async fn agent_tools(&self, agent: &AgentId) -> Result<Vec<AgentTool>, ApiError> {
@@ -281,6 +422,8 @@ impl App {
                 tools.push(AgentTool { action: action.info(), connections: on });
             }
         }
+        // Every agent may ask for access and follow its drafts, whatever it holds.
+        tools.extend(crate::access::builtin_tools().into_iter().map(|action| AgentTool { action, connections: Vec::new() }));
         Ok(tools)
     }
 
@@ -296,27 +439,24 @@ impl App {
 
     /// Runs one tool for an agent. See the module docs for the order of checks.
     pub async fn agent_call(&self, agent: &AgentId, tool: &str, req: CallRequest, trigger: &str) -> Result<CallResult, ApiError> {
+        if let Some(answer) = self.builtin_call(agent, tool, &req.input).await {
+            return answer;
+        }
         let call_id = new_call_id();
         let Some(action) = switchboard_connectors::action(tool) else {
             return Err(ApiError::new(ErrorCode::NotFound, format!("there is no tool '{tool}'; `GET /api/agent/v1/tools` lists the ones this agent may call")));
         };
         let row = |decision: &str, outcome: &str, connection: Option<&str>, summary: Value| {
-            let mut r = NewAuditRow::system(format!("{}.{}", action.provider, action.name), summary);
-            r.actor_kind = ActorKind::Agent;
-            r.actor_id = agent.name.clone();
-            r.trigger = Some(trigger.chars().take(200).collect());
-            r.correlation_id = Some(call_id.clone());
-            r.connection_id = connection.map(str::to_string);
-            r.tier = Some(action.tier);
-            r.decision = decision.into();
-            r.outcome = outcome.into();
-            r
+            agent_row(&agent.name, action, trigger, &call_id, decision, outcome, connection, summary)
         };
         let (connections, grants) = self.connections_and_grants(&agent.name).await?;
         let now = self.clock().now_ms();
         let checked = choose_connection(action, &agent.name, req.connection.as_deref(), &connections, &grants, now).and_then(|c| {
             check_connection(action, c)?;
             let call = (action.build)(&req.input).map_err(|m| refuse(ErrorCode::BadRequest, Some(&c.id), format!("{tool}: {m}")))?;
+            if let Some(id) = &req.client_request_id {
+                check_client_request_id(id).map_err(|m| refuse(ErrorCode::BadRequest, Some(&c.id), m))?;
+            }
             Ok((c.clone(), call))
         });
         let (connection, call) = match checked {
@@ -336,6 +476,26 @@ impl App {
             return Err(ApiError::new(ErrorCode::ProviderUnreachable, msg));
         };
 
+        // A retry under a client_request_id gets the first answer, never a second effect.
+        let client_request = match &req.client_request_id {
+            Some(id) => {
+                if let Some(prev) = self.client_request(&agent.name, id).await? {
+                    return self.replay_client_request(&prev, tool, &req.input).await;
+                }
+                Some(stored_approvals::ClientRequestRecord {
+                    agent: agent.name.clone(),
+                    client_request_id: id.clone(),
+                    tool: tool.to_string(),
+                    input_hash: request_hash(tool, &req.input),
+                    call_id: call_id.clone(),
+                    approval_id: None,
+                    result: None,
+                    created_at_ms: now,
+                })
+            }
+            None => None,
+        };
+
         let checked_against = match self.preflight(&entry, &connection, &agent.name, action, &req.input, &call_id).await {
             Ok(path) => path,
             Err(m) => {
@@ -346,77 +506,81 @@ impl App {
             }
         };
 
+        let decision = self.decide_call(&agent.name, action, &connection, &grants, &req.input, req.template_tag.as_deref()).await?;
+        match decision.verdict {
+            switchboard_policy::Verdict::Deny => {
+                let code = decision.error_code.unwrap_or(ErrorCode::NotGranted);
+                let summary = serde_json::json!({ "tool": tool, "call_id": call_id, "rule": decision.rule, "reason": decision.reason });
+                self.writer().append(row("deny", code.as_str(), Some(&connection.id), summary), Durability::Normal).await?;
+                return Err(ApiError::new(code, decision.reason));
+            }
+            switchboard_policy::Verdict::Queue => {
+                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request).await;
+            }
+            switchboard_policy::Verdict::Allow if decision.rule.starts_with("policy:") => {
+                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request).await;
+            }
+            switchboard_policy::Verdict::Allow => {}
+        }
+
         // The decision commits before anything leaves the machine.
         let durability = if action.tier == Tier::Read { Durability::Normal } else { Durability::Full };
         let mut summary = serde_json::json!({
-            "tool": tool, "call_id": call_id, "method": call.method, "path": call.path, "input": audited_input(&req.input),
+            "tool": tool, "call_id": call_id, "rule": decision.rule, "method": call.method, "path": call.path, "input": audited_input(&req.input),
         });
         if let Some(path) = checked_against {
             summary["checked_against"] = Value::String(path.into());
         }
-        self.writer().append(row("allow", "started", Some(&connection.id), summary), durability).await?;
+        let decision = row("allow", "started", Some(&connection.id), summary);
+        let first = client_request.clone();
+        self.writer()
+            .transact(durability, move |conn, audit| {
+                audit.append(&decision)?;
+                if let Some(c) = &first
+                    && !stored_approvals::insert_client_request(conn, c)?
+                {
+                    return Err(switchboard_store::StoreError::Conflict("this client_request_id was just used by another request".into()));
+                }
+                Ok(())
+            })
+            .await?;
 
         let started = Instant::now();
         let sent = self.send_to_provider(&entry, &connection, &agent.name, action, &call, &call_id).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let at = self.clock().now_ms();
-        let (outcome, result, health): Settled<'_> = match sent {
-            Ok((status, body)) if (200..300).contains(&status) => {
-                let parsed = if body.is_empty() { Ok(Value::Null) } else { serde_json::from_slice::<Value>(&body) };
-                match parsed {
-                    // Some providers (Slack) report failures inside a 2xx answer.
-                    Ok(_) if let Some(f) = switchboard_connectors::failure_in_success(&connection.provider, &body) => {
-                        if f.credential_refused {
-                            let msg = format!("{} refused connection '{}''s credential ({}); a person must reconnect it", entry.name, connection.id, f.message);
-                            ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
-                        } else {
-                            // Like a 4xx: about this request, the connection stays healthy.
-                            let msg = format!("{} answered {}", entry.name, f.message);
-                            ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), None)
-                        }
-                    }
-                    Ok(result) => ("ok", Ok(CallResult { call_id: call_id.clone(), tool: tool.into(), connection: connection.id.clone(), status, result }), None),
-                    Err(_) => {
-                        let msg = format!("{} answered HTTP {status} with a body that is not JSON", entry.name);
-                        ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg.clone())), Some(("provider_error", msg, stored_connections::ERROR)))
-                    }
-                }
-            }
-            Ok((status, body)) => {
-                let words = provider_words(&body);
-                let said = if words.is_empty() { String::new() } else { format!(": {words}") };
-                if status == 401 {
-                    let msg = format!("{} refused connection '{}''s credential (HTTP 401{said}); a person must reconnect it", entry.name, connection.id);
-                    ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
-                } else if let Some(fields) = switchboard_connectors::refused_input(&connection.provider, status, &body) {
-                    // About this input, not the connection: it stays healthy.
-                    let msg = format!("{tool}: {} refused the input (HTTP {status}): {fields}", entry.name);
-                    ("bad_request", Err(ApiError::new(ErrorCode::BadRequest, msg)), None)
-                } else {
-                    let msg = format!("{} answered HTTP {status}{said}", entry.name);
-                    // A 4xx about the request leaves the connection healthy; 429/5xx are the provider's trouble.
-                    let health = (status == 429 || status >= 500).then(|| ("provider_error", msg.clone(), stored_connections::ERROR));
-                    ("provider_error", Err(ApiError::new(ErrorCode::ProviderError, msg)), health)
-                }
-            }
-            Err(e) => {
-                let msg = e.message.clone();
-                (e.code.as_str(), Err(e), Some(("provider_unreachable", msg, stored_connections::ERROR)))
-            }
-        };
+        let (outcome, result, health) = settle(&entry, &connection, tool, &call_id, sent);
         let status = result.as_ref().map(|r| r.status).ok();
         let mut summary = serde_json::json!({ "tool": tool, "call_id": call_id, "status": status, "elapsed_ms": elapsed_ms });
         if let Err(e) = &result {
             summary["error"] = Value::String(e.message.clone());
         }
-        let outcome_row = row("none", outcome, Some(&connection.id), summary);
-        let id = connection.id.clone();
-        let is_ok = result.is_ok();
-        let health = health.map(|(c, m, s)| (c.to_string(), m, s.to_string()));
+        let remembered = client_request.map(|c| (c.agent, c.client_request_id, remembered_answer(&result)));
+        self.record_outcome(row("none", outcome, Some(&connection.id), summary), &connection.id, result.is_ok(), health, durability, remembered).await;
+        result
+    }
+
+    /// Commits a sent call's outcome row with the connection's health (and the answer a retry
+    /// under the agent's client_request_id will get). The call already happened: a failure
+    /// to record is logged, not hidden behind an error that would invite a retry.
+    pub(crate) async fn record_outcome(
+        &self,
+        outcome_row: NewAuditRow,
+        connection_id: &str,
+        is_ok: bool,
+        health: Option<(&'static str, String, &'static str)>,
+        durability: Durability,
+        remembered: Option<(String, String, String)>,
+    ) {
+        let at = self.clock().now_ms();
+        let id = connection_id.to_string();
+        let call_id = outcome_row.correlation_id.clone().unwrap_or_default();
         let recorded = self
             .writer()
             .transact(durability, move |conn, audit| {
                 audit.append(&outcome_row)?;
+                if let Some((agent, crid, answer)) = &remembered {
+                    stored_approvals::set_client_request_result(conn, agent, crid, answer)?;
+                }
                 match &health {
                     None if is_ok => stored_connections::record_success(conn, &id, at),
                     None => Ok(()),
@@ -425,10 +589,39 @@ impl App {
             })
             .await;
         if let Err(e) = recorded {
-            // The call already happened; say so rather than pretend it did not.
             tracing::error!(call_id = %call_id, error = %e, "a provider call completed but its outcome row could not be written");
         }
-        result
+    }
+
+    async fn client_request(&self, agent: &str, id: &str) -> Result<Option<stored_approvals::ClientRequestRecord>, ApiError> {
+        let db = self.db().clone();
+        let (agent, id) = (agent.to_string(), id.to_string());
+        blocking(move || Ok(stored_approvals::get_client_request(&db.reader()?, &agent, &id)?)).await
+    }
+
+    /// The answer to a request repeated under its client_request_id.
+    async fn replay_client_request(&self, prev: &stored_approvals::ClientRequestRecord, tool: &str, input: &Value) -> Result<CallResult, ApiError> {
+        if prev.tool != tool || prev.input_hash != request_hash(tool, input) {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("client_request_id '{}' was used for a different request; use a new id for a new request", prev.client_request_id),
+            ));
+        }
+        if let Some(approval) = &prev.approval_id {
+            return self.pending_answer(approval).await;
+        }
+        match prev.result.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(v)) if v.get("error").is_some() => {
+                let e: ApiError = serde_json::from_value(v["error"].clone()).map_err(|e| ApiError::internal(format!("a remembered answer is unreadable: {e}")))?;
+                Err(e)
+            }
+            Some(Ok(v)) => serde_json::from_value(v).map_err(|e| ApiError::internal(format!("a remembered answer is unreadable: {e}"))),
+            Some(Err(e)) => Err(ApiError::internal(format!("a remembered answer is unreadable: {e}"))),
+            None => Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("the first request with client_request_id '{}' (call {}) has not finished; ask again shortly", prev.client_request_id, prev.call_id),
+            )),
+        }
     }
 
     /// Sends one request with the connection's credential through the connection's rate-limit

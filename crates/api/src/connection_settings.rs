@@ -150,7 +150,7 @@ impl App {
         self.set_rotation_task(task);
     }
 
-    async fn live_connection(&self, id: &str) -> Result<stored::ConnectionRecord, ApiError> {
+    pub(crate) async fn live_connection(&self, id: &str) -> Result<stored::ConnectionRecord, ApiError> {
         let record = self.connection_record(id).await?;
         if record.removed_at_ms.is_some() {
             return Err(ApiError::new(ErrorCode::Conflict, format!("connection '{id}' was removed; connect the account again")));

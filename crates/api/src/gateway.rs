@@ -85,6 +85,9 @@ struct Inner {
     /// every agent.
     paced: switchboard_http::PacedClient,
     anchor_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Wakes the outbox executor (a draft was approved, agents resumed).
+    outbox_wake: Arc<tokio::sync::Notify>,
+    outbox_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// `(catalog id, base URL)` of each running simulated provider, in start order.
     sandbox_urls: Vec<(&'static str, String)>,
     sandboxes: Mutex<Vec<SandboxHandle>>,
@@ -244,6 +247,8 @@ impl App {
                 rotation_task: Mutex::new(None),
                 paced,
                 anchor_task: Mutex::new(None),
+                outbox_wake: Arc::new(tokio::sync::Notify::new()),
+                outbox_task: Mutex::new(None),
                 sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
                 sandbox_clients: sandboxes.iter().filter_map(|h| h.registered_client().map(|c| (h.id(), c.clone()))).collect(),
                 sandboxes: Mutex::new(sandboxes),
@@ -256,6 +261,7 @@ impl App {
         app.spawn_anchor_sync();
         app.spawn_rotation_checks();
         app.spawn_pull_schedule();
+        app.spawn_outbox_executor();
         Ok(app)
     }
 
@@ -298,6 +304,18 @@ impl App {
     }
 
     /// Newest-first audit rows matching `q`.
+    /// The whole audit log as JSON Lines (or CSV with `csv`) bytes (the UI's export download).
+    pub async fn audit_export_bytes(&self, csv: bool) -> Result<Vec<u8>, ApiError> {
+        let format = if csv { audit::ExportFormat::Csv } else { audit::ExportFormat::Jsonl };
+        let db = self.inner.db.clone();
+        blocking(move || {
+            let mut out = Vec::new();
+            audit::export(&db.reader()?, format, &mut out)?;
+            Ok(out)
+        })
+        .await
+    }
+
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
         if q.text.is_some() {
             // The search index trails the log by at most one batch; catch it up first so a
@@ -433,6 +451,14 @@ impl App {
         &self.inner.definitions
     }
 
+    pub(crate) fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.outbox_wake.clone()
+    }
+
+    pub(crate) fn set_outbox_task(&self, task: tokio::task::JoinHandle<()>) {
+        *self.inner.outbox_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
     pub(crate) fn set_rotation_task(&self, task: tokio::task::JoinHandle<()>) {
         *self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
@@ -453,6 +479,9 @@ impl App {
             task.abort();
         }
         if let Some(task) = self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        if let Some(task) = self.inner.outbox_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
         let sandboxes = std::mem::take(&mut *self.inner.sandboxes.lock().unwrap_or_else(|p| p.into_inner()));

@@ -14,6 +14,11 @@
 //! - [`grants`] holds least-privilege grants (agent × connection × tier, optional action list and
 //!   expiry); [`calls`] is the agent call path: grant and scope checks, audit before the call,
 //!   the provider request with the keychain credential, the outcome.
+//! - [`policies`]: the permission decision of every call (`switchboard_policy::decide` on facts
+//!   code extracted from the input) and the auto-send policies; [`access`]: agents' requests
+//!   for more access (`request_access`) and the person's grant or dismissal.
+//! - [`approvals`]: the approval queue (drafts, edit, approve, reject, expiry) and the outbox
+//!   that executes what a person approved exactly once, surviving a crash at any step.
 //! - [`rate_limits`]: live pacing per connection (budget left, queued, 429s, history).
 //! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
 //!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
@@ -29,19 +34,24 @@
 //! `Result<T, ApiError>`; then expose it in each adapter. If its types reach the UI, derive
 //! `ts_rs::TS` and list them in [`ts_exports`].
 
+pub mod access;
 pub mod agents;
+pub mod approvals;
 pub mod auth;
 pub mod calls;
 pub mod catalog;
+pub mod checklist;
 pub mod connection_settings;
 pub mod connections;
 pub mod datadir;
 pub mod events;
+mod failpoint;
 pub mod gateway;
 pub mod grants;
 pub mod oauth;
 pub mod offline;
 pub mod pull;
+pub mod policies;
 pub mod rate_limits;
 pub mod ts_exports;
 pub mod types;

@@ -39,6 +39,15 @@ pub enum Command {
     /// Provider events (webhooks and pulls): list them, pull now, switch the periodic pull.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// The approval queue: outbound and destructive actions agents drafted, waiting for a person.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
+    /// Auto-send policies: the narrow rules under which an outbound action goes without approval.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// Agents' requests for more access: list, grant, dismiss.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.
@@ -172,6 +181,64 @@ pub enum GrantsCommand {
     },
     /// Take one tier away again; applies to the agent's very next call.
     Revoke { agent: String, connection: String, tier: TierArg },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Drafts, newest first (default: the ones waiting for a person).
+    List {
+        /// pending, approved, rejected, expired, executed, failed, needs_confirmation or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+    },
+    /// One draft in full: what will be sent, who asked, and where it stands.
+    Show { id: String },
+    /// Approve a draft; with --edit, FILE holds the whole edited input as JSON (what executes).
+    Approve {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        edit: Option<PathBuf>,
+    },
+    /// Reject a draft; the agent sees the reason.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Settle a draft whose outcome was unknown after a crash: --sent if you found it at the
+    /// provider, --not-sent to send it now.
+    Confirm {
+        id: String,
+        #[arg(long, conflicts_with = "not_sent", required_unless_present = "not_sent")]
+        sent: bool,
+        #[arg(long)]
+        not_sent: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every policy with how often it let something go in the last hour and day.
+    List,
+    /// Add (or replace, by id) a policy from a TOML or JSON file (`.json` is read as JSON).
+    Add { file: PathBuf },
+    /// Remove a policy; what it covered waits for approval again.
+    Remove { id: String },
+    /// The ready-made policies for AGENT (appointment confirmations, invoice delivery, survey requests), as TOML to edit and add.
+    Presets { agent: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Requests waiting for a person (--all: every request).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Grant what the request asks for.
+    Grant { id: String },
+    /// Dismiss it; nothing is granted.
+    Dismiss { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@
 //! the api (or the gateway's control API through [`client`]), and a line in the README table.
 
 mod agents;
+mod approvals;
 mod audit;
 mod cli;
 mod client;
@@ -19,6 +20,7 @@ mod connections;
 mod events;
 mod grants;
 mod output;
+mod policies;
 mod providers;
 mod serve;
 
@@ -49,6 +51,9 @@ fn main() {
             Command::Connections(cmd) => connections::run(&data_dir, cmd, json).await,
             Command::Grants(cmd) => grants::run(&data_dir, cmd, json).await,
             Command::Events(cmd) => events::run(&data_dir, cmd, json).await,
+            Command::Approvals(cmd) => approvals::run(&data_dir, cmd, json).await,
+            Command::Policies(cmd) => policies::run(&data_dir, cmd, json).await,
+            Command::Requests(cmd) => policies::requests(&data_dir, cmd, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

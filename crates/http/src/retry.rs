@@ -84,9 +84,11 @@ impl RetryPolicy {
     /// Decides what to do after attempt `attempt.number` ended with `outcome` at `now`.
     ///
     /// * 2xx/3xx: nothing to retry. 4xx other than 429 (and 408): never retried.
-    /// * 429, 408, 5xx, timeouts and network errors: retried with backoff — except a write
-    ///   without an honoured idempotency key, which is never retried (the provider may have
-    ///   applied it, or for a 429 the agent should decide again with fresh data).
+    /// * 429: retried with backoff, writes included — a provider's rate limiter refuses the
+    ///   request before acting on it (Stripe, Slack, HubSpot and Google document a 429 as "not
+    ///   processed"), so sending it again cannot apply it twice.
+    /// * 408, 5xx, timeouts and network errors: retried with backoff — except a write without
+    ///   an honoured idempotency key, which is never retried (the provider may have applied it).
     /// * Backoff for retry `k` is "equal jitter": uniform in `[e/2, e]` with
     ///   `e = min(max_delay, base · 2^(k−1))`. A `Retry-After` is a floor: the delay is at least
     ///   it plus a jitter of up to `base/4`, so a fleet does not return in lock-step.
@@ -99,6 +101,7 @@ impl RetryPolicy {
         now: Duration,
         rng: &mut R,
     ) -> Decision {
+        let refused_unprocessed = matches!(*outcome, Outcome::Status { code: 429, .. });
         let retry_after = match *outcome {
             Outcome::Status { code, .. } if code < 400 => {
                 return Decision::GiveUp(GiveUpReason::NotAFailure(code));
@@ -109,7 +112,7 @@ impl RetryPolicy {
             Outcome::Status { retry_after, .. } => retry_after,
             Outcome::Timeout | Outcome::Network => None,
         };
-        if attempt.is_write && !attempt.idempotency_key_present {
+        if attempt.is_write && !attempt.idempotency_key_present && !refused_unprocessed {
             return Decision::GiveUp(GiveUpReason::UnsafeWrite);
         }
         if attempt.number >= self.max_attempts {
@@ -224,6 +227,20 @@ mod tests {
             )
         };
         assert_eq!(d(3), d(3));
+    }
+
+    #[test]
+    fn a_write_is_retried_after_a_429_but_not_after_a_5xx_or_timeout() {
+        let p = RetryPolicy::default();
+        let a = Attempt { is_write: true, idempotency_key_present: false, ..read(1) };
+        let decide = |o: Outcome| p.decide(&a, &o, Duration::ZERO, &mut StdRng::seed_from_u64(1));
+        assert!(
+            matches!(decide(Outcome::Status { code: 429, retry_after: Some(Duration::from_secs(1)) }), Decision::Retry { .. }),
+            "a 429 means the provider did not act on the write, so it is sent again after the wait"
+        );
+        for o in [Outcome::Status { code: 503, retry_after: None }, Outcome::Timeout, Outcome::Network] {
+            assert!(matches!(decide(o), Decision::GiveUp(GiveUpReason::UnsafeWrite)), "a write that may have been applied is never re-sent");
+        }
     }
 
     #[test]

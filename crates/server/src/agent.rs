@@ -5,8 +5,12 @@
 //! - `GET /whoami` — the agent's name and whether agents are paused;
 //! - `GET /tools` — the tools this agent may call now (its grants), each with its input schema
 //!   and the connections it may use;
-//! - `POST /tools/{tool}` with `{"connection"?, "input"}` — runs one action (see
-//!   `switchboard_api::calls` for the checks and the error codes);
+//! - `POST /tools/{tool}` with `{"connection"?, "input", "client_request_id"?}` — runs one
+//!   action (see `switchboard_api::calls` for the checks and the error codes); 200 with the
+//!   provider's answer, or 202 with `state: "pending_approval"` and the approval id when a
+//!   person must approve it first;
+//! - `GET /approvals/{id}` — where one of this agent's drafts stands (pending, approved,
+//!   rejected with the reason, expired, executed with the provider's result, failed).
 //! - `GET /events?connection=ID&after=SEQ&limit=N` — the connection's provider events (webhooks
 //!   and pulls alike), oldest first, for an agent holding a read grant on it.
 
@@ -14,12 +18,12 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, RawQuery, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use switchboard_api::App;
 use switchboard_api::agents::AgentId;
-use switchboard_api::calls::CallRequest;
+use switchboard_api::calls::{CallRequest, CallState};
 use switchboard_core::{ApiError, ErrorCode};
 
 use crate::control::{error_response, ok, reply};
@@ -30,6 +34,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/tools", get(tools))
         .route("/tools/{tool}", axum::routing::post(call_tool))
         .route("/events", get(events))
+        .route("/approvals/{id}", get(approval_status))
         .layer(axum::middleware::from_fn_with_state(app, require_agent))
 }
 
@@ -77,7 +82,7 @@ async fn call_tool(
     body: Bytes,
 ) -> Response {
     let req: CallRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CallRequest { connection: None, input: serde_json::json!({}) }
+        CallRequest { connection: None, input: serde_json::json!({}), client_request_id: None, template_tag: None }
     } else {
         match serde_json::from_slice(&body) {
             Ok(r) => r,
@@ -90,7 +95,14 @@ async fn call_tool(
             }
         }
     };
-    reply(app.agent_call(&agent, &tool, req, &format!("http:POST {}", uri.path())).await)
+    match app.agent_call(&agent, &tool, req, &format!("http:POST {}", uri.path())).await {
+        Ok(r) if r.state == CallState::PendingApproval => (axum::http::StatusCode::ACCEPTED, [(header::CACHE_CONTROL, "no-store")], axum::Json(r)).into_response(),
+        other => reply(other),
+    }
+}
+
+async fn approval_status(State(app): State<App>, Extension(agent): Extension<AgentId>, Path(id): Path<String>) -> Response {
+    reply(app.approval_status_for_agent(&agent, &id).await)
 }
 
 async fn events(State(app): State<App>, Extension(agent): Extension<AgentId>, RawQuery(query): RawQuery) -> Response {

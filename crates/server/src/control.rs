@@ -91,6 +91,8 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/providers", get(providers))
         .route("/audit", get(audit_list))
         .route("/audit/verify", post(audit_verify))
+        .route("/audit/chain/{id}", get(audit_chain))
+        .route("/audit/export", get(audit_export))
         .route("/login-url", post(login_url))
         .route("/window/focus", post(focus))
         .route("/agents", get(agents_list).post(agent_add))
@@ -102,7 +104,7 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/oauth-clients/{provider}", axum::routing::put(oauth_client_set))
         .route("/connections/{id}/test", post(connection_test))
         .route("/connections/{id}", delete(connection_remove))
-        .route("/connections/{id}/scopes", axum::routing::put(connection_scopes))
+        .route("/connections/{id}/scopes", get(connection_checklist).put(connection_scopes))
         .route("/connections/{id}/rotation", axum::routing::put(connection_rotation))
         .route("/connections/{id}/webhook-secret", axum::routing::put(webhook_secret))
         .route("/connections/{id}/events", get(connection_events))
@@ -114,6 +116,19 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/rate-limits/{id}", get(rate_limit))
         .route("/grants", get(grants_list).post(grant_set))
         .route("/grants/{agent}/{connection}/{tier}", delete(grant_revoke))
+        .route("/approvals", get(approvals_list))
+        .route("/approvals/count", get(approvals_count))
+        .route("/approvals/approve-bulk", post(approvals_bulk))
+        .route("/approvals/{id}", get(approval_get))
+        .route("/approvals/{id}/approve", post(approval_approve))
+        .route("/approvals/{id}/reject", post(approval_reject))
+        .route("/approvals/{id}/confirm", post(approval_confirm))
+        .route("/policies", get(policies_list).post(policy_add))
+        .route("/policies/presets", get(policy_presets))
+        .route("/policies/{id}", delete(policy_remove))
+        .route("/requests", get(requests_list))
+        .route("/requests/{id}/grant", post(request_grant))
+        .route("/requests/{id}/dismiss", post(request_dismiss))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -130,12 +145,14 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
     let caller = if let Some(token) = bearer {
         let token = token.trim();
         if !st.app.check_control_token(token) {
-            let message = if token.starts_with(switchboard_api::agents::TOKEN_PREFIX) {
-                "an agent token cannot be used on the control API; it needs the control token"
-            } else {
-                "the control token is not valid for this gateway"
-            };
-            return error_response(ApiError::new(ErrorCode::Unauthorized, message));
+            // A live agent token is a real credential of the wrong kind: forbidden here.
+            if token.starts_with(switchboard_api::agents::TOKEN_PREFIX) && st.app.authenticate_agent(token).is_ok() {
+                return error_response(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "an agent token cannot be used on the control API (approve, grant, connect, export are for people); it needs the control token",
+                ));
+            }
+            return error_response(ApiError::new(ErrorCode::Unauthorized, "the control token is not valid for this gateway"));
         }
         Caller::Cli
     } else if let Some(session) = session_cookie(headers) {
@@ -559,4 +576,155 @@ async fn pull_schedule_set(State(app): State<App>, axum::Extension(caller): axum
         Ok(b) => reply(app.events_pull_schedule_set(actor_id(caller), &id, b.enabled, b.every_seconds).await),
         Err(r) => *r,
     }
+}
+
+/// Who decided, as approvals record it: the OS user behind the CLI, or the browser session.
+fn approver(caller: Caller) -> String {
+    match caller {
+        Caller::Cli => {
+            let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+            if user.is_empty() { "cli".into() } else { format!("cli:{user}") }
+        }
+        Caller::Browser => "browser".into(),
+    }
+}
+
+async fn approvals_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let (mut status, mut limit) = (None, 200u32);
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match (k.as_ref(), v.as_ref()) {
+            (_, "") => {}
+            ("status", s) => match serde_json::from_value::<switchboard_api::approvals::ApprovalStatus>(serde_json::Value::String(s.into())) {
+                Ok(st) => status = Some(st),
+                Err(_) => {
+                    return error_response(ApiError::bad_request(format!(
+                        "unknown status '{s}'; use pending, approved, rejected, expired, executed, failed or needs_confirmation"
+                    )));
+                }
+            },
+            ("limit", n) => match n.parse() {
+                Ok(n) => limit = n,
+                Err(_) => return error_response(ApiError::bad_request("limit must be a whole number")),
+            },
+            (other, _) => return error_response(ApiError::bad_request(format!("unknown query parameter '{other}'; use status and limit"))),
+        }
+    }
+    reply(app.approvals_list(status, limit).await)
+}
+
+async fn approvals_count(State(app): State<App>) -> Response {
+    reply(app.approvals_pending_count().await.map(|n| serde_json::json!({ "pending": n })))
+}
+
+async fn approval_get(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.approval_get(&id).await)
+}
+
+async fn approval_approve(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        switchboard_api::approvals::ApproveRequest::default()
+    } else {
+        match parse_body(&body, r#"{"edit": {…the whole edited input…}}"#) {
+            Ok(r) => r,
+            Err(r) => return *r,
+        }
+    };
+    reply(app.approval_approve(&approver(caller), &id, req).await)
+}
+
+async fn approval_reject(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::approvals::RejectRequest>(&body, r#"{"reason": "wrong recipient"}"#) {
+        Ok(req) => reply(app.approval_reject(&approver(caller), &id, req).await),
+        Err(r) => *r,
+    }
+}
+
+async fn approval_confirm(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::approvals::ConfirmRequest>(&body, r#"{"sent": true}"#) {
+        Ok(req) => reply(app.approval_confirm(&approver(caller), &id, req).await),
+        Err(r) => *r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRequest {
+    ids: Vec<String>,
+}
+
+async fn approvals_bulk(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<BulkRequest>(&body, r#"{"ids": ["apr_…", "apr_…"]}"#) {
+        Ok(req) => reply(app.approvals_approve_bulk(&approver(caller), &req.ids).await),
+        Err(r) => *r,
+    }
+}
+
+async fn policies_list(State(app): State<App>) -> Response {
+    reply(app.policies_list().await)
+}
+
+async fn policy_add(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::policies::PolicyFile>(&body, r#"{"format": "toml", "text": "id = \"…\"\n…"}"#) {
+        Ok(file) => reply(app.policy_add(&approver(caller), file).await),
+        Err(r) => *r,
+    }
+}
+
+async fn policy_remove(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.policy_remove(&approver(caller), &id).await.map(|()| serde_json::json!({ "removed": id })))
+}
+
+async fn policy_presets(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let agent = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "agent").map(|(_, v)| v.into_owned());
+    match agent {
+        Some(a) if !a.is_empty() => ok(app.policy_presets(&a)),
+        _ => error_response(ApiError::bad_request("name the agent the presets are for: /policies/presets?agent=NAME")),
+    }
+}
+
+async fn requests_list(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let status = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "status").map(|(_, v)| v.into_owned());
+    match status.as_deref() {
+        None | Some("") | Some("all") => reply(app.access_requests_list(None).await),
+        Some(s @ ("pending" | "granted" | "dismissed")) => reply(app.access_requests_list(Some(s)).await),
+        Some(other) => error_response(ApiError::bad_request(format!("unknown status '{other}'; use pending, granted, dismissed or all"))),
+    }
+}
+
+async fn request_grant(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.access_request_grant(&approver(caller), &id).await)
+}
+
+async fn request_dismiss(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
+    reply(app.access_request_dismiss(&approver(caller), &id).await)
+}
+
+async fn audit_chain(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.audit_chain(&id).await)
+}
+
+/// Every audit row, oldest first, as JSON Lines or CSV (`?format=jsonl|csv`), for download.
+async fn audit_export(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let format = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "format").map(|(_, v)| v.into_owned());
+    let (format, mime, ext) = match format.as_deref() {
+        Some("jsonl") | None => (false, "application/jsonl", "jsonl"),
+        Some("csv") => (true, "text/csv; charset=utf-8", "csv"),
+        Some(other) => return error_response(ApiError::bad_request(format!("unknown export format '{other}'; use jsonl or csv"))),
+    };
+    match app.audit_export_bytes(format).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, mime.to_string()),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"switchboard-audit.{ext}\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn connection_checklist(State(app): State<App>, Path(id): Path<String>) -> Response {
+    reply(app.connection_scope_checklist(&id).await)
 }

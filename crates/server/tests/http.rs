@@ -197,12 +197,31 @@ async fn agent_tokens_and_the_control_token_do_not_open_each_others_api() {
     let me: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(me, serde_json::json!({ "name": "inbox-bot", "paused": false }), "whoami should name the agent");
 
-    let (s, code) = code_of(c.get(format!("{}/api/control/v1/status", gw.url)).bearer_auth(&token).send().await.expect("send")).await;
-    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent token must not open the control API");
-    let (s, code) = code_of(c.post(format!("{}/api/control/v1/agents", gw.url)).bearer_auth(&token).json(&serde_json::json!({ "name": "evil" })).send().await.expect("send")).await;
-    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent must not be able to mint agents");
-    let (s, code) = code_of(c.post(format!("{}/api/control/v1/resume", gw.url)).bearer_auth(&token).send().await.expect("send")).await;
-    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "an agent must not be able to resume agents");
+    // Every control action refuses an agent token with 403: reading, approving, granting,
+    // connecting, exporting, minting agents, pausing.
+    let body = serde_json::json!({});
+    for (method, path, what) in [
+        ("GET", "/status", "read the gateway status"),
+        ("POST", "/approvals/apr_x/approve", "approve a draft"),
+        ("POST", "/approvals/apr_x/reject", "reject a draft"),
+        ("POST", "/approvals/approve-bulk", "bulk-approve drafts"),
+        ("POST", "/grants", "grant itself access"),
+        ("DELETE", "/grants/inbox-bot/hubspot-1/read", "revoke a grant"),
+        ("POST", "/requests/req_x/grant", "grant an access request"),
+        ("POST", "/policies", "add an auto-send policy"),
+        ("POST", "/connections", "connect an account"),
+        ("POST", "/connections/oauth", "start an OAuth connection"),
+        ("GET", "/audit/export?format=jsonl", "export the audit log"),
+        ("POST", "/agents", "mint agents"),
+        ("POST", "/resume", "resume agents"),
+        ("POST", "/pause", "pause agents"),
+    ] {
+        let req = c.request(method.parse().expect("method"), format!("{}/api/control/v1{path}", gw.url)).bearer_auth(&token).json(&body);
+        let (s, code) = code_of(req.send().await.expect("send")).await;
+        assert_eq!((s, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"), "an agent token must not {what} ({method} {path})");
+    }
+    let (s, code) = code_of(c.get(format!("{}/api/control/v1/status", gw.url)).bearer_auth("sb_agent_made-up").send().await.expect("send")).await;
+    assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "a made-up token is not a credential at all");
 
     let (s, code) = code_of(c.get(&whoami).bearer_auth(gw.control_token()).send().await.expect("send")).await;
     assert_eq!((s, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "the control token must not open the agent API");

@@ -438,6 +438,28 @@ pub fn fts_query(text: &str) -> Option<String> {
 }
 
 /// Newest-first page of rows matching `q`.
+/// `(agent, action)` pairs with a successful agent call on `connection_id` since `since_ms`
+/// (the scope checklist's "used in the last 30 days").
+pub fn agent_actions_used_since(conn: &Connection, connection_id: &str, since_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT DISTINCT actor_id, action FROM audit_log \
+             WHERE connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
+        )?
+        .query_map(rusqlite::params![connection_id, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Every row of one action (sharing `correlation_id`), oldest first: its causal chain.
+pub fn chain(conn: &Connection, correlation_id: &str) -> Result<Vec<AuditRow>, StoreError> {
+    let rows = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE correlation_id = ?1 ORDER BY id LIMIT 1000"))?
+        .query_map(rusqlite::params![correlation_id], StoredRow::from_sql)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows.into_iter().map(|s| s.to_row()).collect())
+}
+
 pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
     let mut args: Vec<Value> = Vec::new();

@@ -24,6 +24,9 @@ pub enum StoreError {
     Sqlite(String),
     #[error("{0}")]
     Invalid(String),
+    /// The row changed under the request (a draft already decided, an id already taken).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl StoreError {
@@ -34,6 +37,7 @@ impl StoreError {
             Self::ReadOnly(_) => ErrorCode::StorageReadOnly,
             Self::Open { .. } | Self::Io(_) | Self::WriterGone | Self::Sqlite(_) => ErrorCode::AuditUnavailable,
             Self::Invalid(_) => ErrorCode::BadRequest,
+            Self::Conflict(_) => ErrorCode::Conflict,
         }
     }
 }

@@ -23,6 +23,7 @@
 //! [`writer::Writer::transact`] so they commit together with the audit row that describes them.
 
 pub mod agents;
+pub mod approvals;
 pub mod connections;
 pub mod audit;
 pub mod db;
@@ -35,4 +36,6 @@ pub mod writer;
 
 pub use db::{Database, Durability, StoreOptions};
 pub use error::StoreError;
+/// The SQLite connection type readers get from [`Database::reader`].
+pub use rusqlite::Connection;
 pub use writer::{Head, Writer};

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_connections", include_str!("migrations/0003_connections.sql")),
     ("0004_scopes_grants", include_str!("migrations/0004_scopes_grants.sql")),
     ("0005_events", include_str!("migrations/0005_events.sql")),
+    ("0006_approvals", include_str!("migrations/0006_approvals.sql")),
 ];
 
 /// The schema version this build writes.

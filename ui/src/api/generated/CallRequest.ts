@@ -11,4 +11,15 @@ connection: string | null,
 /**
  * The action's input (see its `input_schema`).
  */
-input: Record<string, unknown>, };
+input: Record<string, unknown>, 
+/**
+ * The agent's own id for this request (up to 200 printable characters). Sending the same
+ * request again with the same id returns the first answer (or the same pending approval)
+ * instead of acting twice; the same id with a different tool or input is refused.
+ */
+client_request_id: string | null, 
+/**
+ * The template the message was written from (e.g. `appointment-confirmation`), for
+ * auto-send policies that name one.
+ */
+template_tag: string | null, };

@@ -1,0 +1,173 @@
+//! Journey: an agent's outbound Slack message waits for a person. The draft shows what will be
+//! posted; a repeated request under the agent's client_request_id finds the same draft; the
+//! approver edits it and the edited text is what Slack receives, once; a rejection reaches the
+//! agent with its reason and posts nothing; while agents are paused an approved draft is held;
+//! the audit rows of one action share its call id from decision to result. Real keychain, real
+//! SQLite, real HTTP to the simulated Slack over loopback.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchboard_sandbox::slack::{BOT_TOKEN, CUSTOMER_FEEDBACK};
+use switchboard_tests::Gateway;
+
+fn code(body: &Value) -> &str {
+    body["code"].as_str().unwrap_or("<no code>")
+}
+
+async fn channel_texts(gw: &Gateway, token: &str) -> Vec<String> {
+    let (status, body) = gw
+        .agent(token, Method::POST, "/tools/slack_channel_history", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "limit": 200 } })))
+        .await;
+    assert_eq!(status, 200, "reading the channel should work: {body}");
+    body["result"]["messages"].as_array().expect("messages").iter().filter_map(|m| m["text"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_messages_wait_for_a_person_and_run_once_as_approved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let scopes = ["channels:read", "channels:history", "users:read", "chat:write"];
+    gw.control(Method::PUT, &format!("/connections/{conn_id}/scopes"), Some(json!({ "scopes": scopes }))).await;
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "feedback-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    let (_, other) = gw.control(Method::POST, "/agents", Some(json!({ "name": "other-bot" }))).await;
+    let other_token = other["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write", "delete"] {
+        let (status, g) = gw.control(Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": tier }))).await;
+        assert_eq!(status, 200, "{g}");
+    }
+    let post = |text: &str, client_request_id: Option<&str>| {
+        let mut body = json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": text } });
+        if let Some(id) = client_request_id {
+            body["client_request_id"] = id.into();
+        }
+        body
+    };
+
+    // The agent's post becomes a draft; nothing reaches Slack.
+    let draft_text = "Thanks Grace, we are on the CSV export timeouts.";
+    let (status, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post(draft_text, Some("feedback-42")))).await;
+    assert_eq!(status, 202, "an outbound message must wait for approval: {queued}");
+    assert_eq!(queued["state"], "pending_approval", "{queued}");
+    let approval = queued["approval_id"].as_str().expect("approval id").to_string();
+    let call_id = queued["call_id"].as_str().expect("call id").to_string();
+    assert!(!channel_texts(&gw, &token).await.contains(&draft_text.to_string()), "nothing may be posted before a person approves");
+
+    // A retry under the same client_request_id finds the same draft; another input under it is refused.
+    let (status, again) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post(draft_text, Some("feedback-42")))).await;
+    assert_eq!((status, again["approval_id"].as_str()), (202, Some(approval.as_str())), "a retried request must not create a second draft: {again}");
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post("something else", Some("feedback-42")))).await;
+    assert_eq!((status, code(&body)), (409, "conflict"), "reusing a client_request_id for another request must be refused: {body}");
+
+    // The agent sees its own draft; another agent does not.
+    let (status, st) = gw.agent(&token, Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!((status, st["status"].as_str()), (200, Some("pending")), "{st}");
+    let (status, body) = gw.agent(&other_token, Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "another agent must not see this draft: {body}");
+
+    // The approver sees it as a Slack message in its channel.
+    let (_, count) = gw.control(Method::GET, "/approvals/count", None).await;
+    assert_eq!(count["pending"], 1, "exactly one draft waits: {count}");
+    let (status, shown) = gw.control(Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["preview"]["kind"], "chat_message", "{shown}");
+    assert_eq!(shown["preview"]["text"], draft_text, "the preview shows the message as it will be posted: {shown}");
+    assert_eq!(shown["rule"], "default:outbound-queues", "the draft names the rule that held it: {shown}");
+
+    // A broken edit is refused and the draft stays pending; a good edit is what Slack receives.
+    let (status, body) = gw
+        .control(Method::POST, &format!("/approvals/{approval}/approve"), Some(json!({ "edit": { "channel": CUSTOMER_FEEDBACK } })))
+        .await;
+    assert_eq!((status, code(&body)), (400, "bad_request"), "an edit without text must be refused: {body}");
+    let edited_text = "Thanks Grace, a fix for the CSV export timeouts ships Friday.";
+    let (status, body) = gw
+        .control(Method::POST, &format!("/approvals/{approval}/approve"), Some(json!({ "edit": { "channel": CUSTOMER_FEEDBACK, "text": edited_text } })))
+        .await;
+    assert_eq!(status, 200, "approving with an edit should work: {body}");
+    assert!(body["decided_by"].as_str().is_some_and(|d| d.starts_with("cli")), "the approval records who decided: {body}");
+    let settled = gw.settled_approval(&approval).await;
+    assert_eq!(settled["status"], "executed", "the approved message should be posted: {settled}");
+    let texts = channel_texts(&gw, &token).await;
+    assert_eq!(texts.iter().filter(|t| *t == edited_text).count(), 1, "the edited message is posted exactly once: {texts:?}");
+    assert!(!texts.contains(&draft_text.to_string()), "the agent's unedited text must not be posted");
+    let (_, st) = gw.agent(&token, Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!((st["status"].as_str(), st["edited"].as_bool()), (Some("executed"), Some(true)), "{st}");
+    assert!(st["result"]["ts"].as_str().is_some(), "the agent gets Slack's answer: {st}");
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!((status, code(&body)), (409, "conflict"), "a decided draft cannot be approved again: {body}");
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post(draft_text, Some("feedback-42")))).await;
+    assert_eq!((status, body["approval_id"].as_str()), (202, Some(approval.as_str())), "a late retry still names the same draft: {body}");
+    assert_eq!(texts.len(), channel_texts(&gw, &token).await.len(), "a late retry must not post again");
+
+    // A rejection reaches the agent with its reason; nothing is posted.
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post("We will refund everyone!", None))).await;
+    let rejected = queued["approval_id"].as_str().expect("approval id").to_string();
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{rejected}/reject"), Some(json!({ "reason": "  " }))).await;
+    assert_eq!((status, code(&body)), (400, "bad_request"), "a rejection needs a reason: {body}");
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{rejected}/reject"), Some(json!({ "reason": "We do not promise refunds in public." }))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, st) = gw.agent(&token, Method::GET, &format!("/approvals/{rejected}"), None).await;
+    assert_eq!((st["status"].as_str(), st["reason"].as_str()), (Some("rejected"), Some("We do not promise refunds in public.")), "{st}");
+    assert!(!channel_texts(&gw, &token).await.contains(&"We will refund everyone!".to_string()), "a rejected draft must not be posted");
+
+    // While agents are paused an approved draft is held; it goes out after resume.
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(post("Held while paused.", None))).await;
+    let held = queued["approval_id"].as_str().expect("approval id").to_string();
+    gw.control(Method::POST, "/pause", None).await;
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{held}/approve"), None).await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{held}"), None).await;
+    assert_eq!(shown["status"], "approved", "an approved draft must be held while agents are paused: {shown}");
+    gw.control(Method::POST, "/resume", None).await;
+    assert_eq!(gw.settled_approval(&held).await["status"], "executed", "after resume the held draft goes out");
+
+    // Deleting waits for a person too.
+    let ts = st_ts(&gw, &token, edited_text).await;
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/slack_delete_message", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "ts": ts } }))).await;
+    assert_eq!((status, body["result"]["status"].as_str()), (202, Some("pending")), "a delete must wait for approval: {body}");
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", body["approval_id"].as_str().unwrap_or_default()), None).await;
+    assert_eq!(shown["rule"], "default:destructive-queues", "{shown}");
+
+    // One action's rows share its call id: decision → approval → provider request → result;
+    // the control API returns the chain by call id or by approval id.
+    let (status, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    assert_eq!(status, 200, "{chain}");
+    let rows: Vec<Value> = chain.as_array().expect("rows").clone();
+    let got: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r["action"].as_str().unwrap_or(""), r["decision"].as_str().unwrap_or(""), r["outcome"].as_str().unwrap_or(""))).collect();
+    let expected = [
+        ("slack.post_message", "queue", "pending_approval"),
+        ("approval.approved", "none", "approved"),
+        ("slack.post_message", "allow", "started"),
+        ("slack.post_message", "none", "ok"),
+    ];
+    assert_eq!(got, expected, "the causal chain of the approved message");
+    let (_, by_call) = gw.control(Method::GET, &format!("/audit/chain/{call_id}"), None).await;
+    assert_eq!(by_call, chain, "the chain is the same by call id");
+    let approved_row = rows.iter().find(|r| r["action"] == "approval.approved").expect("approval row");
+    assert_eq!(approved_row["summary"]["original_input"]["text"], draft_text, "both versions are audited: {approved_row}");
+    assert_eq!(approved_row["summary"]["edited_input"]["text"], edited_text, "both versions are audited: {approved_row}");
+    let (_, verify) = gw.control(Method::POST, "/audit/verify", None).await;
+    assert_eq!(verify["intact"], true, "the audit chain should verify: {verify}");
+    gw.stop().await;
+}
+
+async fn st_ts(gw: &Gateway, token: &str, text: &str) -> String {
+    let (_, body) = gw
+        .agent(token, Method::POST, "/tools/slack_channel_history", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "limit": 200 } })))
+        .await;
+    body["result"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["text"] == text)
+        .and_then(|m| m["ts"].as_str())
+        .expect("the posted message is in the channel")
+        .to_string()
+}
