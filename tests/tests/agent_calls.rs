@@ -36,7 +36,8 @@ async fn an_agent_reads_writes_and_deletes_only_with_the_grants_a_person_gave() 
 
     // A new agent holds nothing: no tools, and a call is refused naming the grant.
     let (status, tools) = gw.agent(&token, Method::GET, "/tools", None).await;
-    assert_eq!((status, tools.as_array().map(Vec::len)), (200, Some(0)), "a new agent must see no tools: {tools}");
+    let names: Vec<&str> = tools.as_array().expect("tools").iter().filter_map(|t| t["tool"].as_str()).collect();
+    assert_eq!((status, names), (200, vec!["request_access", "approval_status"]), "a new agent sees no provider tools, only how to ask: {tools}");
     let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_list_contacts", Some(json!({ "input": { "limit": 5 } }))).await;
     assert_eq!((status, code(&body)), (403, "not_granted"), "a call without a grant must be refused: {body}");
     assert!(
@@ -62,10 +63,10 @@ async fn an_agent_reads_writes_and_deletes_only_with_the_grants_a_person_gave() 
 
     // Write is a separate tier, and the key must hold the write scope too.
     let create = json!({ "input": { "properties": { "email": "new.lead@example.com", "firstname": "New" } } });
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_create_contact", Some(create.clone())).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_create_contact", create.clone()).await;
     assert_eq!((status, code(&body)), (403, "not_granted"), "read must not imply write: {body}");
     gw.control(Method::POST, "/grants", Some(json!({ "agent": "sales-bot", "connection": conn_id, "tier": "write" }))).await;
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_create_contact", Some(create.clone())).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_create_contact", create.clone()).await;
     assert_eq!((status, code(&body)), (403, "scope_not_granted"), "a key nobody ticked write for must not write: {body}");
     let (status, c) = gw
         .control(
@@ -75,19 +76,19 @@ async fn an_agent_reads_writes_and_deletes_only_with_the_grants_a_person_gave() 
         )
         .await;
     assert_eq!(status, 200, "ticking the write scope should work: {c}");
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_create_contact", Some(create.clone())).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_create_contact", create.clone()).await;
     assert_eq!(status, 200, "with the grant and the scope the contact should be created: {body}");
     let new_id = body["result"]["id"].as_str().expect("new contact id").to_string();
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_create_contact", Some(create)).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_create_contact", create).await;
     assert_eq!((status, code(&body)), (502, "provider_error"), "a duplicate email is the provider's refusal: {body}");
     assert!(body["message"].as_str().unwrap_or_default().contains("already exists"), "the provider's words should reach the agent: {body}");
 
     // Delete is its own tier.
     let archive = json!({ "input": { "contact_id": new_id } });
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_archive_contact", Some(archive.clone())).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_archive_contact", archive.clone()).await;
     assert_eq!((status, code(&body)), (403, "not_granted"), "write must not imply delete: {body}");
     gw.control(Method::POST, "/grants", Some(json!({ "agent": "sales-bot", "connection": conn_id, "tier": "delete" }))).await;
-    let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_archive_contact", Some(archive)).await;
+    let (status, body) = gw.agent_approved(&token, "hubspot_archive_contact", archive).await;
     assert_eq!(status, 200, "with the delete grant the contact should be archived: {body}");
     let (status, body) = gw.agent(&token, Method::POST, "/tools/hubspot_get_contact", Some(json!({ "input": { "contact_id": new_id } }))).await;
     assert_eq!((status, code(&body)), (502, "provider_error"), "the archived contact should be gone at the provider: {body}");

@@ -88,7 +88,7 @@ async fn an_agent_books_a_meeting_with_a_lead_in_a_free_slot_within_its_grants()
     let token = agent["token"].as_str().expect("agent token").to_string();
     let call = |tool: &str, connection: &str, input: Value| {
         let (gw, token, tool, connection) = (&gw, token.clone(), tool.to_string(), connection.to_string());
-        async move { gw.agent(&token, Method::POST, &format!("/tools/{tool}"), Some(json!({ "connection": connection, "input": input }))).await }
+        async move { gw.agent_approved(&token, &tool, json!({ "connection": connection, "input": input })).await }
     };
 
     // Tomorrow's working hours (the next working day, 09:00-18:00 in the user's zone).

@@ -51,7 +51,7 @@ async fn an_agent_answers_a_leads_meeting_request_within_its_grants() {
     let token = agent["token"].as_str().expect("agent token").to_string();
     let call = |tool: &str, connection: &str, input: Value| {
         let (gw, token, tool, connection) = (&gw, token.clone(), tool.to_string(), connection.to_string());
-        async move { gw.agent(&token, Method::POST, &format!("/tools/{tool}"), Some(json!({ "connection": connection, "input": input }))).await }
+        async move { gw.agent_approved(&token, &tool, json!({ "connection": connection, "input": input })).await }
     };
 
     let search = json!({ "q": format!("from:{} subject:meeting", gmail::LEAD_EMAIL) });

@@ -67,13 +67,8 @@ async fn a_follow_up_agent_works_a_new_lead_within_its_grants() {
         let gw = &gw;
         let token = token.clone();
         async move {
-            gw.agent(
-                &token,
-                Method::POST,
-                &format!("/tools/hubspot_{tool}"),
-                Some(json!({ "input": input })),
-            )
-            .await
+            // Outbound writes wait for a person: the journey approves each one unchanged.
+            gw.agent_approved(&token, &format!("hubspot_{tool}"), json!({ "input": input })).await
         }
     };
     let tick = |scopes: Vec<&'static str>| {

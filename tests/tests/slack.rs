@@ -39,7 +39,7 @@ async fn an_agent_routes_customer_feedback_in_slack_within_its_grants() {
     let token = agent["token"].as_str().expect("agent token").to_string();
     let call = |tool: &str, input: Value| {
         let (gw, token, tool) = (&gw, token.clone(), tool.to_string());
-        async move { gw.agent(&token, Method::POST, &format!("/tools/{tool}"), Some(json!({ "input": input }))).await }
+        async move { gw.agent_approved(&token, &tool, json!({ "input": input })).await }
     };
 
     // Read: the feedback channel's history and one thread.
@@ -183,6 +183,13 @@ async fn each_slack_method_is_paced_under_its_own_tier_and_posts_per_channel() {
     for tier in ["read", "write"] {
         gw.control(Method::POST, "/grants", Some(json!({ "agent": "burst-bot", "connection": conn_id, "tier": tier }))).await;
     }
+    // Posts to these two channels may go without approval (an auto-send policy), so the agent's
+    // calls reach Slack at once and their pacing is what is measured.
+    let policy = format!(
+        "id = \"burst\"\nname = \"Status posts\"\nagent = \"burst-bot\"\nactions = [\"slack_post_message\"]\n[conditions]\nchannels = [\"{GENERAL}\", \"{CUSTOMER_FEEDBACK}\"]\n[caps]\nper_hour = 100\n"
+    );
+    let (status, added) = gw.control(Method::POST, "/policies", Some(json!({ "format": "toml", "text": policy }))).await;
+    assert_eq!(status, 200, "{added}");
     let call = |tool: &'static str, input: Value| {
         let (gw, token) = (&gw, token.clone());
         async move {

@@ -46,7 +46,7 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     let call = |tool: &'static str, input: Value| {
         let gw = &gw;
         let token = token.clone();
-        async move { gw.agent(&token, Method::POST, &format!("/tools/{tool}"), Some(json!({ "input": input }))).await }
+        async move { gw.agent_approved(&token, tool, json!({ "input": input })).await }
     };
 
     let (status, body) = call("stripe_find_customer_by_email", json!({ "email": OVERDUE_EMAIL })).await;

@@ -321,6 +321,7 @@ impl App {
         trigger: &str,
         rule: &str,
         client_request: Option<ClientRequestRecord>,
+        checked_against: Option<&'static str>,
     ) -> Result<CallResult, ApiError> {
         let now = self.clock().now_ms();
         let ttl = i64::try_from(APPROVAL_TTL.as_millis()).unwrap_or(i64::MAX);
@@ -343,9 +344,12 @@ impl App {
             result: None,
             finished_at_ms: None,
         };
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "tool": record.tool, "call_id": call_id, "approval_id": record.id, "rule": rule, "input": audited_input(&input),
         });
+        if let Some(path) = checked_against {
+            summary["checked_against"] = Value::String(path.into());
+        }
         let row = agent_row(&agent.name, action, trigger, &call_id, "queue", "pending_approval", Some(&connection.id), summary);
         let stored_record = record.clone();
         let client_request = client_request.map(|c| ClientRequestRecord { approval_id: Some(record.id.clone()), ..c });
@@ -784,6 +788,7 @@ impl App {
         trigger: &str,
         rule: &str,
         client_request: Option<ClientRequestRecord>,
+        checked_against: Option<&'static str>,
     ) -> Result<CallResult, ApiError> {
         let call = (action.build)(&input).map_err(|m| ApiError::bad_request(format!("{}: {m}", action.tool_name())))?;
         let now = self.clock().now_ms();
@@ -804,9 +809,12 @@ impl App {
             http_status: None,
             result: None,
         };
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "tool": o.tool, "call_id": call_id, "rule": rule, "method": call.method, "path": call.path, "input": audited_input(&input),
         });
+        if let Some(path) = checked_against {
+            summary["checked_against"] = Value::String(path.into());
+        }
         let row = agent_row(&agent.name, action, trigger, &call_id, "allow", "started", Some(&connection.id), summary);
         let stored_row = o.clone();
         let first = client_request.clone();

@@ -515,10 +515,10 @@ impl App {
                 return Err(ApiError::new(code, decision.reason));
             }
             switchboard_policy::Verdict::Queue => {
-                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request).await;
+                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
             }
             switchboard_policy::Verdict::Allow if decision.rule.starts_with("policy:") => {
-                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request).await;
+                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
             }
             switchboard_policy::Verdict::Allow => {}
         }

@@ -45,6 +45,10 @@ fn samples() -> Vec<(&'static str, Value)> {
             json!({ "email": "grace@cobol.example", "limit": 5 }),
         ),
         (
+            "stripe_list_events",
+            json!({ "types": ["invoice.paid", "customer.created"], "created_gt": 1_700_000_000, "limit": 100, "ending_before": "evt_1SbxA" }),
+        ),
+        (
             "stripe_get_customer",
             json!({ "customer_id": "cus_SbxGraceHopper" }),
         ),
@@ -164,6 +168,8 @@ fn samples() -> Vec<(&'static str, Value)> {
             json!({ "id": "18f0000000010357", "format": "minimal" }),
         ),
         ("gmail_list_labels", json!({})),
+        ("gmail_get_profile", json!({})),
+        ("gmail_list_history", json!({ "start_history_id": "100000", "max_results": 100, "page_token": "t1" })),
         (
             "gmail_modify_labels",
             json!({ "id": "18f0000000010357", "add_label_ids": ["Label_1", "STARRED"], "remove_label_ids": ["UNREAD"] }),

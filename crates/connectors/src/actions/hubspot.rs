@@ -89,98 +89,7 @@ fn schema_properties_object() -> Value {
     json!({ "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] }, "description": "Contact properties by internal name, e.g. {\"email\": \"ada@example.com\", \"firstname\": \"Ada\"}." })
 }
 
-/// HubSpot's search operators.
-const OPERATORS: &[&str] = &["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"];
-
-fn property_name(v: Option<&Value>, what: &str) -> Result<String, String> {
-    match v.and_then(Value::as_str) {
-        Some(p) if !p.is_empty() && p.len() <= 100 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') => Ok(p.to_string()),
-        _ => Err(format!("{what} needs a 'propertyName' such as \"lastmodifieddate\"")),
-    }
-}
-
-/// `POST /crm/v3/objects/contacts/search`: one filter group of AND-ed filters, at most one sort.
-fn build_search_contacts(input: &Value) -> Result<HttpCall, String> {
-    let o = object(input)?;
-    refuse_unknown(o, &["filters", "sorts", "query", "properties", "limit", "after"])?;
-    let mut filters = Vec::new();
-    for f in o.get("filters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        let name = property_name(f.get("propertyName"), "each filter")?;
-        let op = f.get("operator").and_then(Value::as_str).unwrap_or("EQ").to_ascii_uppercase();
-        if !OPERATORS.contains(&op.as_str()) {
-            return Err(format!("filter operator '{op}' is not one of {}", OPERATORS.join(", ")));
-        }
-        let mut filter = json!({ "propertyName": name, "operator": op });
-        for field in ["value", "highValue"] {
-            match f.get(field) {
-                None | Some(Value::Null) => {}
-                Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => filter[field] = v.clone(),
-                Some(_) => return Err(format!("a filter's '{field}' must be text, a number or true/false")),
-            }
-        }
-        if let Some(values) = f.get("values") {
-            filter["values"] = values.clone();
-        }
-        filters.push(filter);
-    }
-    if filters.len() > 6 {
-        return Err("'filters' takes at most 6 filters (HubSpot's limit per group)".into());
-    }
-    if o.get("filters").is_some_and(|f| !f.is_array()) {
-        return Err("'filters' must be a list of {propertyName, operator, value}".into());
-    }
-    let mut sorts = Vec::new();
-    for srt in o.get("sorts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        let name = property_name(srt.get("propertyName"), "a sort")?;
-        let dir = srt.get("direction").and_then(Value::as_str).unwrap_or("ASCENDING").to_ascii_uppercase();
-        if dir != "ASCENDING" && dir != "DESCENDING" {
-            return Err("a sort's 'direction' is ASCENDING or DESCENDING".into());
-        }
-        sorts.push(json!({ "propertyName": name, "direction": dir }));
-    }
-    if sorts.len() > 1 {
-        return Err("'sorts' takes one sort (HubSpot sorts search results by one property)".into());
-    }
-    let mut body = json!({ "filterGroups": if filters.is_empty() { json!([]) } else { json!([{ "filters": filters }]) }, "sorts": sorts });
-    if let Some(q) = opt_string(o, "query")? {
-        body["query"] = json!(q);
-    }
-    if let Some(p) = opt_string_list(o, "properties")? {
-        body["properties"] = json!(p);
-    }
-    if let Some(l) = opt_limit(o, 200)? {
-        body["limit"] = json!(l);
-    }
-    if let Some(a) = opt_string(o, "after")? {
-        if !a.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("'after' must be the paging.next.after of the previous page".into());
-        }
-        body["after"] = json!(a);
-    }
-    Ok(HttpCall { method: "POST", path: format!("{CONTACTS}/search"), json: Some(body), ..HttpCall::default() })
-}
-
 pub(super) const ACTIONS: &[ActionSpec] = &[
-    ActionSpec {
-        provider: "hubspot",
-        name: "search_contacts",
-        description: "Search contacts with HubSpot's CRM search: AND-ed filters (e.g. lastmodifieddate GTE a time in ms, email EQ an address), one sort, free text, a page at a time (after: paging.next.after). Search has its own limit of a few requests per second.",
-        tier: Tier::Read,
-        scopes: &["crm.objects.contacts.read"],
-        outbound: false,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "properties": {
-                "filters": { "type": "array", "maxItems": 6, "items": { "type": "object", "required": ["propertyName"] }, "description": "Filters that must all match: {propertyName, operator (EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN, HAS_PROPERTY, NOT_HAS_PROPERTY, CONTAINS_TOKEN, NOT_CONTAINS_TOKEN), value / highValue / values}." },
-                "sorts": { "type": "array", "maxItems": 1, "items": { "type": "object", "required": ["propertyName"] }, "description": "One sort: {propertyName, direction: ASCENDING or DESCENDING}." },
-                "query": { "type": "string", "description": "Free text matched against the contacts' default searchable properties." },
-                "properties": schema_properties_list(),
-                "limit": { "type": "integer", "minimum": 1, "maximum": 200, "description": "Contacts per page (default 10)." },
-                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
-            }})
-        },
-        build: build_search_contacts,
-    },
     ActionSpec {
         provider: "hubspot",
         name: "list_contacts",
@@ -640,30 +549,6 @@ mod tests {
     use serde_json::json;
 
     use super::super::action;
-    use super::build_search_contacts;
-
-    #[test]
-    fn a_search_is_hubspots_search_body() {
-        let call = build_search_contacts(&json!({
-            "filters": [{ "propertyName": "lastmodifieddate", "operator": "gte", "value": "1700000000000" }],
-            "sorts": [{ "propertyName": "lastmodifieddate", "direction": "ASCENDING" }],
-            "limit": 100, "after": "200",
-        }))
-        .expect("valid search");
-        assert_eq!((call.method, call.path.as_str()), ("POST", "/crm/v3/objects/contacts/search"));
-        assert_eq!(
-            call.json,
-            Some(json!({
-                "filterGroups": [{ "filters": [{ "propertyName": "lastmodifieddate", "operator": "GTE", "value": "1700000000000" }] }],
-                "sorts": [{ "propertyName": "lastmodifieddate", "direction": "ASCENDING" }],
-                "limit": 100, "after": "200",
-            }))
-        );
-        assert!(build_search_contacts(&json!({ "filters": [{ "propertyName": "email", "operator": "LIKE" }] })).expect_err("operator").contains("LIKE"));
-        assert!(build_search_contacts(&json!({ "sorts": [{ "propertyName": "a" }, { "propertyName": "b" }] })).expect_err("two sorts").contains("one sort"));
-        assert!(build_search_contacts(&json!({ "filters": [{ "propertyName": "x\"}" }] })).expect_err("name").contains("propertyName"));
-        assert!(build_search_contacts(&json!({ "after": "1; drop" })).is_err());
-    }
 
     #[test]
     fn company_and_deal_reads_become_hubspots_requests() {
