@@ -57,7 +57,8 @@ export function needsPerson(status: ApprovalStatus): boolean {
  */
 export function orderDrafts(drafts: readonly ApprovalInfo[]): ApprovalInfo[] {
   const rank = (s: ApprovalStatus) => (s === 'needs_confirmation' ? 0 : s === 'pending' ? 1 : 2);
-  return [...drafts].sort((a, b) => rank(a.status) - rank(b.status) || b.created_at_ms - a.created_at_ms || a.id.localeCompare(b.id));
+  // A stable sort: drafts made in the same millisecond keep the gateway's order.
+  return [...drafts].sort((a, b) => rank(a.status) - rank(b.status) || b.created_at_ms - a.created_at_ms);
 }
 
 export type Decision = { verb: string; by: string | null; atMs: number | null };
