@@ -19,6 +19,13 @@ fn main() {
         "oauth_clients_list",
         "oauth_client_set",
         "rate_limits",
+        "approvals_list",
+        "approvals_count",
+        "approval_get",
+        "approval_approve",
+        "approval_reject",
+        "approval_confirm",
+        "approvals_approve_bulk",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

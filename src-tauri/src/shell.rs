@@ -1,4 +1,5 @@
-//! The desktop shell around the running gateway: plugins, the main window, the tray, and quitting.
+//! The desktop shell around the running gateway: plugins, the main window, the tray (with the
+//! number of drafts waiting for approval), desktop notices, and quitting.
 //!
 //! The gateway outlives the window: closing the window hides it and the tray keeps the process
 //! (and so the gateway) running. "Quit Switchboard" in the tray, SIGTERM or Ctrl-C shut the
@@ -25,7 +26,11 @@ use tokio::sync::broadcast::error::RecvError;
 pub const MAIN_WINDOW: &str = "main";
 const TRAY_ID: &str = "main";
 const MENU_OPEN: &str = "open";
+const MENU_APPROVALS: &str = "approvals";
 const MENU_QUIT: &str = "quit";
+/// How often the tray re-reads the pending-approvals count when no new draft was announced
+/// (decisions in the window, the CLI or a browser, expiry).
+const TRAY_COUNT_EVERY: Duration = Duration::from_secs(4);
 
 /// The shell's own state, managed by Tauri next to the [`App`] the commands use.
 struct Shell {
@@ -97,8 +102,12 @@ fn on_ready(app: &AppHandle, hidden: bool) {
         app.exit(1);
         return;
     };
+    let gateway = app.state::<App>();
     match build_tray(app, &state.url) {
-        Ok(_) => state.tray.store(true, Ordering::SeqCst),
+        Ok((tray, approvals)) => {
+            state.tray.store(true, Ordering::SeqCst);
+            spawn_tray_count(&gateway, tray, approvals, state.url.clone());
+        }
         Err(e) => {
             tracing::warn!(error = %e, "no tray icon; closing the window will quit Switchboard")
         }
@@ -108,7 +117,6 @@ fn on_ready(app: &AppHandle, hidden: bool) {
     } else {
         show_main(app);
     }
-    let gateway = app.state::<App>();
     spawn_focus_listener(app.clone(), &gateway);
     spawn_notice_listener(app.clone(), &gateway);
     spawn_signal_listener(app.clone());
@@ -187,8 +195,10 @@ fn create_main(app: &AppHandle) -> tauri::Result<WebviewWindow> {
     WebviewWindowBuilder::from_config(app, &config)?.build()
 }
 
-fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<TrayIcon> {
-    // Linux trays show no tooltip: the disabled first item says where the gateway listens.
+/// The tray icon and its menu item that shows the pending-approvals count.
+fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<(TrayIcon, MenuItem<Wry>)> {
+    // Linux trays show no tooltip: the disabled first item says where the gateway listens, and
+    // the approvals item says how many drafts wait (it opens the Approvals screen).
     let status = MenuItem::with_id(
         app,
         "status",
@@ -196,13 +206,14 @@ fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<TrayIcon> {
         false,
         None::<&str>,
     )?;
+    let approvals = MenuItem::with_id(app, MENU_APPROVALS, "Approvals", true, None::<&str>)?;
     let open = MenuItem::with_id(app, MENU_OPEN, "Open Switchboard", true, None::<&str>)?;
     let quit_item = MenuItem::with_id(app, MENU_QUIT, "Quit Switchboard", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&status, &separator, &open, &quit_item])?;
-    TrayIconBuilder::with_id(TRAY_ID)
+    let menu = Menu::with_items(app, &[&status, &approvals, &separator, &open, &quit_item])?;
+    let tray = TrayIconBuilder::with_id(TRAY_ID)
         .icon(tauri::include_image!("../icons/32x32.png"))
-        .tooltip(format!("Switchboard — gateway on {url}"))
+        .tooltip(tray_tooltip(None, url))
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(on_menu_event)
@@ -216,12 +227,82 @@ fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<TrayIcon> {
                 show_main(tray.app_handle());
             }
         })
-        .build(app)
+        .build(app)?;
+    Ok((tray, approvals))
+}
+
+/// The tray menu's approvals line: how many drafts wait for a person.
+fn approvals_words(pending: u64) -> String {
+    match pending {
+        0 => "No drafts waiting for approval".into(),
+        1 => "1 draft waiting for approval".into(),
+        n => format!("{n} drafts waiting for approval"),
+    }
+}
+
+/// The tray tooltip: the pending count (once known) and where the gateway listens.
+fn tray_tooltip(pending: Option<u64>, url: &str) -> String {
+    match pending {
+        Some(n) => format!(
+            "Switchboard — {} · gateway on {url}",
+            approvals_words(n).to_lowercase()
+        ),
+        None => format!("Switchboard — gateway on {url}"),
+    }
+}
+
+/// Keeps the tray's pending-approvals count current: re-read at once when a new draft is
+/// announced, and every few seconds for decisions made elsewhere and expiries.
+fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, url: String) {
+    let gateway = gateway.clone();
+    let mut notices = Some(gateway.notices());
+    tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(TRAY_COUNT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shown: Option<u64> = None;
+        loop {
+            match notices.as_mut() {
+                Some(rx) => tokio::select! {
+                    _ = tick.tick() => {}
+                    got = rx.recv() => if let Err(RecvError::Closed) = got { notices = None },
+                },
+                None => {
+                    tick.tick().await;
+                }
+            }
+            match gateway.approvals_pending_count().await {
+                Ok(n) if shown != Some(n) => {
+                    shown = Some(n);
+                    if let Err(e) = item.set_text(approvals_words(n)) {
+                        tracing::debug!(error = %e, "could not update the tray's approvals item");
+                    }
+                    let _ = tray.set_tooltip(Some(tray_tooltip(Some(n), &url)));
+                    // Shown beside the icon where the tray supports a label (Linux app indicators).
+                    let _ = tray.set_title((n > 0).then(|| n.to_string()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(code = %e.code, "the tray could not read the pending-approvals count: {}", e.message)
+                }
+            }
+        }
+    });
+}
+
+/// Opens the window on the Approvals screen.
+fn show_approvals(app: &AppHandle) {
+    show_main(app);
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW)
+        && let Err(e) = window.eval("window.location.hash = '#/approvals'")
+    {
+        tracing::debug!(error = %e, "could not switch the window to Approvals");
+    }
 }
 
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
     match event.id().as_ref() {
         MENU_OPEN => show_main(app),
+        MENU_APPROVALS => show_approvals(app),
         MENU_QUIT => quit(app),
         _ => {}
     }
@@ -270,11 +351,20 @@ fn spawn_notice_listener(app: AppHandle, gateway: &App) {
         loop {
             match notices.recv().await {
                 Ok(n) => {
-                    if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
+                    if let Err(e) = app
+                        .notification()
+                        .builder()
+                        .title(&n.title)
+                        .body(&n.body)
+                        .show()
+                    {
                         tracing::debug!(error = %e, kind = %n.kind, "no desktop notification");
                     }
                 }
-                Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "desktop notifications fell behind; some were skipped"),
+                Err(RecvError::Lagged(missed)) => tracing::warn!(
+                    missed,
+                    "desktop notifications fell behind; some were skipped"
+                ),
                 Err(RecvError::Closed) => break,
             }
         }
@@ -318,5 +408,30 @@ pub fn notify_startup_failure(app: &AppHandle, e: &ApiError) {
     match sent {
         Ok(()) => std::thread::sleep(Duration::from_millis(800)),
         Err(err) => tracing::debug!(error = %err, "no desktop notification"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{approvals_words, tray_tooltip};
+
+    #[test]
+    fn the_tray_says_how_many_drafts_wait() {
+        assert_eq!(approvals_words(0), "No drafts waiting for approval");
+        assert_eq!(
+            approvals_words(1),
+            "1 draft waiting for approval",
+            "one draft is singular"
+        );
+        assert_eq!(approvals_words(12), "12 drafts waiting for approval");
+        assert_eq!(
+            tray_tooltip(None, "http://127.0.0.1:9"),
+            "Switchboard — gateway on http://127.0.0.1:9",
+            "before the first count the tooltip names only the gateway"
+        );
+        assert_eq!(
+            tray_tooltip(Some(3), "http://127.0.0.1:9"),
+            "Switchboard — 3 drafts waiting for approval · gateway on http://127.0.0.1:9"
+        );
     }
 }

@@ -6,12 +6,20 @@
 //   SWITCHBOARD_DATA_DIR     a fresh data dir for this run (passed as --data-dir)      (required)
 //   SWITCHBOARD_VERSION      the version the header must show                         (required)
 //   SWITCHBOARD_SCREENSHOT   where to save a PNG of the window                         (optional)
+//   SWITCHBOARD_CLI_BIN      the `switchboard` command for the same data dir            (optional;
+//                            default: `switchboard` beside the desktop binary)
 //   TAURI_DRIVER_URL         default http://127.0.0.1:4444                             (optional)
+//
+// The app runs with --sandbox. The Approvals path sets up a simulated Slack connection, an agent
+// and its grant with the `switchboard` command (which talks to the window's gateway), has the
+// agent post through the gateway's HTTP agent API (a draft), approves it in the window and sees
+// the navigation's count drop.
 //
 // The caller starts Xvfb (DISPLAY), a D-Bus session with an unlocked keyring, and tauri-driver
 // (src-tauri/tests/run-window-test.sh does all of it). Prints one line per check and closes with
 // `window test: N passed, M failed`; exits 0 only when every check passed, 2 on a usage error.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const bin = process.env.SWITCHBOARD_DESKTOP_BIN ?? '';
@@ -19,6 +27,10 @@ const dataDir = process.env.SWITCHBOARD_DATA_DIR ?? '';
 const version = process.env.SWITCHBOARD_VERSION ?? '';
 const screenshotPath = process.env.SWITCHBOARD_SCREENSHOT || null;
 const driver = (process.env.TAURI_DRIVER_URL || 'http://127.0.0.1:4444').replace(/\/+$/, '');
+const cliBin = process.env.SWITCHBOARD_CLI_BIN || path.join(path.dirname(bin), 'switchboard');
+// The simulated Slack's documented bot token and its #customer-feedback channel (crates/sandbox).
+const SLACK_BOT_TOKEN = 'slack-sandbox-bot-token-not-real-0001';
+const SLACK_FEEDBACK = 'C05SBXFDB1';
 
 const WAIT_MS = 30_000;
 const SESSION_MS = 90_000;
@@ -131,7 +143,7 @@ async function main() {
         capabilities: {
           alwaysMatch: {
             // tauri-driver turns this into webkitgtk:browserOptions {binary, args} for WebKitWebDriver.
-            'tauri:options': { application: bin, args: ['--data-dir', dataDir] },
+            'tauri:options': { application: bin, args: ['--data-dir', dataDir, '--sandbox'] },
           },
         },
       },
@@ -186,8 +198,15 @@ async function main() {
     if (!/intact/i.test(said)) fail(`the verify result does not say "intact": "${said}"`);
   });
 
+  await approvalsChecks();
+
   if (screenshotPath) {
     await check(`a screenshot of the window is saved to ${screenshotPath}`, async () => {
+      await click(css('nav-audit'), 'the Audit entry of the navigation');
+      await waitFor(
+        async () => (await textOf(css('screen-title'))) === 'Audit log',
+        async () => `clicking Audit did not open the Audit screen (title reads "${await textOf(css('screen-title'))}")`,
+      );
       // WebKit's screenshot is its last painted frame, which can trail the DOM under Xvfb:
       // wait for two rendering updates first.
       await wd('POST', s('/execute/async'), {
@@ -200,6 +219,88 @@ async function main() {
       await writeFile(screenshotPath, png);
     });
   }
+}
+
+/** `switchboard --data-dir DIR --json ARGS…` (stdin: `input`), decoded; fails with its words. */
+function cli(args, input) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cliBin, ['--data-dir', dataDir, '--json', ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new CheckFailed(`switchboard ${args.join(' ')} failed (${error.code ?? error.signal}): ${(stderr || stdout).trim().slice(0, 300)}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new CheckFailed(`switchboard ${args.join(' ')} printed no JSON: ${stdout.slice(0, 200)}`));
+      }
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function approvalsChecks() {
+  let draft = '';
+  const count = () => attrOf(css('nav-approvals-count'), 'data-count');
+  const drafted = await check("an agent's Slack post through the gateway's HTTP API waits as a draft, counted in the navigation", async () => {
+    try {
+      await access(cliBin);
+    } catch {
+      fail(`the switchboard command is not at ${cliBin} (build it with cargo build -p switchboard-cli, or set SWITCHBOARD_CLI_BIN)`);
+    }
+    const status = await cli(['status']);
+    const conn = await cli(
+      ['connections', 'add', 'slack-sandbox', '--api-key-stdin', '--label', 'Window Slack', '--scope', 'channels:read', '--scope', 'chat:write'],
+      SLACK_BOT_TOKEN,
+    );
+    const agent = await cli(['agents', 'add', 'window-bot']);
+    await cli(['grants', 'set', 'window-bot', conn.id, 'write']);
+    const response = await fetch(`${status.url}/api/agent/v1/tools/slack_post_message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { channel: SLACK_FEEDBACK, text: 'Posted once a person in the window approves it.' } }),
+    });
+    const body = await response.json().catch(() => null);
+    if (response.status !== 202 || typeof body?.approval_id !== 'string') {
+      fail(`the agent's post should wait for approval (202 with an approval id) but got HTTP ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    draft = body.approval_id;
+    await waitFor(
+      async () => (await count()) === '1',
+      async () => `the navigation's approvals count shows ${await count()} instead of 1 with one draft waiting`,
+    );
+  });
+  if (!drafted) return;
+
+  await check('approving the draft in the window sends it, records the OS user and the count drops', async () => {
+    await click(css('nav-approvals'), 'the Approvals entry of the navigation');
+    await waitFor(
+      async () => (await attrOf(css('approval-detail'), 'data-approval')) === draft,
+      async () => `the Approvals screen does not show draft ${draft} (error: "${await textOf('[role="alert"]')}")`,
+    );
+    const shown = await textOf(css('draft-text'));
+    if (shown !== 'Posted once a person in the window approves it.') fail(`the draft shows "${shown}" instead of the agent's message`);
+    await click(css('approve-button'), 'the Approve button');
+    const settled = await waitFor(
+      async () => {
+        const d = await cli(['approvals', 'show', draft]);
+        return d.status !== 'pending' && d.status !== 'approved' ? d : null;
+      },
+      () => `draft ${draft} was not sent after Approve was clicked`,
+    );
+    if (settled.status !== 'executed') fail(`the approved draft ended "${settled.status}": ${JSON.stringify(settled.result)}`);
+    const user = process.env.USER || process.env.USERNAME || '';
+    const expected = user ? `window:${user}` : 'window';
+    if (settled.decided_by !== expected) fail(`the approval names "${settled.decided_by}" as the approver instead of the OS user (${expected})`);
+    await waitFor(
+      async () => (await count()) === '0',
+      async () => `the navigation's approvals count shows ${await count()} instead of 0 after the only draft was approved`,
+    );
+    await waitFor(
+      async () => (await attrOf(`[data-testid="recent-decision"][data-approval="${draft}"]`, 'data-status')) === 'executed',
+      async () => `the window does not say the approved draft was sent (it says "${await textOf(css('recent-decision'))}")`,
+    );
+  });
 }
 
 try {

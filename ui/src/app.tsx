@@ -3,6 +3,7 @@ import { api, ApiFailure, onFailure, toFailure, type GatewayStatus } from './api
 import { NavIcon } from './components/Icons';
 import { AgentsScreen } from './features/agents/AgentsScreen';
 import { ApprovalsScreen } from './features/approvals/ApprovalsScreen';
+import { usePendingCount } from './features/approvals/pending-count';
 import { AuditScreen } from './features/audit/AuditScreen';
 import { ConnectionsScreen } from './features/connections/ConnectionsScreen';
 import { PlannerScreen } from './features/planner/PlannerScreen';
@@ -112,7 +113,7 @@ function Header({ state }: { state: GatewayState }) {
   );
 }
 
-function Nav({ current }: { current: RouteId }) {
+function Nav({ current, pending }: { current: RouteId; pending: number | null }) {
   return (
     <nav class="app-nav" aria-label="Main">
       <ul>
@@ -123,9 +124,21 @@ function Nav({ current }: { current: RouteId }) {
               class={r.id === current ? 'active' : undefined}
               aria-current={r.id === current ? 'page' : undefined}
               data-testid={`nav-${r.id}`}
+              aria-describedby={r.id === 'approvals' && pending ? 'nav-approvals-waiting' : undefined}
             >
               <NavIcon id={r.id} />
               <span>{r.label}</span>
+              {r.id === 'approvals' && pending !== null && (
+                // The link's name stays "Approvals"; the count is its description.
+                <>
+                  <span class="nav-count" aria-hidden="true" data-testid="nav-approvals-count" data-count={pending} hidden={pending === 0}>
+                    {pending}
+                  </span>
+                  <span id="nav-approvals-waiting" hidden>
+                    {pending} {pending === 1 ? 'draft waits' : 'drafts wait'} for approval
+                  </span>
+                </>
+              )}
             </a>
           </li>
         ))}
@@ -159,6 +172,7 @@ export function App() {
   const route = useRoute();
   const [sessionExpired, setSessionExpired] = useState(false);
   const [gateway, refreshGateway] = useGatewayState(sessionExpired);
+  const pending = usePendingCount(!sessionExpired);
 
   useEffect(
     () =>
@@ -180,7 +194,7 @@ export function App() {
   return (
     <div class="app-shell">
       <Header state={gateway} />
-      <Nav current={route} />
+      <Nav current={route} pending={pending} />
       <main class="app-main" id="main">
         {/* Keyed so each screen starts fresh when the route changes. */}
         <Screen key={route} route={route} gateway={gateway} />

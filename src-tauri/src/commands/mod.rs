@@ -3,6 +3,7 @@
 //! has the same name as its UI call in `ui/src/api/calls.ts` and does what the matching
 //! control-API route does. No logic here; see the crate docs for how to add one.
 
+mod approvals;
 mod audit;
 mod connections;
 mod gateway;
@@ -24,6 +25,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         connections::oauth_status,
         connections::oauth_clients_list,
         connections::oauth_client_set,
-        connections::rate_limits
+        connections::rate_limits,
+        approvals::approvals_list,
+        approvals::approvals_count,
+        approvals::approval_get,
+        approvals::approval_approve,
+        approvals::approval_reject,
+        approvals::approval_confirm,
+        approvals::approvals_approve_bulk
     ]
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
+  approvalApproveCall,
+  approvalConfirmCall,
+  approvalGetCall,
+  approvalRejectCall,
+  approvalsApproveBulkCall,
+  approvalsCountCall,
+  approvalsListCall,
   auditListCall,
   auditVerifyCall,
   buildAuditQueryString,
@@ -234,5 +241,70 @@ describe('connection calls', () => {
   it('keeps the newer error codes instead of reporting them as internal', () => {
     expect(failureFromHttp(403, '', '{"code":"scope_not_granted","message":"no scope"}').code).toBe('scope_not_granted');
     expect(failureFromHttp(409, '', '{"code":"reconnect_needed","message":"refused"}').code).toBe('reconnect_needed');
+  });
+});
+
+describe('approval calls', () => {
+  it('lists drafts by status, or every status when none is given', () => {
+    expect(approvalsListCall('pending')).toEqual({
+      command: 'approvals_list',
+      args: { status: 'pending', limit: null },
+      method: 'GET',
+      path: '/api/control/v1/approvals?status=pending',
+    });
+    expect(approvalsListCall(null, 50)).toMatchObject({ path: '/api/control/v1/approvals?limit=50', args: { status: null, limit: 50 } });
+    expect(approvalsListCall(null).path).toBe('/api/control/v1/approvals');
+  });
+
+  it('reads the count and one draft, encoding the id', () => {
+    expect(approvalsCountCall()).toEqual({ command: 'approvals_count', method: 'GET', path: '/api/control/v1/approvals/count' });
+    expect(approvalGetCall('apr_1/..')).toMatchObject({ command: 'approval_get', args: { id: 'apr_1/..' }, path: '/api/control/v1/approvals/apr_1%2F..' });
+  });
+
+  it('sends the whole edited input as `edit`, or null to run the draft as it is', () => {
+    const edited = { channel: 'C1', text: 'Edited' };
+    expect(approvalApproveCall('apr_1', edited)).toEqual({
+      command: 'approval_approve',
+      args: { id: 'apr_1', edit: edited },
+      method: 'POST',
+      path: '/api/control/v1/approvals/apr_1/approve',
+      body: { edit: edited },
+    });
+    expect(approvalApproveCall('apr_1', null).body).toEqual({ edit: null });
+  });
+
+  it('rejects with the reason, confirms with sent, and bulk-approves by ids', () => {
+    expect(approvalRejectCall('apr_2', 'wrong recipient')).toMatchObject({
+      command: 'approval_reject',
+      args: { id: 'apr_2', reason: 'wrong recipient' },
+      path: '/api/control/v1/approvals/apr_2/reject',
+      body: { reason: 'wrong recipient' },
+    });
+    expect(approvalConfirmCall('apr_3', false)).toMatchObject({
+      command: 'approval_confirm',
+      args: { id: 'apr_3', sent: false },
+      path: '/api/control/v1/approvals/apr_3/confirm',
+      body: { sent: false },
+    });
+    expect(approvalsApproveBulkCall(['apr_4', 'apr_5'])).toEqual({
+      command: 'approvals_approve_bulk',
+      args: { ids: ['apr_4', 'apr_5'] },
+      method: 'POST',
+      path: '/api/control/v1/approvals/approve-bulk',
+      body: { ids: ['apr_4', 'apr_5'] },
+    });
+  });
+
+  it('the Tauri transport passes the same fields as command arguments', async () => {
+    const invoke = vi.fn(async () => ({ pending: 2 }));
+    const t = createTauriTransport(invoke as never);
+    await t.request(approvalRejectCall('apr_9', 'not now'));
+    expect(invoke).toHaveBeenCalledWith('approval_reject', { id: 'apr_9', reason: 'not now' });
+  });
+
+  it('a refused bulk approval keeps the gateway\'s words and code', async () => {
+    const message = "draft 'apr_7' cannot be approved in bulk: bulk approval takes only drafts of one tool on one connection";
+    const t = createHttpTransport({ fetch: async () => new Response(JSON.stringify({ code: 'bad_request', message }), { status: 400 }) });
+    await expect(t.request(approvalsApproveBulkCall(['apr_6', 'apr_7']))).rejects.toMatchObject({ code: 'bad_request', message, status: 400 });
   });
 });

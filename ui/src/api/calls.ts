@@ -1,4 +1,8 @@
+import type { ApprovalStatus } from './generated/ApprovalStatus';
+import type { ApproveRequest } from './generated/ApproveRequest';
 import type { AuditQuery } from './generated/AuditQuery';
+import type { ConfirmRequest } from './generated/ConfirmRequest';
+import type { RejectRequest } from './generated/RejectRequest';
 import type { Call } from './transport';
 
 export const CONTROL_API = '/api/control/v1';
@@ -150,4 +154,76 @@ export function oauthClientSetCall(provider: string, clientId: string, clientSec
 
 export function rateLimitsCall(): Call {
   return { command: 'rate_limits', method: 'GET', path: `${CONTROL_API}/rate-limits` };
+}
+
+// ---- Approvals (the queue of drafts agents made, and a person's decisions) ----
+
+/** `GET /approvals/count`: how many drafts wait for a person. */
+export type ApprovalCount = { pending: number };
+
+/** Drafts newest first; `status` null means every status. */
+export function approvalsListCall(status: ApprovalStatus | null, limit: number | null = null): Call {
+  const params = new URLSearchParams();
+  if (status !== null) params.set('status', status);
+  if (limit !== null) params.set('limit', String(limit));
+  const qs = params.toString();
+  return {
+    command: 'approvals_list',
+    args: { status, limit },
+    method: 'GET',
+    path: `${CONTROL_API}/approvals${qs === '' ? '' : `?${qs}`}`,
+  };
+}
+
+export function approvalsCountCall(): Call {
+  return { command: 'approvals_count', method: 'GET', path: `${CONTROL_API}/approvals/count` };
+}
+
+export function approvalGetCall(id: string): Call {
+  return { command: 'approval_get', args: { id }, method: 'GET', path: `${CONTROL_API}/approvals/${seg(id)}` };
+}
+
+/** Approves a draft; `edit` is the whole edited input (what then runs), or null to run it as drafted. */
+export function approvalApproveCall(id: string, edit: Record<string, unknown> | null): Call {
+  const body: ApproveRequest = { edit };
+  return {
+    command: 'approval_approve',
+    args: { id, edit },
+    method: 'POST',
+    path: `${CONTROL_API}/approvals/${seg(id)}/approve`,
+    body,
+  };
+}
+
+export function approvalRejectCall(id: string, reason: string): Call {
+  const body: RejectRequest = { reason };
+  return {
+    command: 'approval_reject',
+    args: { id, reason },
+    method: 'POST',
+    path: `${CONTROL_API}/approvals/${seg(id)}/reject`,
+    body,
+  };
+}
+
+/** Settles a draft whose outcome is unknown: `sent` = found at the provider; false = send it now. */
+export function approvalConfirmCall(id: string, sent: boolean): Call {
+  const body: ConfirmRequest = { sent };
+  return {
+    command: 'approval_confirm',
+    args: { id, sent },
+    method: 'POST',
+    path: `${CONTROL_API}/approvals/${seg(id)}/confirm`,
+    body,
+  };
+}
+
+export function approvalsApproveBulkCall(ids: string[]): Call {
+  return {
+    command: 'approvals_approve_bulk',
+    args: { ids },
+    method: 'POST',
+    path: `${CONTROL_API}/approvals/approve-bulk`,
+    body: { ids },
+  };
 }

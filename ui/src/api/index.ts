@@ -1,6 +1,13 @@
 // The ONLY module that talks to the backend. Screens import from here.
 import { invoke } from '@tauri-apps/api/core';
 import {
+  approvalApproveCall,
+  approvalConfirmCall,
+  approvalGetCall,
+  approvalRejectCall,
+  approvalsApproveBulkCall,
+  approvalsCountCall,
+  approvalsListCall,
   auditListCall,
   auditVerifyCall,
   connectionAddKeyCall,
@@ -17,10 +24,13 @@ import {
   rateLimitsCall,
   statusCall,
   type AddKeyInput,
+  type ApprovalCount,
   type OAuthStartInput,
 } from './calls';
 import { ApiFailure } from './errors';
 import { createHttpTransport, createTauriTransport, detectTransportKind, type Call, type Transport } from './transport';
+import type { ApprovalInfo } from './generated/ApprovalInfo';
+import type { ApprovalStatus } from './generated/ApprovalStatus';
 import type { AuditPage } from './generated/AuditPage';
 import type { AuditQuery } from './generated/AuditQuery';
 import type { Catalog } from './generated/Catalog';
@@ -39,7 +49,11 @@ export type { ActorKind } from './generated/ActorKind';
 export type { AuditPage } from './generated/AuditPage';
 export type { AuditQuery } from './generated/AuditQuery';
 export type { AuditRow } from './generated/AuditRow';
-export type { AddKeyInput, OAuthStartInput } from './calls';
+export type { AddKeyInput, ApprovalCount, OAuthStartInput } from './calls';
+export type { ApprovalInfo } from './generated/ApprovalInfo';
+export type { ApprovalStatus } from './generated/ApprovalStatus';
+export type { Preview } from './generated/Preview';
+export type { PreviewField } from './generated/PreviewField';
 export type { AuthMode } from './generated/AuthMode';
 export type { Catalog } from './generated/Catalog';
 export type { Category } from './generated/Category';
@@ -114,4 +128,13 @@ export const api = {
   oauthClientSet: (provider: string, clientId: string, clientSecret: string | null): Promise<OAuthClientInfo> =>
     run(oauthClientSetCall(provider, clientId, clientSecret)),
   rateLimits: (): Promise<ConnectionLimits[]> => run(rateLimitsCall()),
+  approvals: (status: ApprovalStatus | null, limit: number | null = null): Promise<ApprovalInfo[]> =>
+    run(approvalsListCall(status, limit)),
+  approvalsCount: (): Promise<ApprovalCount> => run(approvalsCountCall()),
+  approval: (id: string): Promise<ApprovalInfo> => run(approvalGetCall(id)),
+  approvalApprove: (id: string, edit: Record<string, unknown> | null): Promise<ApprovalInfo> =>
+    run(approvalApproveCall(id, edit)),
+  approvalReject: (id: string, reason: string): Promise<ApprovalInfo> => run(approvalRejectCall(id, reason)),
+  approvalConfirm: (id: string, sent: boolean): Promise<ApprovalInfo> => run(approvalConfirmCall(id, sent)),
+  approvalsApproveBulk: (ids: string[]): Promise<ApprovalInfo[]> => run(approvalsApproveBulkCall(ids)),
 };

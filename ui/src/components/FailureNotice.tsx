@@ -30,7 +30,12 @@ export function FailureNotice({ failure, onRetry, testId = 'failure', title, hin
         <p class="notice-hint">
           <WithCode text={text.hint} />
         </p>
-        <p class="notice-detail">{failure.message}</p>
+        <p class="notice-detail">
+          {failure.message}{' '}
+          <span class="notice-code">
+            (error code <code data-testid={`${testId}-code`}>{failure.code}</code>)
+          </span>
+        </p>
       </div>
       {onRetry && (
         <button type="button" class="button" onClick={onRetry}>

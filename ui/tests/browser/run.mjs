@@ -4,12 +4,13 @@
 //   SWITCHBOARD_LOGIN_URL   one-time login URL, e.g. http://127.0.0.1:PORT/login?code=...   (required;
 //                           the gateway must run with --sandbox on a fresh data dir)
 //   SWITCHBOARD_VERSION     version the header must show                                  (required)
-//   SWITCHBOARD_SCREENSHOT  where to save a PNG of the Audit screen                        (optional)
+//   SWITCHBOARD_SCREENSHOT  where to save a PNG of the Audit screen; a PNG of the Approvals (optional)
+//                           screen is saved beside it as approvals.png
 //   SWITCHBOARD_CHROMIUM    browser binary, default /usr/bin/chromium                      (optional)
 //
 // Drives Debian's Chromium through playwright-core. Prints one line per check and a closing
 // line; exits 0 when every check passed, 1 on the first failure, 2 on a usage error.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -29,8 +30,16 @@ const CATEGORIES = ['CRM', 'Email & Calendar', 'Communication', 'Data', 'Commerc
 // The simulated HubSpot's documented private-app token (crates/sandbox); not a secret.
 const SANDBOX_TOKEN = 'pat-sandbox-na1-00000000-0000-4000-8000-000000000001';
 const WRONG_TOKEN = 'pat-sandbox-na1-00000000-0000-4000-8000-00000000dead';
+// The simulated Slack's documented bot token and its #customer-feedback channel (crates/sandbox).
+const SLACK_BOT_TOKEN = 'slack-sandbox-bot-token-not-real-0001';
+const SLACK_FEEDBACK = 'C05SBXFDB1';
+const SLACK_SCOPES = ['channels:read', 'channels:history', 'users:read', 'chat:write'];
+const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send';
+const GMAIL_DECISION_PATH = '/o/oauth2/v2/auth/decision';
+const INJECTION_CORPUS = new URL('../../../tests/fixtures/injection/corpus.jsonl', import.meta.url);
+const PROVIDER_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 const WAIT_MS = 15_000;
-const OVERALL_MS = 120_000;
+const OVERALL_MS = 300_000;
 
 const loginUrl = process.env.SWITCHBOARD_LOGIN_URL ?? '';
 const version = process.env.SWITCHBOARD_VERSION ?? '';
@@ -213,6 +222,7 @@ async function main(page, context, pageErrors) {
   });
 
   await connectionsChecks(page, failureText);
+  await approvalsChecks(page, failureText, pageErrors);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
   await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
 
@@ -352,6 +362,416 @@ async function connectionsChecks(page, failureText) {
   });
 }
 
+// ---------- Approvals ----------
+
+/** A control-API call made by the logged-in page (session cookie, the gateway's own Origin). */
+async function control(page, method, route, body) {
+  return page.evaluate(
+    async ({ method, route, body }) => {
+      const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+      if (body !== undefined) {
+        init.headers['content-type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      const r = await fetch(`/api/control/v1${route}`, init);
+      const text = await r.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: r.status, body: json };
+    },
+    { method, route, body },
+  );
+}
+
+/** Like `control`, but any answer other than 200 fails the check with the gateway's words. */
+async function controlOk(page, method, route, body, what) {
+  const { status, body: answer } = await control(page, method, route, body);
+  if (status !== 200) fail(`${what}: the gateway answered ${method} ${route} with HTTP ${status}: ${JSON.stringify(answer).slice(0, 300)}`);
+  return answer;
+}
+
+/** An agent's call over the agent API with its own token (from this process, as an agent would). */
+async function agentCall(token, method, route, body) {
+  const r = await fetch(`${origin}/api/agent/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+/** The agent drafts a Slack post (or another tool call); the gateway must hold it: 202 and a draft id. */
+async function agentDrafts(token, tool, input, connection) {
+  const { status, body } = await agentCall(token, 'POST', `/tools/${tool}`, { input, ...(connection ? { connection } : {}) });
+  if (status !== 202 || typeof body?.approval_id !== 'string') {
+    fail(`The agent's ${tool} call should wait for approval (202 with an approval id) but got HTTP ${status}: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  return body.approval_id;
+}
+
+/** Connects the simulated Gmail by signing in on its consent page, as a person in a browser would. */
+async function connectGmail(page, scopes) {
+  const started = await controlOk(page, 'POST', '/connections/oauth', { provider: 'gmail-sandbox', label: 'Injection inbox', scopes, open_browser: false }, 'Starting the Gmail sign-in');
+  const consent = await (await fetch(started.authorize_url)).text();
+  const request = /name="request" value="([^"]+)"/.exec(consent)?.[1];
+  if (!request) fail(`The simulated Gmail consent page has no request field: ${consent.slice(0, 200)}`);
+  const decided = await fetch(new URL(GMAIL_DECISION_PATH, started.authorize_url), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, decision: 'approve' }).toString(),
+  });
+  const back = decided.headers.get('location');
+  if (!back) fail(`Approving the Gmail consent did not send the browser back (HTTP ${decided.status})`);
+  const callback = await fetch(back);
+  if (callback.status !== 200) fail(`The sign-in callback answered HTTP ${callback.status}: ${(await callback.text()).slice(0, 200)}`);
+  const done = await controlOk(page, 'GET', `/connections/oauth/${encodeURIComponent(started.flow_id)}?wait=5`, undefined, 'Waiting for the Gmail sign-in');
+  if (done.status !== 'connected') fail(`The Gmail sign-in ended "${done.status}" instead of connected: ${JSON.stringify(done).slice(0, 300)}`);
+  return done.connection.id;
+}
+
+/** Waits until the gateway says the draft left `approved` (the outbox ran it), and returns it. */
+async function settled(page, id) {
+  return waitFor(
+    async () => {
+      const d = await controlOk(page, 'GET', `/approvals/${id}`, undefined, `Reading draft ${id}`);
+      return d.status !== 'pending' && d.status !== 'approved' ? d : null;
+    },
+    () => `Draft ${id} was never sent after it was approved`,
+  );
+}
+
+async function channelTexts(token) {
+  const { status, body } = await agentCall(token, 'POST', '/tools/slack_channel_history', { input: { channel: SLACK_FEEDBACK, limit: 200 } });
+  if (status !== 200) fail(`Reading #customer-feedback as the agent answered HTTP ${status}: ${JSON.stringify(body).slice(0, 200)}`);
+  return body.result.messages.map((m) => m.text);
+}
+
+async function approvalsChecks(page, failureText, pageErrors) {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  const badge = page.getByTestId('nav-approvals-count');
+  const item = (id) => page.locator(`[data-testid="approval-item"][data-approval="${id}"]`);
+  const detail = page.getByTestId('approval-detail');
+  const badgeCount = async () => ((await badge.count()) ? Number(await badge.getAttribute('data-count')) : null);
+  const waitBadge = (n, why) =>
+    waitFor(
+      async () => (await badgeCount()) === n,
+      async () => `The navigation's approvals count shows ${await badgeCount()} instead of ${n} ${why}`,
+    );
+  const current = async () => detail.getAttribute('data-approval').catch(() => null);
+  const waitCurrent = (id, why) =>
+    waitFor(
+      async () => (await current()) === id,
+      async () => `${why}: the draft shown is ${await current()}, expected ${id}; ${await failureText()}`,
+    );
+  const press = async (key) => {
+    await page.keyboard.press(key);
+  };
+
+  let token = '';
+  let slack = '';
+  const drafted = 'Thanks Grace, we are on the CSV export timeouts.';
+  const edited = 'Thanks Grace, a fix for the CSV export timeouts ships Friday.';
+  let first = '';
+
+  await check('an agent\'s Slack post waits as a draft and the navigation counts it', async () => {
+    const conn = await controlOk(page, 'POST', '/connections', { provider: 'slack-sandbox', label: 'Acme Slack', api_key: SLACK_BOT_TOKEN }, 'Connecting the simulated Slack');
+    slack = conn.id;
+    await controlOk(page, 'PUT', `/connections/${slack}/scopes`, { scopes: SLACK_SCOPES }, 'Ticking the Slack scopes');
+    const agent = await controlOk(page, 'POST', '/agents', { name: 'feedback-bot' }, 'Adding the agent');
+    token = agent.token;
+    for (const tier of ['read', 'write']) {
+      await controlOk(page, 'POST', '/grants', { agent: 'feedback-bot', connection: slack, tier }, `Granting ${tier}`);
+    }
+    first = await agentDrafts(token, 'slack_post_message', { channel: SLACK_FEEDBACK, text: drafted });
+    await waitBadge(1, 'after the agent drafted one message');
+  });
+
+  await check('Approvals shows the draft as a Slack message in its channel', async () => {
+    await nav.getByRole('link', { name: 'Approvals', exact: true }).click();
+    await waitFor(() => item(first).isVisible(), async () => `The Approvals screen does not list the draft ${first}; ${await failureText()}`);
+    await waitCurrent(first, 'The only draft should be shown');
+    if ((await detail.getByTestId('draft-preview').getAttribute('data-kind')) !== 'chat_message') fail('The Slack draft is not shown as a chat message');
+    const channel = await text(detail.getByTestId('chat-channel'));
+    if (channel !== SLACK_FEEDBACK) fail(`The Slack draft names channel "${channel}" instead of ${SLACK_FEEDBACK}`);
+    const body = await text(detail.getByTestId('draft-text'));
+    if (body !== drafted) fail(`The Slack draft shows "${body}" instead of the agent's text "${drafted}"`);
+    if ((await text(detail.getByTestId('approval-agent'))) !== 'feedback-bot') fail('The draft does not say which agent asked');
+    if (screenshotPath) {
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: path.join(path.dirname(path.resolve(screenshotPath)), 'approvals.png') });
+    }
+  });
+
+  await check('e opens the editor; the edited text is what Slack receives, once, and the count drops', async () => {
+    await page.getByTestId('approval-open').first().focus();
+    await press('e');
+    const field = detail.getByTestId('edit-field-text');
+    await waitFor(() => field.isVisible(), async () => 'Pressing "e" opened no editor with a text field');
+    if ((await field.inputValue()) !== drafted) fail(`The editor starts from "${await field.inputValue()}" instead of the draft`);
+    await field.fill(edited);
+    await detail.getByTestId('approve-edited').click();
+    const done = await settled(page, first);
+    if (done.status !== 'executed') fail(`The approved draft ended "${done.status}": ${JSON.stringify(done.result)}`);
+    if (done.edited_input?.text !== edited) fail(`The gateway recorded the edit as ${JSON.stringify(done.edited_input)}`);
+    if (done.decided_by !== 'browser') fail(`The approval names "${done.decided_by}" as the approver instead of this browser login`);
+    const texts = await channelTexts(token);
+    if (texts.filter((t) => t === edited).length !== 1) fail(`#customer-feedback holds the edited text ${texts.filter((t) => t === edited).length} times, expected once`);
+    if (texts.includes(drafted)) fail("The agent's unedited text reached Slack");
+    const note = page.locator(`[data-testid="recent-decision"][data-approval="${first}"]`);
+    await waitFor(
+      async () => (await note.getAttribute('data-status').catch(() => null)) === 'executed',
+      async () => `The screen does not say the approved draft was sent (it says "${await text(note)}")`,
+    );
+    await waitBadge(0, 'after the only draft was approved');
+    if (await badge.isVisible()) fail('The approvals count is still shown at zero');
+  });
+
+  let rejected = '';
+  let kept = '';
+  await check('j/k move between drafts and r rejects with a required reason the agent sees', async () => {
+    rejected = await agentDrafts(token, 'slack_post_message', { channel: SLACK_FEEDBACK, text: 'We will refund everyone!' });
+    kept = await agentDrafts(token, 'slack_post_message', { channel: SLACK_FEEDBACK, text: 'Second note from the agent.' });
+    await waitFor(
+      async () => (await item(rejected).count()) === 1 && (await item(kept).count()) === 1,
+      async () => `The two new drafts did not appear in Approvals; ${await failureText()}`,
+    );
+    await waitBadge(2, 'with two drafts waiting');
+    // Newest first (two drafts made in the same millisecond may show either way round).
+    const order = await page.getByTestId('approval-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-approval')));
+    await waitCurrent(order[0], 'The top draft should be current');
+    await press('j');
+    await waitCurrent(order[1], 'After "j"');
+    if ((await page.evaluate(() => document.activeElement?.closest('[data-testid="approval-item"]')?.getAttribute('data-approval'))) !== order[1]) {
+      fail('After "j" the focus did not move to the current draft in the list');
+    }
+    await press('k');
+    await waitCurrent(order[0], 'After "k"');
+    if (order[1] === rejected) await press('j');
+    await waitCurrent(rejected, 'Moving to the draft to reject');
+    await press('r');
+    const reason = detail.getByTestId('reject-reason');
+    await waitFor(() => reason.isVisible(), async () => 'Pressing "r" opened no reason field');
+    await waitFor(
+      () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'reject-reason'),
+      () => 'Pressing "r" did not put the focus in the reason field',
+    );
+    if ((await reason.inputValue()) !== '') fail(`The "r" key was typed into the reason field ("${await reason.inputValue()}")`);
+    await detail.getByTestId('reject-submit').click();
+    const said = await text(detail.locator('.field-error'));
+    if (!/agent sees/.test(said)) fail(`Rejecting without a reason showed no error asking for one (shows "${said}")`);
+    if ((await controlOk(page, 'GET', `/approvals/${rejected}`, undefined, 'Reading the draft')).status !== 'pending') fail('A rejection without a reason was sent');
+    const because = 'We do not promise refunds in public.';
+    await reason.fill(because);
+    await detail.getByTestId('reject-submit').click();
+    await waitFor(
+      async () => (await controlOk(page, 'GET', `/approvals/${rejected}`, undefined, 'Reading the draft')).status === 'rejected',
+      async () => `The draft was not rejected; ${await failureText()}`,
+    );
+    const seen = await agentCall(token, 'GET', `/approvals/${rejected}`);
+    if (seen.body?.status !== 'rejected' || seen.body?.reason !== because) fail(`The agent sees ${JSON.stringify(seen.body)} instead of the rejection and its reason`);
+    if ((await channelTexts(token)).includes('We will refund everyone!')) fail('The rejected message reached Slack');
+    await waitFor(async () => (await item(rejected).count()) === 0, async () => 'The rejected draft is still listed among the waiting ones');
+    await waitCurrent(kept, 'After the rejection the remaining draft should be current');
+    await waitBadge(1, 'after one of two drafts was rejected');
+  });
+
+  let batch = '';
+  let reply = '';
+  await check('bulk approval refuses a mixed set in the gateway\'s words and approves identical drafts', async () => {
+    const ts = (await controlOk(page, 'GET', `/approvals/${first}`, undefined, 'Reading the sent draft')).result?.ts;
+    if (typeof ts !== 'string') fail('The sent draft carries no Slack message ts');
+    batch = await agentDrafts(token, 'slack_post_message', { channel: SLACK_FEEDBACK, text: 'Third note from the agent.' });
+    reply = await agentDrafts(token, 'slack_reply_in_thread', { channel: SLACK_FEEDBACK, thread_ts: ts, text: 'A reply in the thread.' });
+    await waitFor(
+      async () => (await item(batch).count()) === 1 && (await item(reply).count()) === 1,
+      async () => `The new drafts did not appear in Approvals; ${await failureText()}`,
+    );
+    await item(kept).getByTestId('approval-check').check();
+    await item(reply).getByTestId('approval-check').check();
+    await page.getByTestId('approve-selected').click();
+    const refusal = page.getByTestId('approval-failure');
+    await waitFor(() => refusal.isVisible(), async () => 'Bulk-approving a post and a thread reply together showed no refusal');
+    const words = (await text(refusal)).replace(/\s+/g, ' ');
+    if ((await refusal.getAttribute('data-code')) !== 'bad_request') fail(`The bulk refusal carries code ${await refusal.getAttribute('data-code')}: "${words}"`);
+    if (!/cannot be approved in bulk/.test(words) || !/bad_request/.test(words)) fail(`The bulk refusal does not show the gateway's message and code: "${words}"`);
+    for (const id of [kept, reply]) {
+      if ((await controlOk(page, 'GET', `/approvals/${id}`, undefined, 'Reading a draft')).status !== 'pending') fail(`A refused bulk approval still approved ${id}`);
+    }
+    await item(reply).getByTestId('approval-check').uncheck();
+    await item(batch).getByTestId('approval-check').check();
+    await page.getByTestId('approve-selected').click();
+    for (const id of [kept, batch]) {
+      const done = await settled(page, id);
+      if (done.status !== 'executed') fail(`Bulk-approved draft ${id} ended "${done.status}"`);
+    }
+    await waitBadge(1, 'after two drafts were approved together');
+  });
+
+  await check('a approves the current draft from the keyboard', async () => {
+    await waitFor(
+      async () => (await page.getByTestId('approval-item').count()) === 1,
+      async () => `Approvals should list only the thread reply now (it lists ${await page.getByTestId('approval-item').count()})`,
+    );
+    await waitCurrent(reply, 'The last waiting draft should be current');
+    await page.getByTestId('approval-open').first().focus();
+    await press('a');
+    const done = await settled(page, reply);
+    if (done.status !== 'executed') fail(`The draft approved with "a" ended "${done.status}": ${JSON.stringify(done.result)}`);
+    await waitBadge(0, 'after the last draft was approved');
+    await waitFor(() => page.getByTestId('approvals-empty').isVisible(), async () => 'With nothing waiting the screen does not say so');
+  });
+
+  await check('past drafts say who decided them and when', async () => {
+    await page.getByTestId('approvals-filter').selectOption('all');
+    await waitFor(async () => (await item(first).count()) === 1 && (await item(rejected).count()) === 1, async () => 'Showing all drafts does not list the decided ones');
+    const approvedLine = await text(item(first).getByTestId('approval-item-decided'));
+    if (!/Approved with edits by someone in a browser/.test(approvedLine)) fail(`The edited draft says "${approvedLine}" about who decided`);
+    await item(rejected).getByTestId('approval-open').click();
+    await waitCurrent(rejected, 'Clicking the rejected draft');
+    const decided = await text(detail.getByTestId('approval-decided'));
+    if (!/^Rejected by someone in a browser, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(decided)) fail(`The rejected draft says "${decided}" about who decided and when`);
+    if ((await text(detail.getByTestId('approval-reason'))) !== 'We do not promise refunds in public.') fail('The rejected draft does not show its reason');
+    await page.getByTestId('approvals-filter').selectOption('pending');
+  });
+
+  await injectionChecks(page, failureText, pageErrors, { token, item, detail, waitBadge, waitCurrent, press });
+}
+
+/**
+ * Hostile provider texts as email drafts (plain text and HTML): each is shown in the Approvals
+ * screen, and no script runs, nothing is requested from the frame, no dialog opens, and no draft,
+ * grant or policy changes.
+ */
+async function injectionChecks(page, failureText, pageErrors, { token, item, detail, waitBadge, waitCurrent, press }) {
+  const corpus = (await readFile(INJECTION_CORPUS, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l).text);
+  const dialogs = [];
+  const frameRequests = [];
+  const frameConsole = { count: 0 };
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  // Every request that would leave the browser passes this route: one from a draft's frame is a
+  // leak (recorded and stopped). Loads the frame's policy blocks never get here; Chromium reports
+  // them as failed requests with the reason "csp", counted for the log.
+  const fromFrame = (r) => {
+    try {
+      return r.frame() !== page.mainFrame();
+    } catch {
+      return false;
+    }
+  };
+  const blockedByFrame = [];
+  const leakRoute = (route) => {
+    if (!fromFrame(route.request())) return route.continue();
+    frameRequests.push(route.request().url());
+    return route.abort('blockedbyclient');
+  };
+  await page.route('**/*', leakRoute);
+  page.on('requestfailed', (r) => {
+    if (fromFrame(r) && /csp/i.test(r.failure()?.errorText ?? '')) blockedByFrame.push(r.url());
+  });
+  frameConsoleFilter.onFrameMessage = () => {
+    frameConsole.count += 1;
+  };
+  await page.evaluate(() => {
+    window.__pwned = false;
+  });
+
+  let ids = [];
+  let before = null;
+  await check(`${corpus.length} hostile texts are queued as Gmail drafts with HTML bodies`, async () => {
+    if (corpus.length < 200) fail(`The injection corpus holds ${corpus.length} texts, expected at least 200`);
+    const gmail = await connectGmail(page, [GMAIL_SEND]);
+    await controlOk(page, 'POST', '/grants', { agent: 'feedback-bot', connection: gmail, tier: 'write' }, 'Granting Gmail write');
+    before = {
+      grants: await controlOk(page, 'GET', '/grants', undefined, 'Listing grants'),
+      policies: await controlOk(page, 'GET', '/policies', undefined, 'Listing policies'),
+    };
+    for (const [i, hostile] of corpus.entries()) {
+      ids.push(
+        await agentDrafts(
+          token,
+          'gmail_send_message',
+          { to: 'ada.lovelace@example.com', subject: `Corpus text ${i + 1}`, text: hostile, html: hostile },
+          gmail,
+        ),
+      );
+    }
+    await waitBadge(corpus.length, `after ${corpus.length} drafts were queued`);
+  });
+
+  await check('each hostile draft renders as text and in a sandboxed frame, and no script runs', async () => {
+    await waitFor(
+      async () => (await page.getByTestId('approval-item').count()) === corpus.length,
+      async () => `Approvals lists ${await page.getByTestId('approval-item').count()} drafts instead of ${corpus.length}; ${await failureText()}`,
+      30_000,
+    );
+    // Walk the list from the top with "j", in the order it shows.
+    const order = await page.getByTestId('approval-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-approval')));
+    if ([...order].sort().join() !== [...ids].sort().join()) fail('The listed drafts are not the ones queued');
+    await page.getByTestId('approval-open').first().focus();
+    for (const [n, id] of order.entries()) {
+      if (n > 0) await press('j');
+      await waitCurrent(id, `Walking the hostile drafts with "j" (step ${n + 1})`);
+      const hostile = corpus[ids.indexOf(id)];
+      const shown = await detail.evaluate((el) => {
+        const frames = [...el.querySelectorAll('iframe')];
+        return {
+          body: el.querySelector('[data-testid="draft-text"]')?.textContent ?? null,
+          frames: frames.map((f) => ({ sandbox: f.getAttribute('sandbox'), srcdoc: f.getAttribute('srcdoc') ?? '' })),
+          scripts: el.querySelectorAll('script').length,
+        };
+      });
+      if (shown.body !== hostile) fail(`Draft ${n + 1} does not show its text as plain text: shown ${JSON.stringify(shown.body)?.slice(0, 120)}`);
+      if (shown.scripts !== 0) fail(`Draft ${n + 1} put a <script> element into the control panel`);
+      if (shown.frames.length !== 1) fail(`Draft ${n + 1} shows its HTML in ${shown.frames.length} frames instead of one`);
+      const [frame] = shown.frames;
+      if (frame.sandbox !== '') fail(`Draft ${n + 1}'s frame has sandbox=${JSON.stringify(frame.sandbox)} instead of an empty sandbox attribute`);
+      if (!frame.srcdoc.includes(`content="${PROVIDER_CSP}"`) || frame.srcdoc.indexOf(PROVIDER_CSP) > frame.srcdoc.indexOf(hostile)) {
+        fail(`Draft ${n + 1}'s frame does not start with the strict Content-Security-Policy`);
+      }
+      const handle = await detail.getByTestId('provider-html').elementHandle();
+      const child = await handle?.contentFrame();
+      if (!child) fail(`Draft ${n + 1}'s frame has no document`);
+      await child.waitForLoadState('load');
+    }
+    // Give anything that might have been scheduled a moment to show itself.
+    await page.waitForTimeout(500);
+    if (dialogs.length) fail(`A draft opened a dialog: "${dialogs[0]}"`);
+    if (frameRequests.length) fail(`A draft's frame made ${frameRequests.length} requests, e.g. ${frameRequests[0]}`);
+    if ((await page.evaluate(() => window.__pwned)) !== false) fail('A draft reached into the control panel (window.__pwned changed)');
+    if (pageErrors.length) fail(`The control panel reported an error while showing the drafts: ${pageErrors[0]}`);
+    await page.unroute('**/*', leakRoute);
+    console.log(`# the drafts' frames reported ${frameConsole.count} blocked scripts or loads; ${blockedByFrame.length} loads were blocked by their policy`);
+  });
+
+  await check('after showing every hostile draft nothing was approved, granted or changed', async () => {
+    const count = await controlOk(page, 'GET', '/approvals/count', undefined, 'Reading the count');
+    if (count.pending !== corpus.length) fail(`${corpus.length} drafts should still wait, but ${count.pending} do`);
+    const decided = (await controlOk(page, 'GET', '/approvals?status=approved', undefined, 'Listing approved drafts')).length;
+    if (decided !== 0) fail(`${decided} drafts are approved and not yet sent`);
+    const grants = await controlOk(page, 'GET', '/grants', undefined, 'Listing grants');
+    const policies = await controlOk(page, 'GET', '/policies', undefined, 'Listing policies');
+    if (JSON.stringify(grants) !== JSON.stringify(before.grants)) fail('The grants changed while the hostile drafts were shown');
+    if (JSON.stringify(policies) !== JSON.stringify(before.policies)) fail('The policies changed while the hostile drafts were shown');
+    // Reject them all, so the screens checked after this start from an empty queue.
+    for (const id of ids) await controlOk(page, 'POST', `/approvals/${id}/reject`, { reason: 'injection corpus' }, 'Rejecting a corpus draft');
+    await waitBadge(0, 'after the corpus drafts were rejected');
+  });
+}
+
+/** Console messages from a draft's sandboxed frame (the frame's policy blocking things) are expected. */
+const frameConsoleFilter = { onFrameMessage: () => {} };
+
 const userDataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-browser-test-'));
 let context;
 let exitCode = 0;
@@ -384,6 +804,11 @@ try {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const line = msg.text();
+    // A draft's sandboxed frame reporting what its policy and sandbox blocked: expected, counted.
+    if (msg.location().url === 'about:srcdoc' || line.includes("'about:srcdoc'")) {
+      frameConsoleFilter.onFrameMessage();
+      return;
+    }
     // A <meta> CSP cannot carry frame-ancestors; the gateway sends it as a header instead.
     if (line.includes("'frame-ancestors'") && line.includes('<meta>')) return;
     if (line.startsWith('Refused to')) pageErrors.push(`Content-Security-Policy blocked something: ${line}`);
