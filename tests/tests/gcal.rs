@@ -3,7 +3,9 @@
 //! free hour tomorrow across the user's and the team's calendars. Booking is refused without a
 //! write grant and without the events scope; after connecting again with `calendar.events` and
 //! granting write, the agent books the meeting with the lead in that slot, sees it in
-//! list_events, and cancelling needs the delete grant. Real keychain, SQLite and loopback HTTP.
+//! list_events (a week of events page by page, a page token whenever more remain) and reads it
+//! back, changes it, and cancelling needs the delete grant. Real keychain, SQLite and loopback
+//! HTTP.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -152,6 +154,34 @@ async fn an_agent_books_a_meeting_with_a_lead_in_a_free_slot_within_its_grants()
     assert_eq!(ids, [event_id.as_str()], "the booking shows in tomorrow's events: {body}");
     let (status, body) = call("google-calendar_list_events", &read_conn, json!({ "calendar_id": TEAM_CALENDAR, "time_min": local(open), "time_max": local(close) })).await;
     assert_eq!(status, 200, "the team calendar's address is a valid calendar id in the path: {body}");
+    let (status, body) = call("google-calendar_get_event", &read_conn, json!({ "event_id": event_id })).await;
+    assert_eq!((status, body["result"]["summary"].as_str()), (200, Some("Follow-up: reporting demo with Ada Lovelace")), "the booking reads back: {body}");
+    // A week of events, three at a time: every page but the last gives a token, and no event repeats.
+    let week = json!({ "time_min": local(open - 86_400), "time_max": local(open + 6 * 86_400) });
+    let (_, whole) = call("google-calendar_list_events", &read_conn, week.clone()).await;
+    let all = whole["result"]["items"].as_array().map(Vec::len).unwrap_or(0);
+    let (mut seen, mut token, mut pages) = (Vec::<String>::new(), None::<String>, 0);
+    loop {
+        let mut input = week.clone();
+        input["max_results"] = json!(3);
+        if let Some(t) = &token {
+            input["page_token"] = json!(t);
+        }
+        let (status, body) = call("google-calendar_list_events", &read_conn, input).await;
+        assert_eq!(status, 200, "{body}");
+        pages += 1;
+        for e in body["result"]["items"].as_array().expect("items") {
+            let id = e["id"].as_str().expect("id").to_string();
+            assert!(!seen.contains(&id), "{id} came on two pages");
+            seen.push(id);
+        }
+        match body["result"]["nextPageToken"].as_str() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+        assert!(pages < 50, "paging never ended");
+    }
+    assert!(all > 3 && pages > 1 && seen.len() == all, "paging by 3 gives the week's {all} events: {} in {pages} pages", seen.len());
 
     // Moving it is a write; cancelling it is the delete tier.
     let (status, body) = call("google-calendar_update_event", &write_conn, json!({ "event_id": event_id, "description": "Agenda: reporting module, pricing." })).await;

@@ -1,9 +1,12 @@
 //! Journey: lead follow-up in Gmail. A person connects the simulated Gmail through Google's
-//! OAuth consent page (read-only first) and grants an agent read; the agent finds the lead's
-//! meeting request and reads the thread with its attachment metadata; a draft without the
-//! compose scope or the write grant is refused. The person then connects again with compose and
-//! send and grants write; the agent drafts a reply in the thread and sends it, and the sent
-//! message is in the sandbox's SENT label. Real keychain, real SQLite, real HTTP over loopback.
+//! OAuth consent page (read-only first) and grants an agent read; the agent lists the labels,
+//! pages through a search (a page token whenever more remain), finds the lead's meeting request
+//! and reads the thread with its attachment metadata (bytes only when asked; an attachment of a
+//! type nobody handles is still described); a draft without the compose scope or the write grant
+//! is refused. The person then connects again with compose, send and modify and grants write; the
+//! agent drafts a reply in the thread, revises it and sends it (sending it again is Google's
+//! `notFound`), sends a new message, and files the lead's mail (labels); trashing needs the delete
+//! grant. Real keychain, real SQLite, real HTTP over loopback.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -56,6 +59,27 @@ async fn an_agent_answers_a_leads_meeting_request_within_its_grants() {
     assert_eq!((status, code(&body)), (403, "not_granted"), "a new agent holds nothing: {body}");
     gw.control(Method::POST, "/grants", Some(json!({ "agent": "inbox-bot", "connection": conn_id, "tier": "read" }))).await;
 
+    let (status, body) = call("gmail_list_labels", &conn_id, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let labels: Vec<&str> = body["result"]["labels"].as_array().expect("labels").iter().filter_map(|l| l["id"].as_str()).collect();
+    assert!(labels.contains(&"INBOX") && labels.contains(&"SENT") && labels.iter().any(|l| l.starts_with("Label_")), "system and user labels: {labels:?}");
+    // A search past one page: a token for the next page, and no message twice.
+    let (status, first) = call("gmail_search_messages", &conn_id, json!({ "q": "newer_than:60d", "max_results": 10 })).await;
+    assert_eq!(status, 200, "{first}");
+    let token = first["result"]["nextPageToken"].as_str().expect("more than ten messages: a page token").to_string();
+    let (_, second) = call("gmail_search_messages", &conn_id, json!({ "q": "newer_than:60d", "max_results": 10, "page_token": token })).await;
+    let ids = |v: &Value| v["result"]["messages"].as_array().map(|m| m.iter().filter_map(|x| x["id"].as_str().map(str::to_string)).collect::<Vec<_>>()).unwrap_or_default();
+    let (a, b) = (ids(&first), ids(&second));
+    assert!(a.len() == 10 && !b.is_empty() && b.iter().all(|id| !a.contains(id)), "the second page continues the first: {a:?} {b:?}");
+    // An attachment of a type nobody handles is described like any other, without its bytes.
+    let (_, found) = call("gmail_search_messages", &conn_id, json!({ "q": "filename:p7m" })).await;
+    let sealed = found["result"]["messages"][0]["id"].as_str().expect("the mail with the sealed attachment").to_string();
+    let (status, body) = call("gmail_get_message", &conn_id, json!({ "id": sealed })).await;
+    assert_eq!(status, 200, "{body}");
+    let part = body["result"]["payload"]["parts"].as_array().expect("parts").iter().find(|p| p["filename"] == "dpa-signed.p7m").cloned().expect("the attachment part");
+    assert_eq!(part["mimeType"], "application/x-unknown-sealed-archive", "{part}");
+    assert!(part["body"]["attachmentId"].is_string() && part["body"]["size"].as_u64().is_some_and(|n| n > 0) && part["body"].get("data").is_none(), "metadata only: {part}");
+
     // Find the lead's thread and read it, attachments as metadata only.
     let (status, body) = call("gmail_list_threads", &conn_id, search).await;
     assert_eq!(status, 200, "a granted read reaches the sandbox: {body}");
@@ -92,7 +116,7 @@ async fn an_agent_answers_a_leads_meeting_request_within_its_grants() {
     assert_eq!((status, code(&body)), (403, "scope_not_granted"), "the read-only connection lacks gmail.compose: {body}");
 
     // Connect again with compose and send; grant write on the new connection.
-    let writer = connect(&gw, "Inbox (compose)", &[gmail::READONLY, gmail::COMPOSE, gmail::SEND]).await;
+    let writer = connect(&gw, "Inbox (compose)", &[gmail::READONLY, gmail::COMPOSE, gmail::SEND, gmail::MODIFY]).await;
     let w_id = writer["id"].as_str().expect("connection id").to_string();
     for tier in ["read", "write"] {
         gw.control(Method::POST, "/grants", Some(json!({ "agent": "inbox-bot", "connection": w_id, "tier": tier }))).await;
@@ -101,16 +125,29 @@ async fn an_agent_answers_a_leads_meeting_request_within_its_grants() {
     injected["subject"] = json!("Re: hi\r\nBcc: everyone@example.com");
     let (status, body) = call("gmail_create_draft", &w_id, injected).await;
     assert_eq!(status, 400, "a line break in a header is refused before anything is sent: {body}");
-    let (status, body) = call("gmail_create_draft", &w_id, reply).await;
+    let (status, body) = call("gmail_create_draft", &w_id, reply.clone()).await;
     assert_eq!(status, 200, "with the grant and the scope the draft is created: {body}");
     let draft_id = body["result"]["id"].as_str().expect("draft id").to_string();
     assert_eq!(body["result"]["message"]["threadId"], thread_id.as_str(), "the draft is a reply in the thread");
+    let mut revised = reply.clone();
+    revised["draft_id"] = json!(draft_id);
+    revised["text"] = json!("Hi Ada, Tuesday at 3 pm works, or Wednesday at 10. I will send an invite.\n\nAlex");
+    revised["html"] = json!("<p>Hi Ada, Tuesday at 3 pm works, or Wednesday at 10.</p>");
+    let (status, body) = call("gmail_update_draft", &w_id, revised).await;
+    assert_eq!((status, body["result"]["id"].as_str()), (200, Some(draft_id.as_str())), "the draft is revised in place: {body}");
     let (status, body) = call("gmail_send_draft", &w_id, json!({ "draft_id": draft_id })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"]["labelIds"], json!(["SENT"]), "{body}");
     let sent_id = body["result"]["id"].as_str().expect("sent id").to_string();
     let (status, body) = call("gmail_send_draft", &w_id, json!({ "draft_id": draft_id })).await;
-    assert_eq!(status, 502, "a draft already sent is a clear provider error: {body}");
+    assert_eq!((status, code(&body)), (502, "provider_error"), "a draft already sent is a provider error: {body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("notFound"), "with Google's reason, so the agent knows the draft is gone: {body}");
+    let (status, body) = call("gmail_send_message", &w_id, json!({ "to": gmail::LEAD_EMAIL, "subject": "Agenda for Tuesday", "text": "The agenda will follow." })).await;
+    assert_eq!((status, body["result"]["labelIds"].clone()), (200, json!(["SENT"])), "a new message is sent at once: {body}");
+    let (status, body) = call("gmail_modify_labels", &w_id, json!({ "id": last_id, "add_label_ids": ["STARRED"], "remove_label_ids": ["UNREAD", "INBOX"] })).await;
+    assert_eq!(status, 200, "{body}");
+    let now: Vec<&str> = body["result"]["labelIds"].as_array().expect("labels").iter().filter_map(Value::as_str).collect();
+    assert!(now.contains(&"STARRED") && !now.contains(&"UNREAD") && !now.contains(&"INBOX"), "read, starred and archived: {now:?}");
 
     let (status, body) = call("gmail_search_messages", &w_id, json!({ "label_ids": ["SENT"], "q": "invite" })).await;
     assert_eq!(status, 200, "{body}");
@@ -121,6 +158,9 @@ async fn an_agent_answers_a_leads_meeting_request_within_its_grants() {
     // Trash needs the delete grant.
     let (status, body) = call("gmail_trash_message", &w_id, json!({ "id": last_id })).await;
     assert_eq!((status, code(&body)), (403, "not_granted"), "{body}");
+    gw.control(Method::POST, "/grants", Some(json!({ "agent": "inbox-bot", "connection": w_id, "tier": "delete" }))).await;
+    let (status, body) = call("gmail_trash_message", &w_id, json!({ "id": last_id })).await;
+    assert!(status == 200 && body["result"]["labelIds"].as_array().is_some_and(|l| l.iter().any(|x| x == "TRASH")), "with the delete grant the message is in the trash: {body}");
 
     let audit = gw.app.audit_list(switchboard_core::AuditQuery { text: Some("gmail_send_draft".into()), ..Default::default() }).await.expect("audit");
     assert!(!audit.rows.is_empty(), "the send is audited");

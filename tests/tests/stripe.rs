@@ -1,8 +1,10 @@
 //! Journey: a person connects the simulated Stripe account with a restricted key and grants an
 //! agent read; the agent finds the customer with the overdue invoice and everything about their
-//! billing. With write granted and the write permissions ticked it drafts, fills, finalizes and
-//! sends an invoice, credits a balance and refunds a charge whose first answer is lost on the
-//! way back: the gateway retries with the same Idempotency-Key and the refund is applied once.
+//! billing (every subscription with its latest payment, failures included). With write granted
+//! and the write permissions ticked it drafts, fills, finalizes and sends an invoice, credits a
+//! balance, issues a credit note against the overdue invoice, and refunds a charge whose first
+//! answer is lost on the way back: the gateway retries with the same Idempotency-Key and the
+//! refund is applied once.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -33,7 +35,7 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     let (status, body) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "stripe-sandbox", "api_key": "rk_test_not_a_key" }))).await;
     assert_ne!(status, 200, "a key Stripe refuses must not be saved: {body}");
 
-    let reads = ["customer_read", "invoice_read", "subscription_read", "charge_read", "payment_intent_read"];
+    let reads = ["customer_read", "invoice_read", "subscription_read", "charge_read", "payment_intent_read", "credit_note_read"];
     let (status, conn) = gw
         .control(Method::POST, "/connections", Some(json!({ "provider": "stripe-sandbox", "label": "Billing", "api_key": BILLING_KEY, "scopes": reads })))
         .await;
@@ -64,12 +66,24 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     assert!(open[0]["due_date"].as_i64().expect("due date") < now_s(), "the open invoice is overdue");
     let (status, body) = call("stripe_get_invoice", json!({ "invoice_id": OVERDUE_INVOICE })).await;
     assert_eq!((status, body["result"]["amount_remaining"].as_i64()), (200, Some(120_000)), "{body}");
+    // Every invoice status Stripe has: paid, open (past due once due_date has passed), uncollectible.
+    for (status_filter, expected) in [("paid", "paid"), ("uncollectible", "uncollectible"), ("open", "open")] {
+        let (status, body) = call("stripe_list_invoices", json!({ "status": status_filter, "limit": 100 })).await;
+        let list = body["result"]["data"].as_array().cloned().unwrap_or_default();
+        assert!(status == 200 && !list.is_empty() && list.iter().all(|i| i["status"] == expected), "invoices with status {status_filter}: {body}");
+    }
     // Several subscriptions: all of them, canceled included.
     let (status, body) = call("stripe_list_subscriptions", json!({ "customer_id": MULTI_SUB_CUSTOMER })).await;
     assert_eq!(status, 200, "{body}");
     let mut statuses: Vec<&str> = body["result"]["data"].as_array().expect("subs").iter().filter_map(|s| s["status"].as_str()).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, vec!["active", "canceled", "past_due"]);
+    let past_due = body["result"]["data"].as_array().expect("subs").iter().find(|s| s["status"] == "past_due").cloned().expect("the past-due subscription");
+    assert_eq!(
+        past_due["latest_invoice"]["payment_intent"]["last_payment_error"]["code"], "card_declined",
+        "the recent payment failure comes with the subscription: {past_due}"
+    );
+    assert!(past_due["current_period_end"].is_i64() && past_due["items"]["data"][0]["price"]["nickname"].is_string(), "renewal date and plan: {past_due}");
     let (status, body) = call("stripe_list_payment_intents", json!({ "customer_id": MULTI_SUB_CUSTOMER })).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = call("stripe_get_customer", json!({ "customer_id": "cus_../../refunds" })).await;
@@ -83,7 +97,7 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     let (status, body) = call("stripe_create_invoice", draft.clone()).await;
     assert_eq!((status, code(&body)), (403, "scope_not_granted"), "write permissions nobody ticked must not be used: {body}");
     let mut all: Vec<&str> = reads.to_vec();
-    all.extend(["invoice_write", "customer_write", "charge_write"]);
+    all.extend(["invoice_write", "customer_write", "charge_write", "credit_note_write"]);
     let (status, c) = gw.control(Method::PUT, &format!("/connections/{conn_id}/scopes"), Some(json!({ "scopes": all }))).await;
     assert_eq!(status, 200, "ticking the write permissions should work: {c}");
 
@@ -102,6 +116,18 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     assert!(body["message"].as_str().unwrap_or_default().contains("No such invoice"), "{body}");
     let (status, body) = call("stripe_credit_customer_balance", json!({ "customer_id": customer, "amount": 2_500, "currency": "usd", "description": "Sorry for the delay" })).await;
     assert_eq!((status, body["result"]["ending_balance"].as_i64()), (200, Some(-2_500)), "{body}");
+
+    // A credit note against the overdue invoice lowers what is due; Stripe refuses more than is left.
+    let note = json!({ "invoice_id": OVERDUE_INVOICE, "amount": 20_000, "reason": "order_change", "memo": "Two workshop days cancelled", "metadata": { "ticket": "T-1042" } });
+    let (status, body) = call("stripe_create_credit_note", note).await;
+    assert_eq!((status, body["result"]["type"].as_str(), body["result"]["total"].as_i64()), (200, Some("pre_payment"), Some(20_000)), "{body}");
+    assert_eq!(body["result"]["metadata"]["ticket"], "T-1042", "{body}");
+    let (status, body) = call("stripe_create_credit_note", json!({ "invoice_id": OVERDUE_INVOICE, "amount": 200_000 })).await;
+    assert_eq!((status, code(&body)), (502, "provider_error"), "more than the invoice has left is Stripe's refusal: {body}");
+    let (_, body) = call("stripe_get_invoice", json!({ "invoice_id": OVERDUE_INVOICE })).await;
+    assert_eq!(body["result"]["amount_remaining"].as_i64(), Some(100_000), "the credit note lowered the amount due: {body}");
+    let (status, body) = call("stripe_list_credit_notes", json!({ "invoice_id": OVERDUE_INVOICE })).await;
+    assert_eq!((status, body["result"]["data"].as_array().map(Vec::len)), (200, Some(1)), "{body}");
 
     // Refund: the sandbox loses the first answer after applying it; the gateway retries with
     // the same Idempotency-Key and gets the saved answer, so the customer is refunded once.
@@ -126,11 +152,11 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     for expected in ["not_granted", "scope_not_granted", "bad_request"] {
         assert!(outcomes.contains(&expected), "the refusal '{expected}' should be audited: {outcomes:?}");
     }
-    // The key check and fourteen agent calls reached Stripe; the refund's lost answer made one
+    // The key check and twenty-one agent calls reached Stripe; the refund's lost answer made one
     // more attempt.
     let (_, limits) = gw.control(Method::GET, &format!("/rate-limits/{conn_id}"), None).await;
     let sent: u64 = limits["history"].as_array().expect("history").iter().filter_map(|b| b["calls_sent"].as_u64()).sum();
-    assert_eq!(sent, 16, "the refund should have been sent twice, every other call once: {limits}");
+    assert_eq!(sent, 23, "the refund should have been sent twice, every other call once: {limits}");
     let (_, verify) = gw.control(Method::POST, "/audit/verify", None).await;
     assert_eq!(verify["intact"], true, "{verify}");
     assert_eq!(gw.app.sandbox_rate_limited("stripe-sandbox"), Some(0), "paced calls never met Stripe's 429");

@@ -8,16 +8,22 @@
 //!    narrowing to named actions apply) → `not_granted`, naming the grant that would allow it;
 //! 4. the connection must hold every provider scope the action needs → `scope_not_granted`;
 //!    a connection the provider refused → `reconnect_needed`;
-//! 5. the input is checked and turned into the provider's request → `bad_request`;
+//! 5. the input is checked and turned into the provider's request → `bad_request`; where the
+//!    action asks for it, the input is also checked against the account's own definitions
+//!    ([`preflight`]) → `bad_request` naming every offending field;
 //! 6. the decision row (`decision=allow`) commits to the audit log *before* the call leaves
 //!    (FULL durability for writes and deletes); every refusal above is audited too
 //!    (`decision=deny`, outcome = the code);
 //! 7. the credential comes from the keychain (an OAuth token refreshed first when it is about to
-//!    expire) and goes only into the provider request, paced by the connection's shared budget;
+//!    expire) and goes only into the provider request, paced by the connection's shared budget
+//!    (per API method, and per channel for posts, where the provider limits methods on their
+//!    own: Slack; see [`pacing_account`]);
 //! 8. the provider's answer is mapped (2xx → result, unless the provider reports a failure inside
 //!    it, as Slack's `{"ok": false, "error": …}` → `provider_error` with the provider's code, or
 //!    `reconnect_needed` for a refused token; 401 → `reconnect_needed` and the connection
-//!    marked so, other errors → `provider_error` with the provider's words, network →
+//!    marked so; a refusal of the input the connector recognises (HubSpot `VALIDATION_ERROR`)
+//!    → `bad_request` with the fields named; other errors → `provider_error` with the
+//!    provider's words, network →
 //!    `provider_unreachable`), and the outcome row (same correlation id as the decision row)
 //!    commits with the connection's health.
 //!
@@ -36,6 +42,9 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::agents::AgentId;
+
+mod preflight;
+pub(crate) use preflight::DefinitionCache;
 use crate::gateway::blocking;
 use crate::grants::allows;
 
@@ -135,14 +144,19 @@ fn scrub(text: &str, secret: &str) -> String {
 }
 
 /// The provider's own words from an error body (HubSpot `message`, OAuth `error_description`,
-/// Slack `error`, Stripe `error.message`).
+/// Slack `error`, Stripe `error.message`, Google `error.message`), led by the provider's code
+/// when it gives one (Stripe `error.code`, Google `error.errors[0].reason`), which agents branch on.
 fn provider_words(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return String::from_utf8_lossy(body).chars().take(200).collect();
     };
+    let code = ["/error/code", "/error/errors/0/reason"].iter().find_map(|p| v.pointer(p).and_then(Value::as_str));
     for pointer in ["/message", "/error/message", "/error_description", "/error"] {
         if let Some(s) = v.pointer(pointer).and_then(Value::as_str) {
-            return s.to_string();
+            return match code {
+                Some(c) if !s.starts_with(c) => format!("{c}: {s}"),
+                _ => s.to_string(),
+            };
         }
     }
     String::new()
@@ -322,11 +336,24 @@ impl App {
             return Err(ApiError::new(ErrorCode::ProviderUnreachable, msg));
         };
 
+        let checked_against = match self.preflight(&entry, &connection, &agent.name, action, &req.input, &call_id).await {
+            Ok(path) => path,
+            Err(m) => {
+                let message = format!("{tool}: {m}");
+                let summary = serde_json::json!({ "tool": tool, "call_id": call_id, "reason": message });
+                self.writer().append(row("deny", ErrorCode::BadRequest.as_str(), Some(&connection.id), summary), Durability::Normal).await?;
+                return Err(ApiError::new(ErrorCode::BadRequest, message));
+            }
+        };
+
         // The decision commits before anything leaves the machine.
         let durability = if action.tier == Tier::Read { Durability::Normal } else { Durability::Full };
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "tool": tool, "call_id": call_id, "method": call.method, "path": call.path, "input": audited_input(&req.input),
         });
+        if let Some(path) = checked_against {
+            summary["checked_against"] = Value::String(path.into());
+        }
         self.writer().append(row("allow", "started", Some(&connection.id), summary), durability).await?;
 
         let started = Instant::now();
@@ -361,6 +388,10 @@ impl App {
                 if status == 401 {
                     let msg = format!("{} refused connection '{}''s credential (HTTP 401{said}); a person must reconnect it", entry.name, connection.id);
                     ("reconnect_needed", Err(ApiError::new(ErrorCode::ReconnectNeeded, msg.clone())), Some(("reconnect_needed", msg, stored_connections::RECONNECT_NEEDED)))
+                } else if let Some(fields) = switchboard_connectors::refused_input(&connection.provider, status, &body) {
+                    // About this input, not the connection: it stays healthy.
+                    let msg = format!("{tool}: {} refused the input (HTTP {status}): {fields}", entry.name);
+                    ("bad_request", Err(ApiError::new(ErrorCode::BadRequest, msg)), None)
                 } else {
                     let msg = format!("{} answered HTTP {status}{said}", entry.name);
                     // A 4xx about the request leaves the connection healthy; 429/5xx are the provider's trouble.
@@ -442,9 +473,10 @@ impl App {
             // audit rows, so the provider's request log and the audit log can be matched.
             req = req.header("idempotency-key", call_id);
         }
-        self.ensure_budget(&connection.id, entry);
+        let (account, budget) = pacing_account(entry, &connection.id, call);
+        self.paced().register(&account, budget);
         let deadline = Instant::now() + QUEUE_DEADLINE;
-        let resp = self.paced().send(&connection.id, agent, req, deadline).await.map_err(|e| {
+        let resp = self.paced().send(&account, agent, req, deadline).await.map_err(|e| {
             let code = e.code();
             let message = match code {
                 ErrorCode::RateLimited => format!(
@@ -468,6 +500,43 @@ impl App {
     pub(crate) fn ensure_budget(&self, connection_id: &str, entry: &ProviderEntry) {
         self.paced().register(connection_id, pacing_budget(entry));
     }
+}
+
+/// The budget a call waits in, and its key in the paced client. Most providers limit the whole
+/// account: the connection's one budget ([`pacing_budget`]), keyed by the connection id; a call
+/// a documented per-endpoint bucket covers ([`endpoint_budget`], HubSpot search: 4 per second)
+/// waits in that bucket's (`{connection}/POST /crm/v3/objects/{type}/search`). A provider that
+/// limits each API method on its own (Slack's tiers, in the catalog's `methods`) gets one budget
+/// per connection and method (`{connection}/{method}`), and one per connection, method and
+/// resource where the bucket counts per resource (`chat.postMessage` per channel:
+/// `{connection}/chat.postMessage/{channel}`).
+pub(crate) fn pacing_account(entry: &ProviderEntry, connection_id: &str, call: &HttpCall) -> (String, switchboard_http::Budget) {
+    let method = call.path.trim_start_matches('/');
+    let Some(limit) = entry.method_limit(method) else {
+        return match endpoint_budget(entry, call) {
+            Some((bucket, budget)) => (format!("{connection_id}/{bucket}"), budget),
+            None => (connection_id.to_string(), pacing_budget(entry)),
+        };
+    };
+    let Some(budget) = switchboard_http::Budget::new(u32::try_from(limit.requests).unwrap_or(u32::MAX), Duration::from_secs(limit.per_seconds)) else {
+        return (connection_id.to_string(), pacing_budget(entry));
+    };
+    let resource = match (limit.scope, limit.per_argument.as_deref()) {
+        (switchboard_connectors::LimitScope::Resource, Some(arg)) => call_argument(call, arg),
+        _ => None,
+    };
+    match resource {
+        Some(r) => (format!("{connection_id}/{method}/{r}"), budget),
+        None => (format!("{connection_id}/{method}"), budget),
+    }
+}
+
+/// A request argument by name, from the query, the JSON body or the form body.
+fn call_argument(call: &HttpCall, name: &str) -> Option<String> {
+    let pair = |pairs: &[(String, String)]| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    pair(&call.query)
+        .or_else(|| call.json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| call.form.as_deref().and_then(pair))
 }
 
 /// A body with the credential removed, should a provider ever echo it back.
@@ -504,6 +573,25 @@ pub(crate) fn pacing_budget(entry: &ProviderEntry) -> switchboard_http::Budget {
         // `Budget::new` refuses only zero values, and the constant is not zero.
         #[allow(clippy::expect_used)]
         switchboard_http::Budget::new(UNDOCUMENTED_BUDGET.0, Duration::from_secs(UNDOCUMENTED_BUDGET.1)).expect("a non-zero budget")
+    })
+}
+
+/// The documented bucket that paces only calls like `call`, as `(its "METHOD /path" pattern,
+/// budget)`: a catalog rate limit counted in requests whose `applies_to` is a method and a path
+/// template (`POST /crm/v3/objects/{type}/search`, `{…}` standing for one path segment).
+pub(crate) fn endpoint_budget(entry: &ProviderEntry, call: &HttpCall) -> Option<(String, switchboard_http::Budget)> {
+    use switchboard_connectors::LimitUnit;
+    entry.rate_limits.iter().filter(|l| l.unit == LimitUnit::Requests).find_map(|l| {
+        let pattern = l.applies_to.as_deref()?;
+        let (method, template) = pattern.split_once(' ')?;
+        let (want, got): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), call.path.split('/').collect());
+        let same_path = want.len() == got.len()
+            && want.iter().zip(&got).all(|(w, g)| if w.starts_with('{') && w.ends_with('}') { !g.is_empty() } else { w == g });
+        if method != call.method || !same_path {
+            return None;
+        }
+        let budget = switchboard_http::Budget::new(u32::try_from(l.requests).ok()?, Duration::from_secs(l.per_seconds))?;
+        Some((pattern.to_string(), budget))
     })
 }
 
@@ -616,11 +704,55 @@ mod tests {
     }
 
     #[test]
+    fn slack_calls_wait_in_a_budget_per_method_and_posts_in_one_per_channel() {
+        let slack = switchboard_connectors::catalog().get("slack").expect("slack").sandboxed("http://127.0.0.1:9");
+        let build = |tool: &str, input: Value| (switchboard_connectors::action(tool).expect("action").build)(&input).expect("valid input");
+        let channels = build("slack_list_channels", serde_json::json!({}));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &channels);
+        assert_eq!((key.as_str(), budget.requests, budget.per), ("slack-sandbox-1/conversations.list", 20, Duration::from_secs(60)), "conversations.list is Tier 2");
+        let history = build("slack_channel_history", serde_json::json!({ "channel": "C05SBXFDB1" }));
+        let (key, budget) = pacing_account(&slack, "slack-sandbox-1", &history);
+        assert_eq!((key.as_str(), budget.requests), ("slack-sandbox-1/conversations.history", 50), "history is Tier 3, in a budget of its own");
+        let post = |channel: &str| build("slack_post_message", serde_json::json!({ "channel": channel, "text": "hi" }));
+        let (a, budget) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXGEN1"));
+        let (b, _) = pacing_account(&slack, "slack-sandbox-1", &post("C05SBXFDB1"));
+        assert_eq!((a.as_str(), budget.requests, budget.per), ("slack-sandbox-1/chat.postMessage/C05SBXGEN1", 1, Duration::from_secs(1)), "one message a second per channel");
+        assert_ne!(a, b, "each channel has its own posting budget");
+        let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
+        let (key, budget) = pacing_account(hubspot, "hubspot-1", &(list().build)(&serde_json::json!({})).expect("valid"));
+        assert_eq!((key.as_str(), budget), ("hubspot-1", pacing_budget(hubspot)), "HubSpot calls share the connection's one budget");
+        let search = HttpCall { method: "POST", path: "/crm/v3/objects/deals/search".into(), ..HttpCall::default() };
+        let (key, budget) = pacing_account(hubspot, "hubspot-1", &search);
+        assert_eq!((key.as_str(), budget.requests), ("hubspot-1/POST /crm/v3/objects/{type}/search", 4), "HubSpot search waits in its own bucket");
+    }
+
+    #[test]
+    fn hubspot_search_is_paced_by_its_own_bucket() {
+        let hubspot = switchboard_connectors::catalog().get("hubspot").expect("hubspot");
+        let search = HttpCall { method: "POST", path: "/crm/v3/objects/notes/search".into(), ..HttpCall::default() };
+        let (bucket, budget) = endpoint_budget(hubspot, &search).expect("search has its own bucket");
+        assert_eq!(bucket, "POST /crm/v3/objects/{type}/search");
+        assert_eq!((budget.requests, budget.per), (4, Duration::from_secs(1)), "HubSpot search: 4 per second");
+        let list = HttpCall { method: "GET", path: "/crm/v3/objects/contacts".into(), ..HttpCall::default() };
+        assert!(endpoint_budget(hubspot, &list).is_none(), "other calls use the connection's shared budget");
+        let create = HttpCall { method: "POST", path: "/crm/v3/objects/notes".into(), ..HttpCall::default() };
+        assert!(endpoint_budget(hubspot, &create).is_none());
+        let stripe = switchboard_connectors::catalog().get("stripe").expect("stripe");
+        assert!(endpoint_budget(stripe, &search).is_none());
+    }
+
+    #[test]
     fn provider_text_is_scrubbed_and_summarised() {
         assert_eq!(scrub("token pat-1 bad", "pat-1"), "token [credential] bad");
         assert_eq!(scrub_bytes(b"{\"echo\":\"pat-1\"}", "pat-1"), b"{\"echo\":\"[credential]\"}".to_vec());
         assert_eq!(provider_words(br#"{"status":"error","message":"Contact already exists"}"#), "Contact already exists");
         assert_eq!(provider_words(br#"{"error":{"message":"No such customer"}}"#), "No such customer");
+        assert_eq!(provider_words(br#"{"error":{"code":"resource_missing","message":"No such customer"}}"#), "resource_missing: No such customer", "Stripe's code leads");
+        assert_eq!(
+            provider_words(br#"{"error":{"code":404,"message":"Requested entity was not found.","errors":[{"reason":"notFound"}]}}"#),
+            "notFound: Requested entity was not found.",
+            "Google's reason leads (its numeric code is the HTTP status)"
+        );
         let big = Value::String("x".repeat(10_000));
         assert_eq!(audited_input(&big)["truncated"], true);
     }

@@ -94,6 +94,8 @@ struct Inner {
     oauth: crate::oauth::OAuthRuntime,
     /// One pull per connection at a time, and the periodic-pull loop.
     pulls: crate::pull::PullRuntime,
+    /// Account definitions read for pre-flight checks, per connection.
+    definitions: crate::calls::DefinitionCache,
 }
 
 /// Keychain entries and folders this start created, removed again if the start fails.
@@ -248,6 +250,7 @@ impl App {
                 extra_providers,
                 oauth: crate::oauth::OAuthRuntime::default(),
                 pulls: crate::pull::PullRuntime::default(),
+                definitions: crate::calls::DefinitionCache::default(),
             }),
         };
         app.spawn_anchor_sync();
@@ -424,6 +427,10 @@ impl App {
 
     pub(crate) fn paced(&self) -> &switchboard_http::PacedClient {
         &self.inner.paced
+    }
+
+    pub(crate) fn definition_cache(&self) -> &crate::calls::DefinitionCache {
+        &self.inner.definitions
     }
 
     pub(crate) fn set_rotation_task(&self, task: tokio::task::JoinHandle<()>) {

@@ -659,8 +659,8 @@ async fn pull_hubspot(p: &mut Pull<'_>) -> Result<Vec<StreamReport>, ApiError> {
     let mut newest = since;
     for _ in 0..MAX_PAGES {
         let mut input = json!({
-            "filters": [{ "propertyName": "lastmodifieddate", "operator": "GTE", "value": since.to_string() }],
-            "sorts": [{ "propertyName": "lastmodifieddate", "direction": "ASCENDING" }],
+            "filters": [{ "property": "lastmodifieddate", "operator": "GTE", "value": since.to_string() }],
+            "sorts": [{ "property": "lastmodifieddate", "direction": "ASCENDING" }],
             "limit": 100,
         });
         if let Some(a) = &after {

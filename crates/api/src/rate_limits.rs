@@ -1,7 +1,9 @@
 //! Live rate-limit status per connection, for the UI's chart and scripts: the budget in force
 //! (the catalog's, or lower when the provider reported lower), calls that may still go in the
 //! current window, calls queued and in flight, recent 429s, a `Retry-After` pause, and
-//! per-minute history for the last hour. Every connection's budget is shared by all agents.
+//! per-minute history for the last hour. Every connection's budget is shared by all agents; for a
+//! provider paced per API method (Slack) the calls, queues and 429s of every method's budget are
+//! added to the connection's.
 
 use serde::Serialize;
 use switchboard_core::{ApiError, ErrorCode};
@@ -33,7 +35,22 @@ impl App {
             }
             let Some(entry) = catalog.providers.iter().find(|p| p.id == c.provider) else { continue };
             self.ensure_budget(&c.id, entry);
-            let (Some(status), Some(history)) = (self.paced().status(&c.id), self.paced().history(&c.id)) else { continue };
+            let (Some(mut status), Some(mut history)) = (self.paced().status(&c.id), self.paced().history(&c.id)) else { continue };
+            // A provider paced per API method (Slack) waits in budgets `{id}/{method}[/{resource}]`:
+            // their calls, queues and 429s are this connection's too.
+            let prefix = format!("{}/", c.id);
+            for key in self.paced().accounts().into_iter().filter(|k| k.starts_with(&prefix)) {
+                if let (Some(s), Some(h)) = (self.paced().status(&key), self.paced().history(&key)) {
+                    status.calls_queued += s.calls_queued;
+                    status.calls_in_flight += s.calls_in_flight;
+                    status.recent_429s += s.recent_429s;
+                    for (mine, theirs) in history.iter_mut().zip(h) {
+                        mine.calls_sent += theirs.calls_sent;
+                        mine.throttled += theirs.throttled;
+                        mine.max_queue_depth = mine.max_queue_depth.max(theirs.max_queue_depth);
+                    }
+                }
+            }
             out.push(ConnectionLimits { connection: c.id, provider: c.provider, label: c.label, status, history });
         }
         Ok(out)

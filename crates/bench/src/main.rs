@@ -7,6 +7,7 @@
 
 mod audit;
 mod batch;
+mod workday;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,10 @@ enum Bench {
     /// Read calls by several agents through the gateway against a provider enforcing 100
     /// requests per sliding 10 s: wall time vs the documented rate, and 429s.
     Batch(batch::Args),
+    /// Inbox triage through the gateway: read 500 Gmail messages, look each sender up in
+    /// HubSpot and label it, against Gmail's quota units per minute and HubSpot's per-10-second
+    /// limit: wall time vs the slower provider's documented rate, and 429s.
+    Workday(workday::Args),
 }
 
 fn main() {
@@ -32,6 +37,7 @@ fn main() {
     let result = match cli.bench {
         Bench::Audit(args) => audit::run(&args),
         Bench::Batch(args) => batch::run(&args),
+        Bench::Workday(args) => workday::run(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -30,7 +30,10 @@ pub mod actions;
 mod keycheck;
 mod model;
 
-pub use actions::{ActionInfo, ActionSpec, HttpCall, ProviderFailure, action, actions, failure_in_success, quota_method};
+pub use actions::{
+    ActionInfo, ActionSpec, HttpCall, Preflight, ProviderFailure, action, actions, failure_in_success, preflight, quota_method,
+    refused_input,
+};
 pub use keycheck::{KeyCheck, KeyHeader, key_check};
 
 use std::sync::OnceLock;

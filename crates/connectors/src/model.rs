@@ -139,6 +139,20 @@ impl ProviderEntry {
         self.scopes.iter().find(|s| s.scope == scope)
     }
 
+    /// The bucket that paces calls of API `method` when the provider limits each method on its
+    /// own (Slack's tiers): the bucket listing the method in `methods`, else the first
+    /// per-method bucket (the catalog lists the cautious default first). `None` when no bucket
+    /// names methods: the provider is paced per account.
+    pub fn method_limit(&self, method: &str) -> Option<&RateLimit> {
+        if self.rate_limits.iter().all(|l| l.methods.is_empty()) {
+            return None;
+        }
+        self.rate_limits
+            .iter()
+            .find(|l| l.methods.iter().any(|m| m == method))
+            .or_else(|| self.rate_limits.iter().find(|l| l.scope == LimitScope::Method))
+    }
+
     /// The id suffix of a simulated provider's catalog entry (`hubspot-sandbox`).
     pub const SANDBOX_SUFFIX: &'static str = "-sandbox";
 
@@ -405,6 +419,16 @@ pub struct RateLimit {
     /// Whether a 429 from this bucket carries `Retry-After` (false: not documented, or documented absent).
     #[serde(default)]
     pub retry_after: bool,
+    /// The API methods this bucket paces, each with a budget of its own (`scope = "method"`), or
+    /// one per method and resource (`scope = "resource"`, the resource named by `per_argument`).
+    /// A method is the request path below `api_base_url` without its leading `/` (Slack:
+    /// `chat.postMessage`). Empty: the bucket is not tied to named methods.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// For a `resource` bucket: the request argument (query or body field) that names the
+    /// resource counted, e.g. Slack's `channel`.
+    #[serde(default)]
+    pub per_argument: Option<String>,
 }
 
 /// What a limit counts.
@@ -579,6 +603,23 @@ pub enum WebhookScheme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_methods_are_paced_by_their_documented_tier() {
+        let slack = crate::catalog().get("slack").expect("slack is in the catalog");
+        let per_minute = |m: &str| slack.method_limit(m).map(|l| (l.requests, l.per_seconds, l.scope));
+        assert_eq!(per_minute("conversations.list"), Some((20, 60, LimitScope::Method)), "conversations.list is Tier 2");
+        for m in ["conversations.history", "conversations.replies", "conversations.open", "conversations.info", "users.lookupByEmail", "chat.update", "chat.delete"] {
+            assert_eq!(per_minute(m), Some((50, 60, LimitScope::Method)), "{m} is Tier 3");
+        }
+        assert_eq!(per_minute("users.info"), Some((100, 60, LimitScope::Method)), "users.info is Tier 4");
+        let post = slack.method_limit("chat.postMessage").expect("chat.postMessage has its own limit");
+        assert_eq!((post.requests, post.per_seconds, post.scope, post.per_argument.as_deref()), (1, 1, LimitScope::Resource, Some("channel")), "about one message per second per channel");
+        assert_eq!(per_minute("reactions.add"), Some((20, 60, LimitScope::Method)), "a method without an encoded tier gets the cautious Tier 2 budget");
+        let hubspot = crate::catalog().get("hubspot").expect("hubspot is in the catalog");
+        assert!(hubspot.method_limit("/crm/v3/objects/contacts").is_none(), "HubSpot is paced per account, not per method");
+        assert_eq!(slack.sandboxed("http://127.0.0.1:9").method_limit("chat.update").map(|l| l.requests), Some(50), "the sandbox keeps Slack's tiers");
+    }
 
     #[test]
     fn a_sandboxed_entry_is_the_real_one_on_loopback() {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use switchboard_connectors::{
-    AuthMode, CATALOG_TOML, Catalog, Category, LimitUnit, LoopbackRedirect, ParamSource, PkceSupport, WebhookScheme, catalog, parse,
+    AuthMode, CATALOG_TOML, Catalog, Category, LimitScope, LimitUnit, LoopbackRedirect, ParamSource, PkceSupport, WebhookScheme, catalog, parse,
 };
 use switchboard_core::Tier;
 
@@ -314,6 +314,21 @@ fn every_provider_has_a_usable_rate_limit_or_says_none_is_published() {
             if blank(&r.description) {
                 problems.push(format!("{}: a rate limit has no description", p.id));
             }
+            if !r.methods.is_empty() && !matches!(r.scope, LimitScope::Method | LimitScope::Resource) {
+                problems.push(format!("{}: rate limit {:?} names methods, so its scope must be method or resource", p.id, r.description));
+            }
+            if (r.scope == LimitScope::Resource && !r.methods.is_empty()) != r.per_argument.is_some() {
+                problems.push(format!("{}: rate limit {:?}: a per-resource bucket of named methods needs per_argument (and only it)", p.id, r.description));
+            }
+            for m in &r.methods {
+                let holders = p.rate_limits.iter().filter(|x| x.methods.contains(m)).count();
+                if holders > 1 || blank(m) || m.starts_with('/') {
+                    problems.push(format!("{}: method {m:?} must be named once, without a leading /", p.id));
+                }
+            }
+        }
+        if p.rate_limits.iter().any(|r| !r.methods.is_empty()) && !p.rate_limits.iter().any(|r| r.scope == LimitScope::Method) {
+            problems.push(format!("{}: paces named methods but has no per-method bucket for the others", p.id));
         }
         let usable = p.rate_limits.iter().any(|r| r.requests > 0 && r.per_seconds > 0);
         let exempt = NO_PUBLISHED_LIMIT.contains(&p.id.as_str());

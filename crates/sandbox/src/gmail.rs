@@ -104,11 +104,14 @@ pub struct GmailConfig {
     pub limit_with_403: bool,
     /// Access token lifetime (Google: about an hour).
     pub access_token_ttl: Duration,
+    /// Extra unread inbox messages, one from each of these sender addresses (oldest first),
+    /// for benchmarks that triage a large inbox. Empty for the demo mailbox.
+    pub bulk_inbox: Vec<String>,
 }
 
 impl Default for GmailConfig {
     fn default() -> Self {
-        Self { quota_units: 6_000, quota_interval: Duration::from_secs(60), limit_with_403: false, access_token_ttl: Duration::from_secs(3599) }
+        Self { quota_units: 6_000, quota_interval: Duration::from_secs(60), limit_with_403: false, access_token_ttl: Duration::from_secs(3599), bulk_inbox: Vec::new() }
     }
 }
 
@@ -144,7 +147,8 @@ impl GmailSandbox {
             access_token_prefix: "ya29.sbx-".into(),
             refresh_token_prefix: "1//sbx-".into(),
         });
-        let sim = GmailSim { mailbox: Arc::new(Mutex::new(Mailbox::seeded(now_ms()))), oauth: Arc::new(oauth) };
+        let mailbox = Mailbox::seeded(now_ms()).with_bulk_inbox(&config.bulk_inbox, now_ms());
+        let sim = GmailSim { mailbox: Arc::new(Mutex::new(mailbox)), oauth: Arc::new(oauth) };
         Self { config, sim }
     }
 
@@ -561,6 +565,36 @@ impl Mailbox {
             });
         }
         mb
+    }
+
+    /// Appends one unread inbox message from each sender, a minute apart, ending an hour ago.
+    fn with_bulk_inbox(mut self, senders: &[String], now: i64) -> Self {
+        let me = format!("Alex Morgan <{MAILBOX}>");
+        let n = i64::try_from(senders.len()).unwrap_or(i64::MAX);
+        for (i, from) in senders.iter().enumerate() {
+            let date = now - 3_600_000 - (n - i64::try_from(i).unwrap_or(0)) * 60_000;
+            let id = self.new_id();
+            let history_id = self.bump();
+            self.messages.push(Msg {
+                thread_id: id.clone(),
+                labels: vec!["INBOX".into(), "UNREAD".into()],
+                internal_date: date,
+                history_id,
+                headers: vec![
+                    ("From".into(), from.clone()),
+                    ("To".into(), me.clone()),
+                    ("Subject".into(), format!("Enquiry #{}", i + 1)),
+                    ("Date".into(), rfc2822(date)),
+                    ("Message-ID".into(), format!("<{id}.bulk@mail.sandbox.example>")),
+                ],
+                text: "Hello, could you send me more information about your plans?".into(),
+                html: None,
+                attachments: Vec::new(),
+                raw: None,
+                id,
+            });
+        }
+        self
     }
 
     fn new_id(&mut self) -> String {

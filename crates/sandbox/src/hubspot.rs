@@ -52,7 +52,7 @@ use model::{Crm, Obj};
 pub use seed::{
     BUSY_CONTACT, BUSY_CONTACT_NOTES, ENROLLED_CONTACT, NEW_LEAD_COMPANY, NEW_LEAD_CONTACT,
     NEW_LEAD_DEAL, NEW_LEAD_EMAIL, OWNERS, Owner, PARTNER_PIPELINE, PIPELINES, Pipeline, SEQUENCES,
-    Sequence,
+    Sequence, contact_emails,
 };
 
 /// Client id of the sandbox's registered OAuth app.
@@ -807,9 +807,18 @@ async fn get_object(
     let obj = attempt!(object_type(&s, &headers, &object));
     let rate = attempt!(admit(&s, &headers, obj.read_scope()));
     let requested = model::requested_properties(&q);
-    let found = lock(&s.crm)
-        .get(obj, &id)
-        .map(|r| model::select(obj, r, requested.as_deref()));
+    let crm = lock(&s.crm);
+    // `?idProperty=email` looks the record up by a unique property instead of its id, as
+    // HubSpot's read endpoint allows.
+    let record = match q.get("idProperty").map(String::as_str) {
+        None | Some("hs_object_id") => crm.get(obj, &id),
+        Some(prop) => crm.list(obj).iter().find(|r| {
+            r["properties"][prop]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(&id))
+        }),
+    };
+    let found = record.map(|r| model::select(obj, r, requested.as_deref()));
     with_rate(
         found.map_or_else(|| not_found(&id), |r| Json(r).into_response()),
         rate,

@@ -109,6 +109,18 @@ pub struct SlackConfig {
     pub post_per_channel: (u32, Duration),
 }
 
+impl SlackConfig {
+    /// The limit `method` is held to: its tier's requests per [`tier_interval`](Self::tier_interval),
+    /// or for `chat.postMessage` the per-channel limit. Slack counts each method (and each
+    /// channel, for posts) separately.
+    pub fn limit_for(&self, method: &str) -> (u32, Duration) {
+        match tier(method) {
+            Some(t) => (self.tier_limits[t - 1], self.tier_interval),
+            None => self.post_per_channel,
+        }
+    }
+}
+
 impl Default for SlackConfig {
     fn default() -> Self {
         Self {
@@ -807,12 +819,10 @@ async fn api(State(s): St, Path(method): Path<String>, headers: HeaderMap, RawQu
     let Some(token) = token else { return fail("not_authed") };
     let Some((_, scopes)) = s.config.bot_tokens.iter().find(|(t, _)| *t == token) else { return fail("invalid_auth") };
     let caller = Caller { scopes: scopes.clone() };
+    let (max, per) = s.config.limit_for(&method);
     let limited = match tier(&method) {
-        Some(t) => s.admit(&method, s.config.tier_limits[t - 1], s.config.tier_interval),
-        None => {
-            let channel = arg_str(&args, "channel").unwrap_or_default();
-            s.admit(&format!("{method}:{channel}"), s.config.post_per_channel.0, s.config.post_per_channel.1)
-        }
+        Some(_) => s.admit(&method, max, per),
+        None => s.admit(&format!("{method}:{}", arg_str(&args, "channel").unwrap_or_default()), max, per),
     };
     let mut resp = match limited {
         Err(r) => *r,

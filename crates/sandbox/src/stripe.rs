@@ -1,8 +1,9 @@
 //! Stripe, simulated (test mode): secret and restricted keys (`sk_test_…`, `rk_test_…`) sent as
 //! `Authorization: Bearer`, the `/v1` customers, subscriptions, invoices, invoice items, charges,
-//! payment intents, refunds, customer balance transactions and events endpoints with Stripe's
-//! list shape (`object: "list"`, `data`, `has_more`, `url`, `starting_after` / `ending_before`),
-//! form-encoded bodies with the bracket syntax (`metadata[key]`), Stripe's error bodies
+//! payment intents, refunds, credit notes (module `credit_notes`), customer balance transactions and
+//! events endpoints with Stripe's list shape (`object: "list"`, `data`, `has_more`, `url`,
+//! `starting_after` / `ending_before`), `expand[]` (module `expand`), form-encoded bodies with the
+//! bracket syntax (`metadata[key]`, `lines[0][amount]`), Stripe's error bodies
 //! (`parameter_unknown`, `parameter_missing`, `parameter_invalid_integer`, `resource_missing`,
 //! `idempotency_error`, the restricted-key 403), `Idempotency-Key` replay, and the test-mode
 //! rate limit (25 requests per second per account) with Stripe's 429.
@@ -35,6 +36,9 @@ use serde_json::{Value, json};
 use crate::ratelimit::SlidingWindow;
 use crate::webhooks::{Outbox, Signed, Subscriber};
 use crate::{SandboxContext, SimulatedProvider, Stats};
+
+mod credit_notes;
+mod expand;
 
 /// A secret key of the sandbox account: every permission.
 pub const SECRET_KEY: &str = "sk_test_51SbxSwitchboardSecretKey000000000000000001";
@@ -294,7 +298,11 @@ struct Data {
     payment_intents: Vec<Value>,
     refunds: Vec<Value>,
     balance_transactions: Vec<Value>,
+    credit_notes: Vec<Value>,
     events: Vec<Value>,
+    /// A draft invoice's `days_until_due`, applied when it is finalized (Stripe keeps it on the
+    /// invoice; API 2023-08-16 does not show it).
+    due_in_days: HashMap<String, i64>,
     next: u64,
     /// Webhook endpoints and deliveries: every emitted event goes out through it.
     outbox: Arc<Outbox>,
@@ -314,12 +322,19 @@ fn customer(id: &str, name: &str, email: &str, created: i64) -> Value {
 #[allow(clippy::too_many_arguments)]
 fn subscription(id: &str, cus: &str, status: &str, nickname: &str, amount: i64, start: i64, period_end: i64, latest_invoice: &str) -> Value {
     let price = format!("price_Sbx{}", &id[7..]);
-    let plan = json!({
-        "id": price, "object": "plan", "active": true, "amount": amount, "currency": "usd",
-        "interval": "month", "interval_count": 1, "nickname": nickname, "product": format!("prod_Sbx{}", &id[7..]), "livemode": false,
-    });
     let canceled = status == "canceled";
-    json!({
+    // The plan is the item's price (Stripe's API 2023-08-16 has no top-level `plan`).
+    let item = json!({
+        "id": format!("si_Sbx{}", &id[7..]), "object": "subscription_item", "created": start, "metadata": {}, "billing_thresholds": null,
+        "price": {
+            "id": price, "object": "price", "active": true, "billing_scheme": "per_unit", "created": start, "currency": "usd",
+            "livemode": false, "lookup_key": null, "metadata": {}, "nickname": nickname, "product": format!("prod_Sbx{}", &id[7..]),
+            "recurring": { "aggregate_usage": null, "interval": "month", "interval_count": 1, "usage_type": "licensed" },
+            "tax_behavior": "unspecified", "type": "recurring", "unit_amount": amount, "unit_amount_decimal": amount.to_string(),
+        },
+        "quantity": 1, "subscription": id, "tax_rates": [],
+    });
+    let mut sub = json!({
         "id": id, "object": "subscription", "customer": cus, "status": status, "created": start,
         "start_date": start, "billing_cycle_anchor": start,
         "current_period_start": period_end - 30 * DAY, "current_period_end": period_end,
@@ -328,15 +343,18 @@ fn subscription(id: &str, cus: &str, status: &str, nickname: &str, amount: i64, 
         "ended_at": if canceled { json!(period_end) } else { Value::Null },
         "collection_method": "charge_automatically", "currency": "usd", "days_until_due": null,
         "description": null, "discount": null, "latest_invoice": latest_invoice, "livemode": false, "metadata": {},
-        "items": { "object": "list", "data": [{
-            "id": format!("si_Sbx{}", &id[7..]), "object": "subscription_item", "created": start, "metadata": {},
-            "price": { "id": price, "object": "price", "active": true, "currency": "usd", "nickname": nickname,
-                       "product": format!("prod_Sbx{}", &id[7..]), "recurring": { "interval": "month", "interval_count": 1 },
-                       "type": "recurring", "unit_amount": amount, "livemode": false },
-            "plan": plan, "quantity": 1, "subscription": id,
-        }], "has_more": false, "total_count": 1, "url": format!("/v1/subscription_items?subscription={id}") },
-        "plan": plan, "quantity": 1, "trial_end": null, "trial_start": null, "test_clock": null,
-    })
+        "items": { "object": "list", "data": [item], "has_more": false, "url": format!("/v1/subscription_items?subscription={id}") },
+    });
+    let rest = json!({
+        "automatic_tax": { "enabled": false }, "default_payment_method": null, "default_tax_rates": [],
+        "cancellation_details": { "comment": null, "feedback": null, "reason": if canceled { json!("cancellation_requested") } else { Value::Null } },
+        "pause_collection": null, "payment_settings": { "payment_method_options": null, "payment_method_types": null, "save_default_payment_method": null },
+        "pending_update": null, "schedule": null, "trial_end": null, "trial_start": null, "test_clock": null,
+    });
+    if let (Some(a), Value::Object(b)) = (sub.as_object_mut(), rest) {
+        a.extend(b);
+    }
+    sub
 }
 
 struct InvoiceSeed<'a> {
@@ -356,7 +374,7 @@ fn invoice(s: &InvoiceSeed<'_>) -> Value {
     let draft = s.status == "draft";
     let line = json!({
         "id": format!("il_{}", &s.id[3..]), "object": "line_item", "amount": s.amount, "currency": "usd",
-        "description": s.description, "livemode": false, "metadata": {}, "quantity": 1,
+        "description": s.description, "discountable": true, "livemode": false, "metadata": {}, "quantity": 1,
         "period": { "start": s.created, "end": s.created + 30 * DAY }, "proration": false,
         "type": if s.subscription.is_some() { "subscription" } else { "invoiceitem" },
         "subscription": s.subscription,
@@ -378,17 +396,19 @@ fn invoice(s: &InvoiceSeed<'_>) -> Value {
         "charge": null, "collection_method": s.collection, "created": s.created, "currency": "usd",
         "customer": s.customer["id"], "customer_email": s.customer["email"], "customer_name": s.customer["name"],
         "description": null, "discount": null, "due_date": s.due,
-        "days_until_due": if s.collection == "send_invoice" { json!(30) } else { Value::Null },
         "ending_balance": if draft { Value::Null } else { json!(0) }, "starting_balance": 0,
         "hosted_invoice_url": if draft { Value::Null } else { json!(format!("https://invoice.stripe.com/i/acct_sbx/test_{}", s.id)) },
         "invoice_pdf": if draft { Value::Null } else { json!(format!("https://pay.stripe.com/invoice/acct_sbx/test_{}/pdf", s.id)) },
     });
     let rest = json!({
         "last_finalization_error": null,
-        "lines": { "object": "list", "data": lines, "has_more": false, "total_count": lines.len(), "url": format!("/v1/invoices/{}/lines", s.id) },
+        "lines": { "object": "list", "data": lines, "has_more": false, "url": format!("/v1/invoices/{}/lines", s.id) },
+        "amount_shipping": 0, "automatic_tax": { "enabled": false, "status": null }, "default_tax_rates": [],
+        "payment_settings": { "default_mandate": null, "payment_method_options": null, "payment_method_types": null },
         "livemode": false, "metadata": {},
         "number": number,
         "paid": paid, "paid_out_of_band": false, "payment_intent": null,
+        "post_payment_credit_notes_amount": 0, "pre_payment_credit_notes_amount": 0,
         "period_start": s.created, "period_end": s.created, "status": s.status,
         "status_transitions": transitions,
         "subscription": s.subscription, "subtotal": s.amount, "subtotal_excluding_tax": s.amount, "tax": null,
@@ -415,7 +435,7 @@ fn charge(id: &str, cus: &str, amount: i64, status: &str, created: i64, pi: Opti
         "outcome": { "network_status": if ok { "approved_by_network" } else { "declined_by_network" }, "reason": if ok { Value::Null } else { json!("generic_decline") }, "risk_level": "normal", "seller_message": if ok { "Payment complete." } else { "The bank did not return any further details with this decline." }, "type": if ok { "authorized" } else { "issuer_declined" } },
         "paid": ok, "payment_intent": pi, "payment_method": format!("pm_{}", &id[3..]),
         "receipt_email": null, "receipt_url": format!("https://pay.stripe.com/receipts/acct_sbx/{id}"),
-        "refunded": false, "refunds": { "object": "list", "data": [], "has_more": false, "total_count": 0, "url": format!("/v1/charges/{id}/refunds") },
+        "refunded": false, "refunds": { "object": "list", "data": [], "has_more": false, "url": format!("/v1/charges/{id}/refunds") },
         "status": status,
     })
 }
@@ -501,6 +521,13 @@ impl Data {
             payment_intent("pi_SbxAlanTeam0001", "cus_SbxAlanTuring0", 9900, "succeeded", t - 10 * DAY, "ch_SbxAlanTeam0001", Some("in_SbxAlanTeam001")),
             payment_intent("pi_SbxGracePaid001", OVERDUE_CUSTOMER, 30_000, "succeeded", t - 112 * DAY, "ch_SbxGracePaid001", Some("in_SbxGracePaid001")),
         ];
+        // An invoice paid (or attempted) by card names its payment intent and latest charge.
+        for pi in &payment_intents {
+            if let Some(inv) = invoices.iter_mut().find(|i| pi["invoice"].as_str().is_some_and(|id| i["id"] == id)) {
+                inv["payment_intent"] = pi["id"].clone();
+                inv["charge"] = pi["latest_charge"].clone();
+            }
+        }
         Self {
             customers,
             subscriptions,
@@ -510,7 +537,9 @@ impl Data {
             payment_intents,
             refunds: vec![],
             balance_transactions: vec![],
+            credit_notes: vec![],
             events: vec![],
+            due_in_days: HashMap::new(),
             next: 1,
             outbox,
         }
@@ -802,6 +831,11 @@ fn lost_answer() -> Response {
 
 fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Result<Value, StripeError> {
     let mut d = lock(&s.data);
+    let answer = endpoint(&mut d, ctx, method, seg, p)?;
+    expand::apply(&d, answer, p)
+}
+
+fn endpoint(d: &mut Data, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Result<Value, StripeError> {
     let get = *method == Method::GET;
     let post = *method == Method::POST;
     match seg {
@@ -895,10 +929,10 @@ fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -
             p.check_known(&[])?;
             d.invoices.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("invoice", "id", id))
         }
-        ["invoices"] if post => create_invoice(&mut d, ctx, p),
-        ["invoiceitems"] if post => create_invoice_item(&mut d, ctx, p),
-        ["invoices", id, "finalize"] if post => finalize_invoice(&mut d, ctx, p, id),
-        ["invoices", id, "send"] if post => send_invoice(&mut d, ctx, p, id),
+        ["invoices"] if post => create_invoice(d, ctx, p),
+        ["invoiceitems"] if post => create_invoice_item(d, ctx, p),
+        ["invoices", id, "finalize"] if post => finalize_invoice(d, ctx, p, id),
+        ["invoices", id, "send"] if post => send_invoice(d, ctx, p, id),
         ["charges"] if get => {
             ctx.need("charge_read")?;
             p.check_known(&["customer", "payment_intent", "limit", "starting_after", "ending_before", "created", "transfer_group"])?;
@@ -923,7 +957,20 @@ fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -
             p.check_known(&["client_secret"])?;
             d.payment_intents.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("payment_intent", "intent", id))
         }
-        ["refunds"] if post => refund(&mut d, ctx, p),
+        ["refunds"] if post => refund(d, ctx, p),
+        ["credit_notes"] if post => credit_notes::create(d, ctx, p),
+        ["credit_notes"] if get => {
+            ctx.need("credit_note_read")?;
+            p.check_known(&["customer", "invoice", "limit", "starting_after", "ending_before"])?;
+            let (customer, invoice) = (p.get("customer"), p.get("invoice"));
+            let items: Vec<&Value> = d.credit_notes.iter().filter(|x| customer.is_none_or(|c| x["customer"] == c)).filter(|x| invoice.is_none_or(|i| x["invoice"] == i)).collect();
+            list(p, items, "/v1/credit_notes", "credit_note")
+        }
+        ["credit_notes", id] if get => {
+            ctx.need("credit_note_read")?;
+            p.check_known(&[])?;
+            d.credit_notes.iter().find(|x| x["id"] == *id).cloned().ok_or_else(|| no_such("credit_note", "id", id))
+        }
         ["refunds"] if get => {
             ctx.need("charge_read")?;
             p.check_known(&["charge", "payment_intent", "limit", "starting_after", "ending_before", "created"])?;
@@ -974,7 +1021,7 @@ fn route(s: &Shared, ctx: &Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -
             d.emit("customer.created", &c, ctx.idempotency_key.as_deref());
             Ok(c)
         }
-        ["invoices", id, "pay"] if post => pay_invoice(&mut d, ctx, p, id),
+        ["invoices", id, "pay"] if post => pay_invoice(d, ctx, p, id),
         ["webhook_endpoints"] if post => {
             ctx.need("webhook_write")?;
             p.check_known(&["url", "enabled_events", "description", "metadata", "api_version", "connect"])?;
@@ -1134,7 +1181,9 @@ fn create_invoice(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, Stri
     inv["currency"] = json!(currency);
     inv["description"] = json!(description);
     inv["metadata"] = metadata;
-    inv["days_until_due"] = json!(days);
+    if let Some(n) = days {
+        d.due_in_days.insert(id.clone(), n);
+    }
     inv["billing_reason"] = json!("manual");
     if behavior == "include" {
         let pending: Vec<usize> = d.invoice_items.iter().enumerate().filter(|(_, it)| it["customer"] == cus_id.as_str() && it["invoice"].is_null()).map(|(i, _)| i).collect();
@@ -1152,14 +1201,12 @@ fn add_line(inv: &mut Value, item: &Value) {
     let amount = item["amount"].as_i64().unwrap_or(0);
     let line = json!({
         "id": format!("il_{}", &item["id"].as_str().unwrap_or("ii_x")[3..]), "object": "line_item", "amount": amount,
-        "currency": item["currency"], "description": item["description"], "invoice_item": item["id"], "livemode": false,
+        "currency": item["currency"], "description": item["description"], "discountable": true, "invoice_item": item["id"], "livemode": false,
         "metadata": item["metadata"], "quantity": item["quantity"], "period": item["period"], "proration": false,
         "type": "invoiceitem", "subscription": null,
     });
     if let Some(data) = inv["lines"]["data"].as_array_mut() {
         data.push(line);
-        let n = data.len();
-        inv["lines"]["total_count"] = json!(n);
     }
     for f in ["subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax", "amount_due", "amount_remaining"] {
         inv[f] = json!(inv[f].as_i64().unwrap_or(0) + amount);
@@ -1233,6 +1280,7 @@ fn finalize_invoice(d: &mut Data, ctx: &Ctx<'_>, p: &Params, id: &str) -> Result
         return Err(err(StatusCode::BAD_REQUEST, "invalid_request_error", Some("invoice_not_editable"), None, "This invoice is already finalized, you can't re-finalize a non-draft invoice.".into()));
     }
     let t = now();
+    let due_in_days = d.due_in_days.get(id).copied();
     let inv = &mut d.invoices[pos];
     let prefix = inv["customer"].as_str().and_then(|c| c.get(4..12)).unwrap_or("SBX").to_uppercase();
     inv["number"] = json!(format!("{prefix}-{:04}", t % 10_000));
@@ -1243,7 +1291,7 @@ fn finalize_invoice(d: &mut Data, ctx: &Ctx<'_>, p: &Params, id: &str) -> Result
     if let Some(a) = auto_advance {
         inv["auto_advance"] = json!(a);
     }
-    if let Some(days) = inv["days_until_due"].as_i64() {
+    if let Some(days) = due_in_days {
         inv["due_date"] = json!(t + days * DAY);
     }
     if inv["total"].as_i64().unwrap_or(0) == 0 {
@@ -1329,8 +1377,6 @@ fn refund(d: &mut Data, ctx: &Ctx<'_>, p: &Params) -> Result<Value, StripeError>
     ch["refunded"] = json!(refunded + amount == captured);
     if let Some(list) = ch["refunds"]["data"].as_array_mut() {
         list.insert(0, refund.clone());
-        let n = list.len();
-        ch["refunds"]["total_count"] = json!(n);
     }
     let ch = ch.clone();
     d.refunds.push(refund.clone());

@@ -341,3 +341,15 @@ async fn history_lists_what_arrived_after_a_start_and_answers_404_once_it_expire
     let (s, ok) = get(&h, &tok, &format!("/history?startHistoryId={}", fresh["historyId"].as_str().expect("historyId"))).await;
     assert_eq!(s, StatusCode::OK, "a fresh start from the profile works again: {ok}");
 }
+
+#[tokio::test]
+async fn a_bulk_inbox_adds_one_unread_message_per_sender() {
+    let senders: Vec<String> = (0..250).map(|i| format!("sender{i}@bulk.example")).collect();
+    let h = SandboxServer::start(GmailSandbox::new(gmail::GmailConfig { bulk_inbox: senders, ..gmail::GmailConfig::default() })).await.expect("start");
+    let t = access(&h, &[gmail::READONLY]).await;
+    let (_, bulk) = get(&h, &t, "/messages?q=from:bulk.example%20is:unread&maxResults=500").await;
+    assert_eq!(bulk["resultSizeEstimate"], 250, "one unread inbox message per bulk sender: {}", bulk["resultSizeEstimate"]);
+    let (_, one) = get(&h, &t, "/messages?q=from:sender7@bulk.example").await;
+    assert_eq!(one["resultSizeEstimate"], 1, "{one}");
+    h.shutdown().await;
+}

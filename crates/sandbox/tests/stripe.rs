@@ -83,7 +83,7 @@ async fn lists_page_with_cursors_and_filter_by_email() {
     let mut all_statuses = statuses(&every);
     all_statuses.sort();
     assert_eq!(all_statuses, vec!["active", "canceled", "past_due"]);
-    assert!(every["data"][0]["current_period_end"].is_i64() && every["data"][0]["plan"]["amount"].is_i64() && every["data"][0]["latest_invoice"].is_string());
+    assert!(every["data"][0]["current_period_end"].is_i64() && every["data"][0]["items"]["data"][0]["price"]["unit_amount"].is_i64() && every["data"][0]["latest_invoice"].is_string());
     let (_, failed) = get(&h, READ_ONLY_KEY, &format!("/charges?customer={MULTI_SUB_CUSTOMER}")).await;
     assert_eq!(failed["data"].as_array().expect("charges").iter().filter(|c| c["status"] == "failed").count(), 2, "recent payment failures are visible");
     let (s, pis) = get(&h, READ_ONLY_KEY, "/payment_intents?limit=100").await;
@@ -344,4 +344,84 @@ async fn clones_share_one_account_across_servers() {
     let (_, events) = get(&second, SECRET_KEY, "/events?types[]=customer.created").await;
     assert_eq!(events["data"].as_array().map(Vec::len), Some(2), "both customers' events are in the account: {events}");
     assert_eq!(events["data"][1]["data"]["object"]["id"], c["id"]);
+}
+
+fn code(e: &Value) -> (&str, &str) {
+    (e["error"]["code"].as_str().unwrap_or("<no code>"), e["error"]["param"].as_str().unwrap_or("<no param>"))
+}
+
+#[tokio::test]
+async fn credit_notes_follow_stripes_rules_on_open_and_paid_invoices() {
+    let h = start().await;
+    // The overdue invoice is open with 1,200.00 remaining.
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("amount", "500")], None).await;
+    assert_eq!((s, code(&e)), (StatusCode::BAD_REQUEST, ("parameter_missing", "invoice")), "{e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE)], None).await;
+    assert_eq!((s, code(&e)), (StatusCode::BAD_REQUEST, ("parameter_missing", "amount")), "amount or lines is needed: {e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "five")], None).await;
+    assert_eq!((s, code(&e)), (StatusCode::BAD_REQUEST, ("parameter_invalid_integer", "amount")), "{e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "5"), ("colour", "red")], None).await;
+    assert_eq!((s, code(&e)), (StatusCode::BAD_REQUEST, ("parameter_unknown", "colour")), "{e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("lines[0][amount]", "5")], None).await;
+    assert_eq!((s, code(&e)), (StatusCode::BAD_REQUEST, ("parameter_missing", "lines[0][type]")), "{e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "120001")], None).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("amount")), "more than remains is refused: {e}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "500"), ("credit_amount", "500")], None).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("credit_amount")), "credit_amount is for paid invoices: {e}");
+    let (s, e, _) = post(&h, READ_ONLY_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "500")], None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a read-only key cannot issue credit notes: {e}");
+
+    let (s, cn, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "20000"), ("reason", "order_change"), ("memo", "Two days cancelled"), ("metadata[ticket]", "T-7")], Some("cn-1")).await;
+    assert_eq!(s, StatusCode::OK, "{cn}");
+    assert_eq!((cn["object"].as_str(), cn["type"].as_str(), cn["status"].as_str(), cn["total"].as_i64()), (Some("credit_note"), Some("pre_payment"), Some("issued"), Some(20000)), "{cn}");
+    assert_eq!((cn["metadata"]["ticket"].as_str(), cn["memo"].as_str()), (Some("T-7"), Some("Two days cancelled")));
+    let (_, inv) = get(&h, BILLING_KEY, &format!("/invoices/{OVERDUE_INVOICE}")).await;
+    assert_eq!((inv["amount_remaining"].as_i64(), inv["pre_payment_credit_notes_amount"].as_i64(), inv["status"].as_str()), (Some(100_000), Some(20000), Some("open")), "{inv}");
+    let (_, again, replayed) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "20000"), ("reason", "order_change"), ("memo", "Two days cancelled"), ("metadata[ticket]", "T-7")], Some("cn-1")).await;
+    assert_eq!((again["id"].clone(), replayed.as_deref()), (cn["id"].clone(), Some("true")), "a retried credit note is applied once");
+    // Crediting the rest pays the invoice.
+    let (s, rest, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", OVERDUE_INVOICE), ("amount", "100000")], None).await;
+    assert_eq!(s, StatusCode::OK, "{rest}");
+    let (_, inv) = get(&h, BILLING_KEY, &format!("/invoices/{OVERDUE_INVOICE}")).await;
+    assert_eq!((inv["amount_remaining"].as_i64(), inv["status"].as_str()), (Some(0), Some("paid")), "{inv}");
+
+    // A paid invoice: the total must be split into credit, refund and outside-Stripe amounts.
+    let paid = "in_SbxAdaProPaid01";
+    let (_, pinv) = get(&h, BILLING_KEY, &format!("/invoices/{paid}")).await;
+    let line = pinv["lines"]["data"][0]["id"].as_str().expect("a line").to_string();
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", paid), ("amount", "900")], None).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("credit_amount")), "the split must equal the total: {e}");
+    let form = [("invoice", paid), ("lines[0][type]", "invoice_line_item"), ("lines[0][invoice_line_item]", line.as_str()), ("lines[0][amount]", "900"), ("lines[1][type]", "custom_line_item"), ("lines[1][description]", "Goodwill"), ("lines[1][unit_amount]", "100"), ("lines[1][quantity]", "1"), ("credit_amount", "600"), ("refund_amount", "400")];
+    let (s, cn, _) = post(&h, BILLING_KEY, "/credit_notes", &form, None).await;
+    assert_eq!((s, cn["type"].as_str(), cn["total"].as_i64(), cn["lines"]["data"].as_array().map(Vec::len)), (StatusCode::OK, Some("post_payment"), Some(1000), Some(2)), "{cn}");
+    assert!(cn["refund"].as_str().is_some_and(|r| r.starts_with("re_")) && cn["customer_balance_transaction"].as_str().is_some_and(|t| t.starts_with("cbtxn_")), "{cn}");
+    let (_, cus) = get(&h, BILLING_KEY, &format!("/customers/{MULTI_SUB_CUSTOMER}")).await;
+    assert_eq!(cus["balance"].as_i64(), Some(-600), "the credit went to the customer's balance: {cus}");
+    let (_, charge) = get(&h, BILLING_KEY, "/charges/ch_SbxAdaProPaid01").await;
+    assert_eq!(charge["amount_refunded"].as_i64(), Some(400), "the refund went back to the card: {charge}");
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", paid), ("amount", "3901"), ("out_of_band_amount", "3901")], None).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("amount")), "no more than was paid and not yet credited: {e}");
+
+    // A draft cannot be credited.
+    let (_, draft, _) = post(&h, BILLING_KEY, "/invoices", &[("customer", OVERDUE_CUSTOMER), ("collection_method", "send_invoice"), ("days_until_due", "30")], None).await;
+    let (s, e, _) = post(&h, BILLING_KEY, "/credit_notes", &[("invoice", draft["id"].as_str().expect("draft")), ("amount", "1")], None).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("invoice")), "{e}");
+
+    let (s, list) = get(&h, BILLING_KEY, &format!("/credit_notes?customer={OVERDUE_CUSTOMER}")).await;
+    assert_eq!((s, list["data"].as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{list}");
+    let (_, list) = get(&h, BILLING_KEY, &format!("/credit_notes?invoice={paid}")).await;
+    assert_eq!(ids(&list), vec![cn["id"].as_str().expect("id").to_string()]);
+}
+
+#[tokio::test]
+async fn expand_puts_the_objects_inline() {
+    let h = start().await;
+    let (s, subs) = get(&h, READ_ONLY_KEY, &format!("/subscriptions?customer={MULTI_SUB_CUSTOMER}&status=past_due&expand[]=data.latest_invoice.payment_intent")).await;
+    assert_eq!(s, StatusCode::OK, "{subs}");
+    let pi = &subs["data"][0]["latest_invoice"]["payment_intent"];
+    assert_eq!((pi["object"].as_str(), pi["last_payment_error"]["code"].as_str()), (Some("payment_intent"), Some("card_declined")), "the failed payment shows inline: {subs}");
+    let (_, inv) = get(&h, READ_ONLY_KEY, &format!("/invoices/{OVERDUE_INVOICE}?expand[]=customer")).await;
+    assert_eq!(inv["customer"]["email"].as_str(), Some(OVERDUE_EMAIL), "{inv}");
+    let (s, e) = get(&h, READ_ONLY_KEY, &format!("/invoices/{OVERDUE_INVOICE}?expand[]=description")).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("expand")), "a field without an id cannot be expanded: {e}");
 }

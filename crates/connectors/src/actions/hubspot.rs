@@ -1,10 +1,30 @@
-//! HubSpot CRM actions: contacts, companies, deals, the deal pipelines and deal associations. Paths, query parameters and bodies are HubSpot's
-//! own (developers.hubspot.com/docs/api/crm/contacts).
+//! HubSpot CRM actions: contacts (with search and the account's property definitions),
+//! companies, deals, the deal pipelines and deal associations, the activity history of a record
+//! and logging calls, emails, notes and tasks on it, owners, and sales sequences. Paths, query
+//! parameters and bodies are HubSpot's own (developers.hubspot.com/docs/api/crm/contacts,
+//! /crm/search, /crm/engagements, /crm/owners, /automation/sequences).
+//!
+//! Search (`search_*`, `list_activities`) has its own HubSpot limit: 4 requests per second per
+//! token (catalog: "CRM Search API").
 
 use serde_json::{Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, object, opt_limit, opt_string, opt_string_list, properties, record_id, refuse_unknown};
+use super::{ActionSpec, HttpCall, Preflight, object, opt_limit, opt_string, opt_string_list, properties, record_id, refuse_unknown};
+
+mod activities;
+mod checks;
+mod search;
+
+/// The gateway pre-flight of HubSpot action `name`, if it has one.
+pub(super) fn preflight(name: &str) -> Option<Preflight> {
+    checks::preflight(name)
+}
+
+/// HubSpot's refusal of the input, in one sentence (see [`super::refused_input`]).
+pub(super) fn refused_input(status: u16, body: &[u8]) -> Option<String> {
+    checks::refused_input(status, body)
+}
 
 const CONTACTS: &str = "/crm/v3/objects/contacts";
 const COMPANIES: &str = "/crm/v3/objects/companies";
@@ -69,98 +89,7 @@ fn schema_properties_object() -> Value {
     json!({ "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] }, "description": "Contact properties by internal name, e.g. {\"email\": \"ada@example.com\", \"firstname\": \"Ada\"}." })
 }
 
-/// HubSpot's search operators.
-const OPERATORS: &[&str] = &["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"];
-
-fn property_name(v: Option<&Value>, what: &str) -> Result<String, String> {
-    match v.and_then(Value::as_str) {
-        Some(p) if !p.is_empty() && p.len() <= 100 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') => Ok(p.to_string()),
-        _ => Err(format!("{what} needs a 'propertyName' such as \"lastmodifieddate\"")),
-    }
-}
-
-/// `POST /crm/v3/objects/contacts/search`: one filter group of AND-ed filters, at most one sort.
-fn build_search_contacts(input: &Value) -> Result<HttpCall, String> {
-    let o = object(input)?;
-    refuse_unknown(o, &["filters", "sorts", "query", "properties", "limit", "after"])?;
-    let mut filters = Vec::new();
-    for f in o.get("filters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        let name = property_name(f.get("propertyName"), "each filter")?;
-        let op = f.get("operator").and_then(Value::as_str).unwrap_or("EQ").to_ascii_uppercase();
-        if !OPERATORS.contains(&op.as_str()) {
-            return Err(format!("filter operator '{op}' is not one of {}", OPERATORS.join(", ")));
-        }
-        let mut filter = json!({ "propertyName": name, "operator": op });
-        for field in ["value", "highValue"] {
-            match f.get(field) {
-                None | Some(Value::Null) => {}
-                Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => filter[field] = v.clone(),
-                Some(_) => return Err(format!("a filter's '{field}' must be text, a number or true/false")),
-            }
-        }
-        if let Some(values) = f.get("values") {
-            filter["values"] = values.clone();
-        }
-        filters.push(filter);
-    }
-    if filters.len() > 6 {
-        return Err("'filters' takes at most 6 filters (HubSpot's limit per group)".into());
-    }
-    if o.get("filters").is_some_and(|f| !f.is_array()) {
-        return Err("'filters' must be a list of {propertyName, operator, value}".into());
-    }
-    let mut sorts = Vec::new();
-    for srt in o.get("sorts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        let name = property_name(srt.get("propertyName"), "a sort")?;
-        let dir = srt.get("direction").and_then(Value::as_str).unwrap_or("ASCENDING").to_ascii_uppercase();
-        if dir != "ASCENDING" && dir != "DESCENDING" {
-            return Err("a sort's 'direction' is ASCENDING or DESCENDING".into());
-        }
-        sorts.push(json!({ "propertyName": name, "direction": dir }));
-    }
-    if sorts.len() > 1 {
-        return Err("'sorts' takes one sort (HubSpot sorts search results by one property)".into());
-    }
-    let mut body = json!({ "filterGroups": if filters.is_empty() { json!([]) } else { json!([{ "filters": filters }]) }, "sorts": sorts });
-    if let Some(q) = opt_string(o, "query")? {
-        body["query"] = json!(q);
-    }
-    if let Some(p) = opt_string_list(o, "properties")? {
-        body["properties"] = json!(p);
-    }
-    if let Some(l) = opt_limit(o, 200)? {
-        body["limit"] = json!(l);
-    }
-    if let Some(a) = opt_string(o, "after")? {
-        if !a.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("'after' must be the paging.next.after of the previous page".into());
-        }
-        body["after"] = json!(a);
-    }
-    Ok(HttpCall { method: "POST", path: format!("{CONTACTS}/search"), json: Some(body), ..HttpCall::default() })
-}
-
 pub(super) const ACTIONS: &[ActionSpec] = &[
-    ActionSpec {
-        provider: "hubspot",
-        name: "search_contacts",
-        description: "Search contacts with HubSpot's CRM search: AND-ed filters (e.g. lastmodifieddate GTE a time in ms, email EQ an address), one sort, free text, a page at a time (after: paging.next.after). Search has its own limit of a few requests per second.",
-        tier: Tier::Read,
-        scopes: &["crm.objects.contacts.read"],
-        outbound: false,
-        idempotent: true,
-        input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "properties": {
-                "filters": { "type": "array", "maxItems": 6, "items": { "type": "object", "required": ["propertyName"] }, "description": "Filters that must all match: {propertyName, operator (EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN, HAS_PROPERTY, NOT_HAS_PROPERTY, CONTAINS_TOKEN, NOT_CONTAINS_TOKEN), value / highValue / values}." },
-                "sorts": { "type": "array", "maxItems": 1, "items": { "type": "object", "required": ["propertyName"] }, "description": "One sort: {propertyName, direction: ASCENDING or DESCENDING}." },
-                "query": { "type": "string", "description": "Free text matched against the contacts' default searchable properties." },
-                "properties": schema_properties_list(),
-                "limit": { "type": "integer", "minimum": 1, "maximum": 200, "description": "Contacts per page (default 10)." },
-                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
-            }})
-        },
-        build: build_search_contacts,
-    },
     ActionSpec {
         provider: "hubspot",
         name: "list_contacts",
@@ -195,42 +124,65 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         provider: "hubspot",
         name: "get_contact",
-        description: "Get one contact by id with the chosen properties.",
+        description: "Get one contact by id, or by email address, with the chosen properties.",
         tier: Tier::Read,
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
         input_schema: || {
-            json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
                 "contact_id": schema_contact_id(),
+                "email": { "type": "string", "format": "email", "description": "Look the contact up by email address instead of id (HubSpot's idProperty=email)." },
                 "properties": schema_properties_list(),
-            }})
+            }, "description": "Exactly one of contact_id and email." })
         },
         build: |input| {
             let o = object(input)?;
-            refuse_unknown(o, &["contact_id", "properties"])?;
-            let id = record_id(o, "contact_id")?;
-            let query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
-            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{id}"), query, json: None, ..HttpCall::default() })
+            refuse_unknown(o, &["contact_id", "email", "properties"])?;
+            let mut query = opt_string_list(o, "properties")?.map(|p| vec![("properties".to_string(), p.join(","))]).unwrap_or_default();
+            let key = match (o.get("contact_id"), o.get("email")) {
+                (Some(_), Some(_)) => return Err("give either 'contact_id' or 'email', not both".into()),
+                (None, Some(e)) => {
+                    let email = e.as_str().map(str::trim).ok_or("'email' must be a string")?;
+                    let well_formed = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                        && !email.contains(|c: char| c == '/' || c == '?' || c == '#' || c == '%' || c.is_whitespace() || c.is_control());
+                    if !well_formed {
+                        return Err(format!("'email' must be an address like ada@example.com, not {email:?}"));
+                    }
+                    query.push(("idProperty".into(), "email".into()));
+                    email.to_string()
+                }
+                _ => record_id(o, "contact_id")?,
+            };
+            Ok(HttpCall { method: "GET", path: format!("{CONTACTS}/{key}"), query, json: None, ..HttpCall::default() })
         },
     },
     ActionSpec {
         provider: "hubspot",
         name: "create_contact",
-        description: "Create a contact in the CRM (HubSpot refuses a second contact with the same email).",
+        description: "Create a contact in the CRM. It needs an email and a first name; other properties are checked against the account's own property definitions before anything is written (HubSpot refuses a second contact with the same email).",
         tier: Tier::Write,
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["properties"], "properties": {
-                "properties": schema_properties_object(),
+                "properties": {
+                    "type": "object",
+                    "required": checks::REQUIRED_CONTACT_FIELDS,
+                    "additionalProperties": { "type": ["string", "number", "boolean"] },
+                    "description": "Contact properties by internal name; email and firstname are required, e.g. {\"email\": \"ada@example.com\", \"firstname\": \"Ada\", \"lifecyclestage\": \"lead\"}. list_contact_properties shows the account's properties and allowed values.",
+                },
             }})
         },
         build: |input| {
             let o = object(input)?;
             refuse_unknown(o, &["properties"])?;
-            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": properties(o)? })), ..HttpCall::default() })
+            let props = properties(o)?;
+            if let Some(p) = props.as_object() {
+                checks::missing_required(p)?;
+            }
+            Ok(HttpCall { method: "POST", path: CONTACTS.into(), query: vec![], json: Some(json!({ "properties": props })), ..HttpCall::default() })
         },
     },
     ActionSpec {
@@ -389,6 +341,207 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             Ok(HttpCall { method: "PATCH", path: format!("{DEALS}/{id}"), query: vec![], json: Some(json!({ "properties": { "dealstage": stage } })), ..HttpCall::default() })
         },
     },
+    ActionSpec {
+        provider: "hubspot",
+        name: "search_contacts",
+        description: "Search contacts by property filters (e.g. email EQ, lastmodifieddate GT a time, lifecyclestage IN), free text, one sort; a page at a time, up to 200 per page (use `after` from paging.next; no paging.next means no more results).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.contacts.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || search::search_schema("contact", "lastmodifieddate"),
+        build: |input| search::build_search(input, "contacts"),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "search_companies",
+        description: "Search companies by property filters (e.g. domain EQ, name CONTAINS_TOKEN), free text, one sort; a page at a time, up to 200 per page.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.companies.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || search::search_schema("company", "domain"),
+        build: |input| search::build_search(input, "companies"),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "search_deals",
+        description: "Search deals by property filters (e.g. dealstage IN, amount GTE, associations.contact EQ a contact id), free text, one sort; a page at a time, up to 200 per page.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.deals.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || search::search_schema("deal", "dealstage"),
+        build: |input| search::build_search(input, "deals"),
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_contact_properties",
+        description: "List the account's contact properties: internal name, label, type, whether HubSpot sets it (read-only) and the allowed values of each enumeration (e.g. lifecyclestage, hs_lead_status).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.contacts.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || json!({ "type": "object", "additionalProperties": false, "properties": {} }),
+        build: |input| {
+            refuse_unknown(object(input)?, &[])?;
+            Ok(HttpCall { method: "GET", path: "/crm/v3/properties/contacts".into(), ..HttpCall::default() })
+        },
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_activities",
+        description: "The activity history of a contact, company or deal: its calls, emails, meetings, notes or tasks (one type per call), newest first, a page at a time (email bodies need the account to allow sales-email-read).",
+        tier: Tier::Read,
+        scopes: &["crm.objects.contacts.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["record_type", "record_id", "activity_type"], "properties": {
+                "record_type": { "type": "string", "enum": ["contacts", "companies", "deals"], "description": "What kind of record the history belongs to." },
+                "record_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The record's id, e.g. \"150\"." },
+                "activity_type": { "type": "string", "enum": ["calls", "emails", "meetings", "notes", "tasks"], "description": "Which activities to list." },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 200, "description": "Activities per page (default 10)." },
+                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
+                "properties": { "type": "array", "items": { "type": "string" }, "description": "Activity properties to return; default: time, subject/body, status and owner." },
+            }})
+        },
+        build: search::build_list_activities,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "log_call",
+        description: "Log a call on a contact, company and/or deal: when it happened, what was said, direction, outcome and duration.",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            let mut p = serde_json::Map::new();
+            activities::record_schema(&mut p);
+            p.insert("timestamp".into(), json!({ "type": "string", "description": "When the call happened: ISO 8601 (2024-05-01T09:00:00Z) or milliseconds since the epoch." }));
+            p.insert("body".into(), json!({ "type": "string", "description": "What was said (the call notes)." }));
+            p.insert("title".into(), json!({ "type": "string", "description": "A short title for the call." }));
+            p.insert("direction".into(), json!({ "type": "string", "enum": activities::CALL_DIRECTIONS, "description": "INBOUND or OUTBOUND." }));
+            p.insert("status".into(), json!({ "type": "string", "enum": activities::CALL_STATUSES, "description": "How the call went, e.g. COMPLETED or NO_ANSWER." }));
+            p.insert("duration_ms".into(), json!({ "type": "integer", "minimum": 0, "description": "How long it lasted, in milliseconds." }));
+            json!({ "type": "object", "additionalProperties": false, "required": ["timestamp", "body"], "properties": p })
+        },
+        build: activities::build_log_call,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "log_email",
+        description: "Log an email on a contact, company and/or deal (a record of an email sent or received elsewhere; HubSpot sends nothing).",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            let mut p = serde_json::Map::new();
+            activities::record_schema(&mut p);
+            p.insert("timestamp".into(), json!({ "type": "string", "description": "When the email was sent: ISO 8601 or milliseconds since the epoch." }));
+            p.insert("subject".into(), json!({ "type": "string", "description": "The subject line." }));
+            p.insert("text".into(), json!({ "type": "string", "description": "The body as plain text." }));
+            p.insert("direction".into(), json!({ "type": "string", "enum": activities::EMAIL_DIRECTIONS, "description": "EMAIL (sent by the rep; the default), INCOMING_EMAIL (a reply) or FORWARDED_EMAIL." }));
+            p.insert("status".into(), json!({ "type": "string", "enum": activities::EMAIL_STATUSES, "description": "The send status, e.g. SENT." }));
+            p.insert("from_email".into(), json!({ "type": "string", "description": "The sender's address." }));
+            p.insert("to_email".into(), json!({ "type": "string", "description": "The recipient's address." }));
+            json!({ "type": "object", "additionalProperties": false, "required": ["timestamp", "subject", "text"], "properties": p })
+        },
+        build: activities::build_log_email,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "create_note",
+        description: "Add a note to a contact, company and/or deal.",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            let mut p = serde_json::Map::new();
+            activities::record_schema(&mut p);
+            p.insert("timestamp".into(), json!({ "type": "string", "description": "The note's time on the timeline: ISO 8601 or milliseconds since the epoch." }));
+            p.insert("body".into(), json!({ "type": "string", "description": "The note's text." }));
+            json!({ "type": "object", "additionalProperties": false, "required": ["timestamp", "body"], "properties": p })
+        },
+        build: activities::build_create_note,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "create_task",
+        description: "Create a task for a rep on a contact, company and/or deal: subject, notes, due date, owner, priority, status and type.",
+        tier: Tier::Write,
+        scopes: &["crm.objects.contacts.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            let mut p = serde_json::Map::new();
+            activities::record_schema(&mut p);
+            p.insert("subject".into(), json!({ "type": "string", "description": "What to do, e.g. \"Call back about pricing\"." }));
+            p.insert("body".into(), json!({ "type": "string", "description": "Notes for the rep." }));
+            p.insert("due_date".into(), json!({ "type": "string", "description": "When it is due: ISO 8601 or milliseconds since the epoch (HubSpot's hs_timestamp)." }));
+            p.insert("priority".into(), json!({ "type": "string", "enum": activities::TASK_PRIORITIES, "description": "NONE, LOW, MEDIUM or HIGH." }));
+            p.insert("status".into(), json!({ "type": "string", "enum": activities::TASK_STATUSES, "description": "e.g. NOT_STARTED or COMPLETED." }));
+            p.insert("task_type".into(), json!({ "type": "string", "enum": activities::TASK_TYPES, "description": "CALL, EMAIL, TODO, …" }));
+            json!({ "type": "object", "additionalProperties": false, "required": ["subject", "due_date"], "properties": p })
+        },
+        build: activities::build_create_task,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_owners",
+        description: "List the account's users who own records: owner id (hubspot_owner_id), user id (for sequences), name and email.",
+        tier: Tier::Read,
+        scopes: &["crm.objects.owners.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "email": { "type": "string", "description": "Only the owner with this email." },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 500, "description": "Owners per page (default 100)." },
+                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
+            }})
+        },
+        build: activities::build_list_owners,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "list_sequences",
+        description: "List the sales sequences a HubSpot user can enroll contacts in (id, name).",
+        tier: Tier::Read,
+        scopes: &["automation.sequences.read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["user_id"], "properties": {
+                "user_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The HubSpot user's id (userId from list_owners)." },
+                "name": { "type": "string", "description": "Only sequences whose name contains this." },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": "Sequences per page (default 10)." },
+                "after": { "type": "string", "description": "Paging cursor from the previous page's paging.next.after." },
+            }})
+        },
+        build: activities::build_list_sequences,
+    },
+    ActionSpec {
+        provider: "hubspot",
+        name: "enroll_in_sequence",
+        description: "Enroll a contact in a sales sequence, which then emails them from the user's inbox on a schedule (HubSpot refuses a contact already in a sequence).",
+        tier: Tier::Write,
+        scopes: &["automation.sequences.enrollments.write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["sequence_id", "contact_id", "sender_email", "user_id"], "properties": {
+                "sequence_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The sequence, from list_sequences." },
+                "contact_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The contact to enroll." },
+                "sender_email": { "type": "string", "description": "The user's connected inbox the emails are sent from." },
+                "user_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The HubSpot user enrolling the contact (userId from list_owners)." },
+            }})
+        },
+        build: activities::build_enroll,
+    },
 ];
 
 #[cfg(test)]
@@ -396,30 +549,6 @@ mod tests {
     use serde_json::json;
 
     use super::super::action;
-    use super::build_search_contacts;
-
-    #[test]
-    fn a_search_is_hubspots_search_body() {
-        let call = build_search_contacts(&json!({
-            "filters": [{ "propertyName": "lastmodifieddate", "operator": "gte", "value": "1700000000000" }],
-            "sorts": [{ "propertyName": "lastmodifieddate", "direction": "ASCENDING" }],
-            "limit": 100, "after": "200",
-        }))
-        .expect("valid search");
-        assert_eq!((call.method, call.path.as_str()), ("POST", "/crm/v3/objects/contacts/search"));
-        assert_eq!(
-            call.json,
-            Some(json!({
-                "filterGroups": [{ "filters": [{ "propertyName": "lastmodifieddate", "operator": "GTE", "value": "1700000000000" }] }],
-                "sorts": [{ "propertyName": "lastmodifieddate", "direction": "ASCENDING" }],
-                "limit": 100, "after": "200",
-            }))
-        );
-        assert!(build_search_contacts(&json!({ "filters": [{ "propertyName": "email", "operator": "LIKE" }] })).expect_err("operator").contains("LIKE"));
-        assert!(build_search_contacts(&json!({ "sorts": [{ "propertyName": "a" }, { "propertyName": "b" }] })).expect_err("two sorts").contains("one sort"));
-        assert!(build_search_contacts(&json!({ "filters": [{ "propertyName": "x\"}" }] })).expect_err("name").contains("propertyName"));
-        assert!(build_search_contacts(&json!({ "after": "1; drop" })).is_err());
-    }
 
     #[test]
     fn company_and_deal_reads_become_hubspots_requests() {
@@ -438,6 +567,30 @@ mod tests {
         assert_eq!((call.method, call.path.as_str()), ("GET", "/crm/v3/pipelines/deals"));
         let call = (action("hubspot_get_deal_associations").expect("assoc").build)(&json!({ "deal_id": "303", "to_object_type": "companies" })).expect("valid");
         assert_eq!(call.path, "/crm/v4/objects/deals/303/associations/companies");
+    }
+
+    #[test]
+    fn a_new_contact_without_its_required_fields_is_refused_naming_them_all() {
+        let create = action("hubspot_create_contact").expect("create_contact");
+        let e = (create.build)(&json!({ "properties": { "lastname": "Hopper" } })).expect_err("no email, no first name");
+        assert!(e.contains("missing: email, firstname"), "{e}");
+        let e = (create.build)(&json!({ "properties": { "email": "grace@example.com" } })).expect_err("no first name");
+        assert!(e.contains("missing: firstname"), "{e}");
+        assert!((create.build)(&json!({ "properties": { "email": "grace@example.com", "firstname": "Grace" } })).is_ok());
+        let update = action("hubspot_update_contact").expect("update_contact");
+        assert!((update.build)(&json!({ "contact_id": "101", "properties": { "jobtitle": "CTO" } })).is_ok(), "an update names only what changes");
+        let props = action("hubspot_list_contact_properties").expect("list_contact_properties");
+        assert_eq!((props.build)(&json!({})).expect("valid").path, "/crm/v3/properties/contacts");
+        assert!((props.build)(&json!({ "object": "deals" })).expect_err("unknown").contains("object"));
+    }
+
+    #[test]
+    fn contact_writes_ask_for_a_look_at_the_accounts_definitions() {
+        for name in ["create_contact", "update_contact"] {
+            let pf = super::preflight(name).expect("a pre-flight");
+            assert_eq!(pf.path, "/crm/v3/properties/contacts");
+        }
+        assert!(super::preflight("create_note").is_none(), "notes are built from fixed properties");
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! listed in [`actions()`]) with the scopes from
 //! the catalog (`catalog/providers.toml`), a schema whose fields have descriptions, and a `build`
 //! function that refuses bad input with a sentence naming the field; cover `build` with a unit
-//! test.
+//! test, and add a representative valid input to `samples()` in `tests/contract.rs`, which checks
+//! the request against the provider's published API description (an action without a sample
+//! fails that test).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -160,6 +162,40 @@ pub fn failure_in_success(provider_id: &str, body: &[u8]) -> Option<ProviderFail
     }
 }
 
+/// A check of an action's input against the connected account's own definitions, made by the
+/// gateway before the call is sent (HubSpot: a new contact's properties against the account's
+/// contact property definitions, custom properties and enumeration options included). The
+/// definitions are read with `GET {path}` on the connection; building stays pure.
+#[derive(Debug, Clone, Copy)]
+pub struct Preflight {
+    /// Path below the provider's API base URL whose answer `check` reads.
+    pub path: &'static str,
+    /// Whether this input needs the check at all (so an input using only properties every
+    /// account has costs no extra request).
+    pub needed: fn(&Value) -> bool,
+    /// `Err` is one sentence naming every offending input field.
+    pub check: fn(&Value, &Value) -> Result<(), String>,
+}
+
+/// The pre-flight check `action` asks for, if any. Each provider's module lists its own.
+pub fn preflight(action: &ActionSpec) -> Option<Preflight> {
+    match action.provider {
+        "hubspot" => hubspot::preflight(action.name),
+        _ => None,
+    }
+}
+
+/// The fields a provider refused in a 4xx answer from catalog entry `provider_id`, as one
+/// sentence, when the refusal is about the input (HubSpot's `VALIDATION_ERROR`): the gateway
+/// answers the agent `bad_request` with it rather than a provider error. `None` for any other
+/// answer.
+pub fn refused_input(provider_id: &str, status: u16, body: &[u8]) -> Option<String> {
+    match provider_id.strip_suffix("-sandbox").unwrap_or(provider_id) {
+        "hubspot" => hubspot::refused_input(status, body),
+        _ => None,
+    }
+}
+
 /// The action an agent names by tool name, e.g. `hubspot_list_contacts`.
 pub fn action(tool: &str) -> Option<&'static ActionSpec> {
     actions().iter().find(|a| a.tool_name() == tool)
@@ -275,8 +311,8 @@ mod tests {
         assert_eq!(call.path, "/crm/v3/objects/contacts");
         assert_eq!(call.query, vec![("limit".into(), "5".into()), ("after".into(), "10".into()), ("properties".into(), "email,firstname".into())]);
         let create = action("hubspot_create_contact").expect("create action");
-        let call = (create.build)(&json!({ "properties": { "email": "a@example.com" } })).expect("valid input");
-        assert_eq!((call.method, call.json), ("POST", Some(json!({ "properties": { "email": "a@example.com" } }))));
+        let call = (create.build)(&json!({ "properties": { "email": "a@example.com", "firstname": "Ada" } })).expect("valid input");
+        assert_eq!((call.method, call.json), ("POST", Some(json!({ "properties": { "email": "a@example.com", "firstname": "Ada" } }))));
         let archive = action("hubspot_archive_contact").expect("archive");
         assert_eq!((archive.build)(&json!({ "contact_id": 101 })).expect("numeric id").path, "/crm/v3/objects/contacts/101");
     }
@@ -287,6 +323,11 @@ mod tests {
         assert!((get.build)(&json!({})).expect_err("missing id").contains("contact_id"));
         assert!((get.build)(&json!({ "contact_id": "../../oauth" })).expect_err("path escape").contains("numeric"), "an id must not be able to change the path");
         assert!((get.build)(&json!({ "contact_id": "1", "extra": true })).expect_err("unknown").contains("extra"));
+        let by_email = (get.build)(&json!({ "email": "ada@example.com" })).expect("lookup by email");
+        assert_eq!(by_email.path, "/crm/v3/objects/contacts/ada@example.com");
+        assert!(by_email.query.contains(&("idProperty".to_string(), "email".to_string())), "HubSpot is told the key is the email: {by_email:?}");
+        assert!((get.build)(&json!({ "email": "ada@example.com/../x" })).expect_err("path escape").contains("email"), "an email must not be able to change the path");
+        assert!((get.build)(&json!({ "email": "a@b.co", "contact_id": "1" })).expect_err("both").contains("either"));
         let list = action("hubspot_list_contacts").expect("list");
         assert!((list.build)(&json!({ "limit": 500 })).expect_err("limit").contains("limit"));
         assert!((list.build)(&json!("x")).is_err(), "a non-object input must be refused");

@@ -57,6 +57,15 @@ fn channel(o: &Map<String, Value>, field: &str, prefixes: &[char]) -> Result<Str
     }
 }
 
+/// A user id (`U…`, or `W…` in Enterprise Grid).
+fn user_id(o: &Map<String, Value>) -> Result<String, String> {
+    match o.get("user") {
+        Some(Value::String(u)) if is_id(u, &['U', 'W']) => Ok(u.clone()),
+        None | Some(Value::Null) => Err("'user' is required: a user id such as \"U0123ABCD\"".into()),
+        Some(_) => Err("'user' must be a Slack user id such as \"U0123ABCD\" (lookup_user_by_email gives it)".into()),
+    }
+}
+
 /// A message timestamp: `"1712345678.000200"`.
 fn ts(o: &Map<String, Value>, field: &str, required: bool) -> Result<Option<String>, String> {
     let valid = |s: &str| {
@@ -250,6 +259,25 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         provider: "slack",
+        name: "get_user",
+        description: "Get a person by user id (the `user` of a message): name, display name, title, time zone and, with users:read.email ticked, their email.",
+        tier: Tier::Read,
+        scopes: &["users:read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["user"], "properties": {
+                "user": { "type": "string", "pattern": "^[UW][A-Z0-9]+$", "description": "The person's user id, e.g. \"U0123ABCD\"." },
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["user"])?;
+            Ok(read("users.info", vec![("user".into(), user_id(o)?)]))
+        },
+    },
+    ActionSpec {
+        provider: "slack",
         name: "post_message",
         description: "Post a message to a channel as the bot (the bot must be a member, unless the connection holds chat:write.public for a public channel).",
         tier: Tier::Write,
@@ -318,13 +346,8 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         build: |input| {
             let o = object(input)?;
             refuse_unknown(o, &["user"])?;
-            let user = match o.get("user") {
-                Some(Value::String(u)) if is_id(u, &['U', 'W']) => u.clone(),
-                None | Some(Value::Null) => return Err("'user' is required: a user id such as \"U0123ABCD\"".into()),
-                Some(_) => return Err("'user' must be a Slack user id such as \"U0123ABCD\" (lookup_user_by_email gives it)".into()),
-            };
             let mut body = Map::new();
-            body.insert("users".into(), Value::String(user));
+            body.insert("users".into(), Value::String(user_id(o)?));
             Ok(write("conversations.open", body))
         },
     },
@@ -426,6 +449,8 @@ mod tests {
         assert_eq!(q(&c), vec![("channel", "C05SBXFDB1"), ("limit", "20"), ("oldest", "1712345678.000200")]);
         let c = build("slack_thread_replies", json!({ "channel": "C05SBXFDB1", "ts": "1712345678.000200" })).expect("valid");
         assert_eq!((c.path.as_str(), q(&c)), ("/conversations.replies", vec![("channel", "C05SBXFDB1"), ("ts", "1712345678.000200")]));
+        let c = build("slack_get_user", json!({ "user": "U05SBX0002" })).expect("valid");
+        assert_eq!((c.method, c.path.as_str(), q(&c)), ("GET", "/users.info", vec![("user", "U05SBX0002")]));
         let c = build("slack_lookup_user_by_email", json!({ "email": "maya.chen@acme-demo.example" })).expect("valid");
         assert_eq!((c.path.as_str(), q(&c)), ("/users.lookupByEmail", vec![("email", "maya.chen@acme-demo.example")]));
     }
@@ -462,6 +487,8 @@ mod tests {
             ("slack_post_message", json!({ "channel": "C05SBXGEN1", "text": "x", "blocks": [1] }), "blocks"),
             ("slack_reply_in_thread", json!({ "channel": "C05SBXGEN1", "text": "x" }), "thread_ts"),
             ("slack_open_direct_message", json!({ "user": "maya" }), "user"),
+            ("slack_get_user", json!({}), "user"),
+            ("slack_get_user", json!({ "user": "U1/../x" }), "user"),
             ("slack_send_direct_message", json!({ "channel": "C05SBXGEN1", "text": "x" }), "channel"),
             ("slack_delete_message", json!({ "channel": "C05SBXGEN1" }), "ts"),
         ];

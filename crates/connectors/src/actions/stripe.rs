@@ -10,6 +10,11 @@
 //!
 //! An invoice is built in steps, as Stripe builds it: `stripe_create_invoice` (a draft),
 //! `stripe_create_invoice_item` once per line, `stripe_finalize_invoice`, `stripe_send_invoice`.
+//!
+//! A credit is given two ways: `stripe_credit_customer_balance` (a customer balance
+//! transaction, not tied to an invoice) or `stripe_create_credit_note` against one finalized
+//! invoice (Stripe's record of what was credited and why; it lowers an open invoice's amount
+//! due, or on a paid invoice goes to the balance, a refund or outside Stripe).
 
 use serde_json::{Map, Value, json};
 use switchboard_core::Tier;
@@ -77,6 +82,74 @@ fn paging(o: &Map<String, Value>, query: &mut Vec<(String, String)>, default: u6
     Ok(())
 }
 
+const CREDIT_NOTE_REASONS: &[&str] = &["duplicate", "fraudulent", "order_change", "product_unsatisfactory"];
+
+/// `metadata[key]=value` pairs: Stripe allows 50 keys of at most 40 characters, values of at
+/// most 500; a key must not hold brackets (they would nest the form key).
+fn metadata(o: &Map<String, Value>) -> Result<Vec<(String, String)>, String> {
+    let Some(m) = o.get("metadata").filter(|m| !m.is_null()) else { return Ok(Vec::new()) };
+    let Some(m) = m.as_object() else { return Err("'metadata' must be an object of short text values, e.g. {\"ticket\": \"T-1042\"}".into()) };
+    if m.len() > 50 {
+        return Err("'metadata' holds at most 50 keys".into());
+    }
+    m.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) if !k.is_empty() && k.chars().count() <= 40 && !k.contains(['[', ']']) && s.chars().count() <= 500 => Ok((format!("metadata[{k}]"), s.clone())),
+            _ => Err(format!("'metadata' key {k:?} must be 1 to 40 characters without brackets, with a text value of at most 500 characters")),
+        })
+        .collect()
+}
+
+/// Credit note `lines` in Stripe's bracket syntax: an invoice line (`invoice_line_item`, with a
+/// `quantity` or an `amount`) or a custom line (`description` and `amount`).
+fn credit_note_lines(lines: &Value) -> Result<Vec<(String, String)>, String> {
+    let Some(list) = lines.as_array().filter(|l| !l.is_empty() && l.len() <= 50) else {
+        return Err("'lines' must be a list of 1 to 50 lines".into());
+    };
+    let mut form = Vec::new();
+    for (i, line) in list.iter().enumerate() {
+        let l = line.as_object().ok_or_else(|| format!("'lines' item {i} must be an object"))?;
+        refuse_unknown(l, &["invoice_line_item", "quantity", "amount", "description"]).map_err(|e| format!("'lines' item {i}: {e}"))?;
+        let key = |f: &str| format!("lines[{i}][{f}]");
+        let cents = amount(l, "amount").map_err(|e| format!("'lines' item {i}: {e}"))?;
+        let quantity = match l.get("quantity") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=10_000).contains(&n)) => n.as_u64(),
+            Some(_) => return Err(format!("'lines' item {i}: 'quantity' must be a whole number from 1 to 10000")),
+        };
+        match stripe_id(l, "invoice_line_item", "il").map_err(|e| format!("'lines' item {i}: {e}"))? {
+            Some(item) => {
+                if l.contains_key("description") {
+                    return Err(format!("'lines' item {i}: an invoice line takes no 'description' (it keeps the invoice's)"));
+                }
+                if cents.is_none() && quantity.is_none() {
+                    return Err(format!("'lines' item {i}: give the 'quantity' or the 'amount' to credit"));
+                }
+                form.push((key("type"), "invoice_line_item".to_string()));
+                form.push((key("invoice_line_item"), item));
+                if let Some(q) = quantity {
+                    form.push((key("quantity"), q.to_string()));
+                }
+                if let Some(c) = cents {
+                    form.push((key("amount"), c.to_string()));
+                }
+            }
+            None => {
+                let description = text(l, "description", 500).map_err(|e| format!("'lines' item {i}: {e}"))?.ok_or_else(|| format!("'lines' item {i}: a custom line needs a 'description' (or name an 'invoice_line_item')"))?;
+                let cents = cents.ok_or_else(|| format!("'lines' item {i}: a custom line needs an 'amount' in cents"))?;
+                if quantity.is_some() {
+                    return Err(format!("'lines' item {i}: a custom line credits its 'amount' once; 'quantity' applies to invoice lines"));
+                }
+                form.push((key("type"), "custom_line_item".to_string()));
+                form.push((key("description"), description));
+                form.push((key("quantity"), "1".to_string()));
+                form.push((key("unit_amount"), cents.to_string()));
+            }
+        }
+    }
+    Ok(form)
+}
+
 fn get(path: String, query: Vec<(String, String)>) -> HttpCall {
     HttpCall { method: "GET", path, query, ..HttpCall::default() }
 }
@@ -97,6 +170,10 @@ fn s_limit(default: u64) -> Value {
 
 fn s_after(prefix: &str) -> Value {
     json!({ "type": "string", "description": format!("Paging cursor: the id of the last object of the previous page (\"{prefix}_…\"), when that page said has_more.") })
+}
+
+fn s_metadata() -> Value {
+    json!({ "type": "object", "maxProperties": 50, "additionalProperties": { "type": "string", "maxLength": 500 }, "description": "Your own labels kept on the Stripe object, e.g. {\"ticket\": \"T-1042\"} (keys up to 40 characters)." })
 }
 
 fn s_currency() -> Value {
@@ -150,7 +227,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         provider: P,
         name: "list_subscriptions",
-        description: "List a customer's subscriptions with plan, status, current_period_end (renewal) and latest_invoice; every status by default, up to 100 a page.",
+        description: "List a customer's subscriptions with plan, status, current_period_end (renewal) and latest_invoice with its payment_intent (a failed payment shows in last_payment_error); every status by default, up to 100 a page.",
         tier: Tier::Read,
         scopes: &["subscription_read"],
         outbound: false,
@@ -161,11 +238,12 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
                 "status": { "type": "string", "enum": ["all", "active", "past_due", "unpaid", "canceled", "ended", "incomplete", "incomplete_expired", "trialing", "paused"], "description": "Only subscriptions in this status (default \"all\", which includes canceled ones)." },
                 "limit": s_limit(100),
                 "starting_after": s_after("sub"),
+                "include_latest_payment": { "type": "boolean", "description": "Expand each subscription's latest_invoice and its payment_intent, so recent payment failures show in one call (default true)." },
             }})
         },
         build: |input| {
             let o = object(input)?;
-            refuse_unknown(o, &["customer_id", "status", "limit", "starting_after"])?;
+            refuse_unknown(o, &["customer_id", "status", "limit", "starting_after", "include_latest_payment"])?;
             let mut query = Vec::new();
             if let Some(c) = stripe_id(o, "customer_id", "cus")? {
                 query.push(("customer".into(), c));
@@ -173,6 +251,15 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
             let status = one_of(o, "status", &["all", "active", "past_due", "unpaid", "canceled", "ended", "incomplete", "incomplete_expired", "trialing", "paused"])?;
             query.push(("status".into(), status.unwrap_or_else(|| "all".into())));
             paging(o, &mut query, 100, "sub")?;
+            let expand = match o.get("include_latest_payment") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err("'include_latest_payment' must be true or false".into()),
+            };
+            if expand {
+                // Stripe's expand: the invoice and its payment intent inline, three levels deep (the limit is four).
+                query.push(("expand[]".into(), "data.latest_invoice.payment_intent".into()));
+            }
             Ok(get("/subscriptions".into(), query))
         },
     },
@@ -471,6 +558,87 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         provider: P,
+        name: "create_credit_note",
+        description: "Issue a credit note on a finalized invoice, by total amount or by lines: on an open invoice it lowers what is due; on a paid one the credit goes to the customer's balance (credit_amount), back to the card (refund_amount) or is recorded as settled outside Stripe (out_of_band_amount), which must add up to the total.",
+        tier: Tier::Write,
+        scopes: &["credit_note_write"],
+        outbound: true,
+        idempotent: false,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "required": ["invoice_id"], "properties": {
+                "invoice_id": s_id("in", "finalized invoice"),
+                "amount": { "type": "integer", "minimum": 1, "description": "Total to credit in cents; give this or `lines`, not both. Stripe refuses more than the invoice has left to credit." },
+                "lines": { "type": "array", "minItems": 1, "maxItems": 50, "description": "What is credited, instead of `amount`: an invoice line ({\"invoice_line_item\": \"il_…\", \"quantity\": 1} or with \"amount\" in cents) or a custom line ({\"description\": \"Service credit\", \"amount\": 500}).", "items": { "type": "object", "additionalProperties": false, "properties": {
+                    "invoice_line_item": { "type": "string", "pattern": "^il_[A-Za-z0-9]+$", "description": "The invoice line's id (lines.data[].id of get_invoice)." },
+                    "quantity": { "type": "integer", "minimum": 1, "description": "How many units of the invoice line to credit." },
+                    "amount": { "type": "integer", "minimum": 1, "description": "Cents to credit on this line." },
+                    "description": { "type": "string", "maxLength": 500, "description": "A custom line's text, e.g. \"Service credit for the outage\"." },
+                }}},
+                "reason": { "type": "string", "enum": CREDIT_NOTE_REASONS, "description": "Why, as Stripe records it." },
+                "memo": { "type": "string", "maxLength": 500, "description": "Shown on the credit note PDF." },
+                "credit_amount": { "type": "integer", "minimum": 1, "description": "Paid invoice: cents credited to the customer's balance (applied to their next invoice)." },
+                "refund_amount": { "type": "integer", "minimum": 1, "description": "Paid invoice: cents refunded to the invoice's payment." },
+                "out_of_band_amount": { "type": "integer", "minimum": 1, "description": "Paid invoice: cents settled outside Stripe." },
+                "metadata": s_metadata(),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["invoice_id", "amount", "lines", "reason", "memo", "credit_amount", "refund_amount", "out_of_band_amount", "metadata"])?;
+            let mut form = vec![("invoice".to_string(), required_id(o, "invoice_id", "in")?)];
+            match (amount(o, "amount")?, o.get("lines").filter(|l| !l.is_null())) {
+                (Some(_), Some(_)) => return Err("give either 'amount' or 'lines', not both".into()),
+                (None, None) => return Err("'amount' or 'lines' is required: what the credit note credits".into()),
+                (Some(cents), None) => form.push(("amount".into(), cents.to_string())),
+                (None, Some(lines)) => form.extend(credit_note_lines(lines)?),
+            }
+            if let Some(r) = one_of(o, "reason", CREDIT_NOTE_REASONS)? {
+                form.push(("reason".into(), r));
+            }
+            if let Some(m) = text(o, "memo", 500)? {
+                form.push(("memo".into(), m));
+            }
+            for f in ["credit_amount", "refund_amount", "out_of_band_amount"] {
+                if let Some(cents) = amount(o, f)? {
+                    form.push((f.into(), cents.to_string()));
+                }
+            }
+            form.extend(metadata(o)?);
+            Ok(post("/credit_notes".into(), form))
+        },
+    },
+    ActionSpec {
+        provider: P,
+        name: "list_credit_notes",
+        description: "List credit notes, newest first, for a customer or an invoice: amounts, reason, memo, type (pre_payment or post_payment) and status (issued or void).",
+        tier: Tier::Read,
+        scopes: &["credit_note_read"],
+        outbound: false,
+        idempotent: true,
+        input_schema: || {
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "customer_id": s_id("cus", "customer"),
+                "invoice_id": s_id("in", "invoice"),
+                "limit": s_limit(10),
+                "starting_after": s_after("cn"),
+            }})
+        },
+        build: |input| {
+            let o = object(input)?;
+            refuse_unknown(o, &["customer_id", "invoice_id", "limit", "starting_after"])?;
+            let mut query = Vec::new();
+            if let Some(c) = stripe_id(o, "customer_id", "cus")? {
+                query.push(("customer".into(), c));
+            }
+            if let Some(i) = stripe_id(o, "invoice_id", "in")? {
+                query.push(("invoice".into(), i));
+            }
+            paging(o, &mut query, 10, "cn")?;
+            Ok(get("/credit_notes".into(), query))
+        },
+    },
+    ActionSpec {
+        provider: P,
         name: "refund",
         description: "Refund a charge or payment intent, in full or in part; Stripe refuses more than is left to refund.",
         tier: Tier::Write,
@@ -527,7 +695,9 @@ mod tests {
         let c = build("stripe_get_customer", json!({ "customer_id": "cus_Abc123" })).expect("valid");
         assert_eq!(c.path, "/customers/cus_Abc123");
         let c = build("stripe_list_subscriptions", json!({ "customer_id": "cus_Abc123" })).expect("valid");
-        assert_eq!((c.path.as_str(), c.query), ("/subscriptions", pairs(&[("customer", "cus_Abc123"), ("status", "all"), ("limit", "100")])), "every subscription, canceled included, a full page");
+        assert_eq!((c.path.as_str(), c.query), ("/subscriptions", pairs(&[("customer", "cus_Abc123"), ("status", "all"), ("limit", "100"), ("expand[]", "data.latest_invoice.payment_intent")])), "every subscription, canceled included, a full page, with the latest payment");
+        let c = build("stripe_list_subscriptions", json!({ "include_latest_payment": false })).expect("valid");
+        assert!(!c.query.iter().any(|(k, _)| k == "expand[]"), "the expansion can be turned off");
         let c = build("stripe_list_invoices", json!({ "customer_id": "cus_A1", "status": "open", "limit": 5, "starting_after": "in_Z9" })).expect("valid");
         assert_eq!(c.query, pairs(&[("customer", "cus_A1"), ("status", "open"), ("limit", "5"), ("starting_after", "in_Z9")]));
         assert_eq!(build("stripe_get_invoice", json!({ "invoice_id": "in_1" })).expect("valid").path, "/invoices/in_1");
@@ -557,6 +727,27 @@ mod tests {
         assert_eq!((c.path.as_str(), c.form), ("/customers/cus_A1/balance_transactions", Some(pairs(&[("amount", "-2500"), ("currency", "usd")]))), "a credit is a negative balance transaction");
         let c = build("stripe_refund", json!({ "payment_intent_id": "pi_1", "amount": 100, "reason": "requested_by_customer" })).expect("valid");
         assert_eq!(c.form, Some(pairs(&[("payment_intent", "pi_1"), ("amount", "100"), ("reason", "requested_by_customer")])));
+        let c = build("stripe_create_credit_note", json!({ "invoice_id": "in_1", "amount": 500, "reason": "order_change", "memo": "Late delivery", "metadata": { "ticket": "T-1" } })).expect("valid");
+        assert_eq!((c.path.as_str(), c.idempotency_key), ("/credit_notes", true));
+        assert_eq!(c.form, Some(pairs(&[("invoice", "in_1"), ("amount", "500"), ("reason", "order_change"), ("memo", "Late delivery"), ("metadata[ticket]", "T-1")])));
+        let c = build("stripe_create_credit_note", json!({ "invoice_id": "in_1", "credit_amount": 700, "lines": [{ "invoice_line_item": "il_1", "quantity": 1 }, { "description": "Service credit", "amount": 200 }] })).expect("valid");
+        assert_eq!(
+            c.form,
+            Some(pairs(&[
+                ("invoice", "in_1"),
+                ("lines[0][type]", "invoice_line_item"),
+                ("lines[0][invoice_line_item]", "il_1"),
+                ("lines[0][quantity]", "1"),
+                ("lines[1][type]", "custom_line_item"),
+                ("lines[1][description]", "Service credit"),
+                ("lines[1][quantity]", "1"),
+                ("lines[1][unit_amount]", "200"),
+                ("credit_amount", "700"),
+            ])),
+            "lines go in Stripe's bracket syntax, numbered from 0"
+        );
+        let c = build("stripe_list_credit_notes", json!({ "invoice_id": "in_1" })).expect("valid");
+        assert_eq!((c.method, c.path.as_str(), c.query), ("GET", "/credit_notes", pairs(&[("invoice", "in_1"), ("limit", "10")])));
         for a in crate::actions().iter().filter(|a| a.provider == "stripe" && a.tier != switchboard_core::Tier::Read) {
             assert!(a.outbound, "{}: every Stripe write changes the account", a.tool_name());
         }
@@ -576,6 +767,7 @@ mod tests {
             ("stripe_list_invoices", json!({ "status": "overdue" }), "status"),
             ("stripe_list_invoices", json!({ "starting_after": "cus_1" }), "starting_after"),
             ("stripe_list_subscriptions", json!({ "color": "red" }), "color"),
+            ("stripe_list_subscriptions", json!({ "include_latest_payment": "yes" }), "include_latest_payment"),
             ("stripe_create_invoice", json!({ "customer_id": "cus_1" }), "days_until_due"),
             ("stripe_create_invoice", json!({ "customer_id": "cus_1", "days_until_due": 0 }), "days_until_due"),
             ("stripe_create_invoice", json!({ "customer_id": "cus_1", "days_until_due": 3, "currency": "dollars" }), "currency"),
@@ -583,6 +775,17 @@ mod tests {
             ("stripe_create_invoice_item", json!({ "customer_id": "cus_1", "invoice_id": "in_1", "description": "x", "amount": 1.5 }), "amount"),
             ("stripe_create_invoice_item", json!({ "customer_id": "cus_1", "invoice_id": "in_1", "amount": 5 }), "description"),
             ("stripe_credit_customer_balance", json!({ "customer_id": "cus_1", "amount": 5 }), "currency"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1" }), "amount"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "amount": 5, "lines": [{ "description": "x", "amount": 5 }] }), "lines"),
+            ("stripe_create_credit_note", json!({ "amount": 5 }), "invoice_id"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "amount": 5, "reason": "because" }), "reason"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "lines": [{ "description": "x" }] }), "amount"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "lines": [{ "invoice_line_item": "il_1" }] }), "quantity"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "lines": [{ "invoice_line_item": "il_1/x", "quantity": 1 }] }), "invoice_line_item"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "lines": [] }), "lines"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "amount": 5, "metadata": { "a[b]": "x" } }), "metadata"),
+            ("stripe_create_credit_note", json!({ "invoice_id": "in_1", "amount": 5, "metadata": { "n": 1 } }), "metadata"),
+            ("stripe_list_credit_notes", json!({ "starting_after": "in_1" }), "starting_after"),
             ("stripe_refund", json!({}), "charge_id"),
             ("stripe_refund", json!({ "charge_id": "ch_1", "payment_intent_id": "pi_1" }), "payment_intent_id"),
             ("stripe_refund", json!({ "charge_id": "ch_1", "amount": "all" }), "amount"),

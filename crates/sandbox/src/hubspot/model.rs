@@ -1033,7 +1033,10 @@ pub(crate) fn options(def: &PropDef) -> Vec<(String, String)> {
 
 /// A definition as `GET /crm/v3/properties/{objectType}` shows it.
 pub(crate) fn definition_json(obj: Obj, def: &PropDef, order: usize) -> Value {
-    let options: Vec<Value> = options(def)
+    // Owners are listed by the owners API, not in the definition (HubSpot's `externalOptions`).
+    let external = matches!(def.options, Options::Owners);
+    let listed = if external { Vec::new() } else { options(def) };
+    let options: Vec<Value> = listed
         .into_iter()
         .enumerate()
         .map(|(i, (value, label))| json!({ "label": label, "value": value, "displayOrder": i, "hidden": false }))
@@ -1051,7 +1054,7 @@ pub(crate) fn definition_json(obj: Obj, def: &PropDef, order: usize) -> Value {
         "options": options,
         "displayOrder": if created_user { -1 } else { i64::try_from(order).unwrap_or(-1) },
         "calculated": def.read_only && def.kind == Kind::Number && def.name == "hubspotscore",
-        "externalOptions": matches!(def.options, Options::Owners | Options::DealStages | Options::Pipelines),
+        "externalOptions": external,
         "hasUniqueValue": def.name == "hs_object_id",
         "hidden": false,
         "hubspotDefined": def.hubspot_defined,

@@ -332,6 +332,11 @@ fn record(id: &str, props: Value, created: &str, updated: &str) -> Value {
     json!({ "id": id, "properties": props, "createdAt": created, "updatedAt": updated, "archived": false })
 }
 
+/// The seeded contacts' email addresses (benchmarks mail from them).
+pub fn contact_emails() -> Vec<String> {
+    contacts().iter().filter_map(|c| c["properties"]["email"].as_str().map(str::to_string)).collect()
+}
+
 fn contacts() -> Vec<Value> {
     (0..super::SEEDED_CONTACTS)
         .map(|j| {

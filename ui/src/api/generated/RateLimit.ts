@@ -37,4 +37,16 @@ headers: Array<string>,
 /**
  * Whether a 429 from this bucket carries `Retry-After` (false: not documented, or documented absent).
  */
-retry_after: boolean, };
+retry_after: boolean, 
+/**
+ * The API methods this bucket paces, each with a budget of its own (`scope = "method"`), or
+ * one per method and resource (`scope = "resource"`, the resource named by `per_argument`).
+ * A method is the request path below `api_base_url` without its leading `/` (Slack:
+ * `chat.postMessage`). Empty: the bucket is not tied to named methods.
+ */
+methods: Array<string>, 
+/**
+ * For a `resource` bucket: the request argument (query or body field) that names the
+ * resource counted, e.g. Slack's `channel`.
+ */
+per_argument: string | null, };
