@@ -10,7 +10,10 @@
 //!
 //! Must not depend on: the store, the secrets crate, any HTTP server or client, Tauri. The
 //! catalog is pure data plus types, so the API layer, the CLI, the UI contract and the sandbox
-//! can all read it without pulling in I/O.
+//! can all read it without pulling in I/O. (The contract tests in `tests/` use the sandbox and an
+//! HTTP client as dev-dependencies only: they check every action's request, and the simulated
+//! providers' answers, against the providers' published API descriptions in
+//! `tests/fixtures/specs/`.)
 //!
 //! Sources: every value comes from the shared provider reference (`reference/providers.md`) or
 //! the provider's official documentation. Where the reference gives no figure, the entry says
@@ -20,7 +23,9 @@
 //! 1. Add a `[[providers]]` block to `catalog/providers.toml` (copy a provider with the same
 //!    auth style). Use the provider's exact scope strings; give each a tier and one plain
 //!    sentence saying what it lets an agent do. List the bucket that paces ordinary calls first
-//!    in `rate_limits`. Declare every `{placeholder}` used in a URL under `tenant_params`.
+//!    in `rate_limits`; where the provider limits each API method on its own, list the methods
+//!    of each bucket in its `methods` (Slack's tiers). Declare every `{placeholder}` used in a
+//!    URL under `tenant_params`.
 //! 2. If the provider is one of the fixed set, add its id to `EXPECTED_IDS` in
 //!    `tests/catalog.rs`.
 //! 3. Run `cargo test -p switchboard-connectors`: the catalog test names every problem in

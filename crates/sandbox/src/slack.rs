@@ -17,7 +17,8 @@
 //! * limits are per method per workspace: Tier 2 (20/min) for `conversations.list`, Tier 3
 //!   (50/min) for history, replies, `conversations.open`, `users.lookupByEmail`, `chat.update`
 //!   and `chat.delete`, Tier 4 (100/min) for `auth.test` and `users.info`; `chat.postMessage`
-//!   allows about one message per second per channel.
+//!   allows about one message per second per channel ([`SlackConfig::limit_for`]; the
+//!   connectors' contract tests check these against the tiers the gateway paces by).
 //!
 //! The seeded workspace ("Acme Demo") has eight people, the bot, `#general`,
 //! `#customer-feedback` (twenty messages, three threads, some unhappy customers; customer emails
