@@ -831,10 +831,7 @@ impl App {
             .await?;
         let result = self.send_claimed(&o, action, connection, entry, &call).await;
         if let Some(c) = client_request {
-            let answer = match &result {
-                Ok(r) => serde_json::to_string(r).unwrap_or_default(),
-                Err(e) => serde_json::json!({ "error": e }).to_string(),
-            };
+            let answer = crate::calls::remembered_answer(&result);
             let _ = self.writer().transact(Durability::Normal, move |conn, _| stored::set_client_request_result(conn, &c.agent, &c.client_request_id, &answer)).await;
         }
         result

@@ -336,7 +336,7 @@ pub(crate) fn agent_row(
 }
 
 /// What a retry under the same client_request_id gets: the result, or `{"error": …}`.
-fn remembered_answer(result: &Result<CallResult, ApiError>) -> String {
+pub(crate) fn remembered_answer(result: &Result<CallResult, ApiError>) -> String {
     match result {
         Ok(r) => serde_json::to_string(r).unwrap_or_default(),
         Err(e) => serde_json::json!({ "error": e }).to_string(),

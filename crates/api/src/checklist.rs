@@ -90,7 +90,7 @@ impl App {
             .iter()
             .map(|s| {
                 let needing: Vec<String> = actions.iter().filter(|a| a.scopes.contains(&s.scope.as_str())).map(|a| a.tool_name()).collect();
-                let granted = record.granted_scopes.iter().any(|g| *g == s.scope);
+                let granted = record.granted_scopes.contains(&s.scope);
                 let used_recently = needing.iter().any(|t| used_tools.contains(t));
                 ScopeItem {
                     scope: s.scope.clone(),

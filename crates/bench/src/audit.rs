@@ -58,7 +58,7 @@ fn row(rng: &mut StdRng, i: usize) -> NewAuditRow {
     };
     let words: Vec<&str> = (0..6).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect();
     NewAuditRow {
-        actor_kind: if i % 10 == 0 { ActorKind::User } else { ActorKind::Agent },
+        actor_kind: if i.is_multiple_of(10) { ActorKind::User } else { ActorKind::Agent },
         actor_id: format!("agent-{}", i % 7),
         trigger: Some(format!("mcp:tools/call {action}")),
         correlation_id: Some(format!("c{i:x}")),

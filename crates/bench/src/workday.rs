@@ -57,7 +57,7 @@ pub fn run(args: &Args) -> Result<(), String> {
 fn senders(n: usize) -> Vec<String> {
     let contacts = switchboard_sandbox::hubspot::contact_emails();
     (0..n)
-        .map(|i| if i % 2 == 0 { contacts[(i / 2) % contacts.len()].clone() } else { format!("stranger{i}@unknown.example") })
+        .map(|i| if i.is_multiple_of(2) { contacts[(i / 2) % contacts.len()].clone() } else { format!("stranger{i}@unknown.example") })
         .collect()
 }
 
