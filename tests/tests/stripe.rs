@@ -109,8 +109,21 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = call("stripe_finalize_invoice", json!({ "invoice_id": invoice })).await;
     assert_eq!((status, body["result"]["status"].as_str(), body["result"]["amount_due"].as_i64()), (200, Some("open"), Some(15_000)), "{body}");
-    let (status, body) = call("stripe_send_invoice", json!({ "invoice_id": invoice })).await;
-    assert_eq!(status, 200, "{body}");
+    // The invoice-delivery preset lets this agent send invoices of at most $200.00 alone; the
+    // amount is read from Stripe, since the send names only the invoice.
+    let (_, presets) = gw.control(Method::GET, "/policies/presets?agent=collections-bot", None).await;
+    let mut delivery = presets.as_array().expect("presets").iter().find(|p| p["key"] == "invoice-delivery").expect("the invoice-delivery preset")["policy"].clone();
+    delivery["conditions"]["amount_at_most"] = json!({ "minor_units": 20_000, "currency": "usd" });
+    let (status, added) = gw.control(Method::POST, "/policies", Some(json!({ "format": "json", "text": delivery.to_string() }))).await;
+    assert_eq!(status, 200, "adding the edited preset should work: {added}");
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/stripe_send_invoice", Some(json!({ "input": { "invoice_id": invoice } }))).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("done")), "a $150.00 invoice goes out under the policy without waiting: {body}");
+    let (_, chain) = gw.control(Method::GET, &format!("/audit/chain/{}", body["call_id"].as_str().unwrap_or_default()), None).await;
+    let rows = chain.as_array().expect("rows");
+    assert!(rows.iter().any(|r| r["action"] == "policy.lookup" && r["outcome"] == "ok"), "the amount lookup is audited: {chain}");
+    assert!(rows.iter().any(|r| r["decision"] == "allow" && r["summary"]["rule"] == "policy:invoice-delivery.collections-bot"), "the allow names the policy: {chain}");
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/stripe_send_invoice", Some(json!({ "input": { "invoice_id": OVERDUE_INVOICE } }))).await;
+    assert_eq!((status, body["state"].as_str()), (202, Some("pending_approval")), "an invoice over the policy's amount waits for a person: {body}");
     let (status, body) = call("stripe_send_invoice", json!({ "invoice_id": "in_doesnotexist" })).await;
     assert_eq!((status, code(&body)), (502, "provider_error"), "Stripe's refusal reaches the agent: {body}");
     assert!(body["message"].as_str().unwrap_or_default().contains("No such invoice"), "{body}");
@@ -152,11 +165,12 @@ async fn a_billing_agent_collects_an_overdue_invoice_and_refunds_once() {
     for expected in ["not_granted", "scope_not_granted", "bad_request"] {
         assert!(outcomes.contains(&expected), "the refusal '{expected}' should be audited: {outcomes:?}");
     }
-    // The key check and twenty-one agent calls reached Stripe; the refund's lost answer made one
-    // more attempt.
+    // The key check, twenty-one agent calls and three invoice lookups for the delivery policy
+    // (one per invoice send) reached Stripe; the refund's lost answer made one more attempt; the
+    // send over the policy's amount waits for a person and was not sent.
     let (_, limits) = gw.control(Method::GET, &format!("/rate-limits/{conn_id}"), None).await;
     let sent: u64 = limits["history"].as_array().expect("history").iter().filter_map(|b| b["calls_sent"].as_u64()).sum();
-    assert_eq!(sent, 23, "the refund should have been sent twice, every other call once: {limits}");
+    assert_eq!(sent, 26, "the refund should have been sent twice, every other call once: {limits}");
     let (_, verify) = gw.control(Method::POST, "/audit/verify", None).await;
     assert_eq!(verify["intact"], true, "{verify}");
     assert_eq!(gw.app.sandbox_rate_limited("stripe-sandbox"), Some(0), "paced calls never met Stripe's 429");

@@ -506,7 +506,7 @@ impl App {
             }
         };
 
-        let decision = self.decide_call(&agent.name, action, &connection, &grants, &req.input, req.template_tag.as_deref()).await?;
+        let decision = self.decide_call(&agent.name, action, &connection, &entry, &grants, &req.input, req.template_tag.as_deref(), &call_id).await?;
         match decision.verdict {
             switchboard_policy::Verdict::Deny => {
                 let code = decision.error_code.unwrap_or(ErrorCode::NotGranted);

@@ -9,6 +9,10 @@
 //! (`switchboard policies add FILE`, checked by `switchboard_policy::parse_*` against the
 //! connector actions), removed by id; each change commits with its audit row (FULL).
 //!
+//! Facts the input does not carry are looked up only when a policy of the calling agent needs
+//! them: an invoice's amount due (read from Stripe through the connection, audited
+//! `policy.lookup`). A lookup that fails leaves the fact unknown, so the condition fails closed.
+//!
 //! Which write actions are destructive (they take something back, so no policy may let them go
 //! alone) is listed here, next to the connector actions' tiers: a refund and a credit.
 
@@ -24,6 +28,9 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::gateway::blocking;
+
+/// Invoice sends whose amount an auto-send policy may bound; the amount is read from Stripe.
+const INVOICE_SENDS: &[&str] = &["stripe_send_invoice", "stripe_finalize_invoice"];
 
 /// Write actions that take something back: a person approves each one, whatever a policy says.
 const DESTRUCTIVE_WRITES: &[&str] = &["stripe_refund", "stripe_credit_customer_balance", "stripe_create_credit_note"];
@@ -193,17 +200,20 @@ impl App {
     }
 
     /// The permission decision for one call (see the module docs).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn decide_call(
         &self,
         agent: &str,
         action: &ActionSpec,
         connection: &switchboard_store::connections::ConnectionRecord,
+        entry: &switchboard_connectors::ProviderEntry,
         grants: &[GrantRecord],
         input: &Value,
         template_tag: Option<&str>,
+        call_id: &str,
     ) -> Result<Decision, ApiError> {
         let now = self.clock().now_ms();
-        let request = switchboard_policy::Request {
+        let mut request = switchboard_policy::Request {
             agent: agent.into(),
             connection_id: connection.id.clone(),
             provider: connection.provider.clone(),
@@ -235,7 +245,52 @@ impl App {
         } else {
             (Vec::new(), Usage::default())
         };
+        // Facts the input does not carry, looked up only when a policy of this agent needs them.
+        let tool = action.tool_name();
+        let wants_amount = policies.iter().any(|p| p.enabled && p.conditions.amount_at_most.is_some() && p.actions.contains(&tool));
+        if wants_amount && request.facts.amount.is_none() && INVOICE_SENDS.contains(&tool.as_str()) {
+            request.facts.amount = self.invoice_amount(agent, connection, entry, input, &tool, call_id).await;
+        }
         Ok(switchboard_policy::decide(&request, &grants, &policies, &usage))
+    }
+
+    /// The amount due of the invoice a send names, read from Stripe through the connection
+    /// (paced, with its credential) and audited as a lookup; `None` (so an amount condition
+    /// fails closed) when the connection may not read invoices or Stripe does not answer.
+    async fn invoice_amount(
+        &self,
+        agent: &str,
+        connection: &switchboard_store::connections::ConnectionRecord,
+        entry: &switchboard_connectors::ProviderEntry,
+        input: &Value,
+        tool: &str,
+        call_id: &str,
+    ) -> Option<Money> {
+        let get = switchboard_connectors::action("stripe_get_invoice")?;
+        let holds_scopes = get.scopes.iter().all(|s| connection.granted_scopes.iter().any(|g| g == s));
+        let call = (get.build)(&serde_json::json!({ "invoice_id": input.get("invoice_id")? })).ok()?;
+        let amount = if holds_scopes {
+            match self.send_to_provider(entry, connection, agent, get, &call, &format!("{call_id}-lookup")).await {
+                Ok((status, body)) if (200..300).contains(&status) => serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+                    Money::new(v.get("amount_due")?.as_i64()?, v.get("currency")?.as_str()?).ok()
+                }),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut row = NewAuditRow::system(
+            "policy.lookup",
+            serde_json::json!({ "for": tool, "call_id": call_id, "looked_up": "stripe_get_invoice", "amount": amount.as_ref().map(ToString::to_string), "scope_held": holds_scopes }),
+        );
+        row.correlation_id = Some(call_id.to_string());
+        row.connection_id = Some(connection.id.clone());
+        row.outcome = if amount.is_some() { "ok".into() } else { "unknown".into() };
+        if let Err(e) = self.writer().append(row, Durability::Normal).await {
+            tracing::warn!(error = %e, "could not audit a policy lookup; the fact is treated as unknown");
+            return None;
+        }
+        amount
     }
 }
 
