@@ -10,8 +10,8 @@
 //! connector actions), removed by id; each change commits with its audit row (FULL).
 //!
 //! Facts the input does not carry are looked up only when a policy of the calling agent needs
-//! them: an invoice's amount due (read from Stripe through the connection, audited
-//! `policy.lookup`). A lookup that fails leaves the fact unknown, so the condition fails closed.
+//! them: an invoice's amount due (read from Stripe through the connection) and whether every
+//! recipient has an upcoming meeting in a connected Google Calendar (audited `policy.lookup`). A lookup that fails leaves the fact unknown, so the condition fails closed.
 //!
 //! Which write actions are destructive (they take something back, so no policy may let them go
 //! alone) is listed here, next to the connector actions' tiers: a refund and a credit.
@@ -99,7 +99,7 @@ pub fn facts(input: &Value, template_tag: Option<&str>) -> Facts {
     };
     Facts {
         recipients,
-        // Not looked up yet: a policy that needs it does not match (fails closed).
+        // Looked up in the calendar only when a policy needs it (see `decide_call`).
         recipient_has_booked_meeting: None,
         channel,
         amount,
@@ -251,7 +251,62 @@ impl App {
         if wants_amount && request.facts.amount.is_none() && INVOICE_SENDS.contains(&tool.as_str()) {
             request.facts.amount = self.invoice_amount(agent, connection, entry, input, &tool, call_id).await;
         }
+        let wants_meeting = policies.iter().any(|p| p.enabled && p.conditions.recipient_has_booked_meeting == Some(true) && p.actions.contains(&tool));
+        if wants_meeting && let Some(recipients) = request.facts.recipients.clone() {
+            request.facts.recipient_has_booked_meeting = self.booked_meetings(agent, &recipients, &tool, call_id).await;
+        }
         Ok(switchboard_policy::decide(&request, &grants, &policies, &usage))
+    }
+
+    /// Whether every recipient is an attendee of an upcoming event in a connected Google
+    /// Calendar, read through each calendar connection (paced, with its credential) and audited
+    /// as a lookup. `None` (so the condition fails closed) when no calendar connection can be
+    /// read.
+    async fn booked_meetings(&self, agent: &str, recipients: &[EmailAddress], tool: &str, call_id: &str) -> Option<bool> {
+        let list = switchboard_connectors::action("google-calendar_list_events")?;
+        let catalog = self.provider_catalog();
+        let db = self.db().clone();
+        let calendars: Vec<_> = blocking(move || Ok(switchboard_store::connections::list(&db.reader()?)?))
+            .await
+            .ok()?
+            .into_iter()
+            .filter(|c| c.removed_at_ms.is_none() && list.serves(&c.provider) && list.scopes.iter().all(|s| c.granted_scopes.iter().any(|g| g == s)))
+            .collect();
+        let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.clock().now_ms()) * 1_000_000).ok()?;
+        let time_min = now.format(&time::format_description::well_known::Rfc3339).ok()?;
+        let mut read_any = false;
+        let mut all_booked = true;
+        for r in recipients {
+            let email = r.to_string().to_lowercase();
+            let mut booked = false;
+            for c in &calendars {
+                let Some(entry) = catalog.providers.iter().find(|p| p.id == c.provider) else { continue };
+                let Ok(call) = (list.build)(&serde_json::json!({ "time_min": time_min, "q": email, "max_results": 50 })) else { continue };
+                if let Ok((status, body)) = self.send_to_provider(entry, c, agent, list, &call, &format!("{call_id}-lookup")).await
+                    && (200..300).contains(&status)
+                    && let Ok(page) = serde_json::from_slice::<Value>(&body)
+                {
+                    read_any = true;
+                    booked |= page["items"].as_array().into_iter().flatten().any(|e| {
+                        e["status"] != "cancelled"
+                            && e["attendees"].as_array().into_iter().flatten().any(|a| a["email"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(&email)))
+                    });
+                }
+            }
+            all_booked &= booked;
+        }
+        let found = read_any.then_some(all_booked);
+        let mut row = NewAuditRow::system(
+            "policy.lookup",
+            serde_json::json!({ "for": tool, "call_id": call_id, "looked_up": "google-calendar_list_events", "calendars": calendars.len(), "recipient_has_booked_meeting": found }),
+        );
+        row.correlation_id = Some(call_id.to_string());
+        row.outcome = if found.is_some() { "ok".into() } else { "unknown".into() };
+        if let Err(e) = self.writer().append(row, Durability::Normal).await {
+            tracing::warn!(error = %e, "could not audit a policy lookup; the fact is treated as unknown");
+            return None;
+        }
+        found
     }
 
     /// The amount due of the invoice a send names, read from Stripe through the connection
