@@ -26,6 +26,9 @@ fn main() {
         "approval_reject",
         "approval_confirm",
         "approvals_approve_bulk",
+        "pause_state",
+        "pause_agents",
+        "resume_agents",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

@@ -27,6 +27,7 @@ pub const MAIN_WINDOW: &str = "main";
 const TRAY_ID: &str = "main";
 const MENU_OPEN: &str = "open";
 const MENU_APPROVALS: &str = "approvals";
+const MENU_PAUSE: &str = "pause";
 const MENU_QUIT: &str = "quit";
 /// How often the tray re-reads the pending-approvals count when no new draft was announced
 /// (decisions in the window, the CLI or a browser, expiry).
@@ -104,9 +105,9 @@ fn on_ready(app: &AppHandle, hidden: bool) {
     };
     let gateway = app.state::<App>();
     match build_tray(app, &state.url) {
-        Ok((tray, approvals)) => {
+        Ok((tray, approvals, pause)) => {
             state.tray.store(true, Ordering::SeqCst);
-            spawn_tray_count(&gateway, tray, approvals, state.url.clone());
+            spawn_tray_count(&gateway, tray, approvals, pause, state.url.clone());
         }
         Err(e) => {
             tracing::warn!(error = %e, "no tray icon; closing the window will quit Switchboard")
@@ -196,7 +197,7 @@ fn create_main(app: &AppHandle) -> tauri::Result<WebviewWindow> {
 }
 
 /// The tray icon and its menu item that shows the pending-approvals count.
-fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<(TrayIcon, MenuItem<Wry>)> {
+fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<(TrayIcon, MenuItem<Wry>, MenuItem<Wry>)> {
     // Linux trays show no tooltip: the disabled first item says where the gateway listens, and
     // the approvals item says how many drafts wait (it opens the Approvals screen).
     let status = MenuItem::with_id(
@@ -207,10 +208,12 @@ fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<(TrayIcon, MenuItem<W
         None::<&str>,
     )?;
     let approvals = MenuItem::with_id(app, MENU_APPROVALS, "Approvals", true, None::<&str>)?;
+    // The pause switch, as in the window's header: stops every agent at once.
+    let pause = MenuItem::with_id(app, MENU_PAUSE, pause_words(false), true, None::<&str>)?;
     let open = MenuItem::with_id(app, MENU_OPEN, "Open Switchboard", true, None::<&str>)?;
     let quit_item = MenuItem::with_id(app, MENU_QUIT, "Quit Switchboard", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&status, &approvals, &separator, &open, &quit_item])?;
+    let menu = Menu::with_items(app, &[&status, &approvals, &pause, &separator, &open, &quit_item])?;
     let tray = TrayIconBuilder::with_id(TRAY_ID)
         .icon(tauri::include_image!("../icons/32x32.png"))
         .tooltip(tray_tooltip(None, url))
@@ -228,7 +231,12 @@ fn build_tray(app: &AppHandle, url: &str) -> tauri::Result<(TrayIcon, MenuItem<W
             }
         })
         .build(app)?;
-    Ok((tray, approvals))
+    Ok((tray, approvals, pause))
+}
+
+/// The tray's pause item: what clicking it will do.
+fn pause_words(paused: bool) -> &'static str {
+    if paused { "Agents paused — resume them" } else { "Pause all agents" }
 }
 
 /// The tray menu's approvals line: how many drafts wait for a person.
@@ -253,13 +261,14 @@ fn tray_tooltip(pending: Option<u64>, url: &str) -> String {
 
 /// Keeps the tray's pending-approvals count current: re-read at once when a new draft is
 /// announced, and every few seconds for decisions made elsewhere and expiries.
-fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, url: String) {
+fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, pause: MenuItem<Wry>, url: String) {
     let gateway = gateway.clone();
     let mut notices = Some(gateway.notices());
     tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(TRAY_COUNT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shown: Option<u64> = None;
+        let mut shown_paused: Option<bool> = None;
         loop {
             match notices.as_mut() {
                 Some(rx) => tokio::select! {
@@ -269,6 +278,11 @@ fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, url: Str
                 None => {
                     tick.tick().await;
                 }
+            }
+            let paused = gateway.agents_paused();
+            if shown_paused != Some(paused) {
+                shown_paused = Some(paused);
+                let _ = pause.set_text(pause_words(paused));
             }
             match gateway.approvals_pending_count().await {
                 Ok(n) if shown != Some(n) => {
@@ -303,9 +317,22 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
     match event.id().as_ref() {
         MENU_OPEN => show_main(app),
         MENU_APPROVALS => show_approvals(app),
+        MENU_PAUSE => toggle_pause(app),
         MENU_QUIT => quit(app),
         _ => {}
     }
+}
+
+/// Pauses every agent, or resumes them, from the tray (recorded as the person at the window).
+fn toggle_pause(app: &AppHandle) {
+    let Some(gateway) = app.try_state::<App>().map(|s| s.inner().clone()) else { return };
+    tauri::async_runtime::spawn(async move {
+        let actor = crate::commands::approvals::approver();
+        let done = if gateway.agents_paused() { gateway.resume_agents(actor).await } else { gateway.pause_agents(actor).await };
+        if let Err(e) = done {
+            tracing::error!(code = %e.code, "the tray could not switch the pause: {}", e.message);
+        }
+    });
 }
 
 /// Shuts the gateway down (audits `gateway.stop`, removes `gateway.json`, releases the data

@@ -170,6 +170,14 @@ async function main() {
     });
   }
 
+  await check('the pause switch in the header pauses every agent and resumes them', async () => {
+    await waitFor(async () => (await attrOf(css('pause-switch'), 'aria-pressed')) === 'false', () => 'the header shows no pause switch in the off position');
+    await click(css('pause-switch'), 'the pause switch');
+    await waitFor(async () => (await attrOf(css('pause-switch'), 'aria-pressed')) === 'true', () => 'clicking the pause switch did not pause the agents');
+    await click(css('pause-switch'), 'the pause switch');
+    await waitFor(async () => (await attrOf(css('pause-switch'), 'aria-pressed')) === 'false', () => 'clicking it again did not resume them');
+  });
+
   await check('the Audit screen lists the gateway start', async () => {
     await click(css('nav-audit'), 'the Audit entry of the navigation');
     await waitFor(

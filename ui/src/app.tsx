@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, onFailure, toFailure, type GatewayStatus } from './api';
 import { NavIcon } from './components/Icons';
 import { AgentsScreen } from './features/agents/AgentsScreen';
+import { PauseSwitch } from './features/agents/PauseSwitch';
 import { ApprovalsScreen } from './features/approvals/ApprovalsScreen';
 import { usePendingCount } from './features/approvals/pending-count';
 import { AuditScreen } from './features/audit/AuditScreen';
@@ -97,6 +98,7 @@ function Header({ state }: { state: GatewayState }) {
         <span class="brand-name">Switchboard</span>
       </div>
       <div class="header-meta">
+        <PauseSwitch enabled={state.kind === 'running'} />
         <StatusPill state={state} />
         {status && (
           <>

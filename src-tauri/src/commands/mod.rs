@@ -3,7 +3,8 @@
 //! has the same name as its UI call in `ui/src/api/calls.ts` and does what the matching
 //! control-API route does. No logic here; see the crate docs for how to add one.
 
-mod approvals;
+mod agents;
+pub(crate) mod approvals;
 mod audit;
 mod connections;
 mod gateway;
@@ -32,6 +33,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         approvals::approval_approve,
         approvals::approval_reject,
         approvals::approval_confirm,
-        approvals::approvals_approve_bulk
+        approvals::approvals_approve_bulk,
+        agents::pause_state,
+        agents::pause_agents,
+        agents::resume_agents
     ]
 }

@@ -6,6 +6,8 @@ import {
   approvalRejectCall,
   approvalsApproveBulkCall,
   approvalsCountCall,
+  pauseSetCall,
+  pauseStateCall,
   approvalsListCall,
   auditListCall,
   auditVerifyCall,
@@ -66,6 +68,14 @@ describe('calls', () => {
       before_id: null,
       limit: null,
     });
+  });
+});
+
+describe('pause switch calls', () => {
+  it('reads, pauses and resumes through the same routes as the CLI', () => {
+    expect(pauseStateCall()).toMatchObject({ command: 'pause_state', method: 'GET', path: '/api/control/v1/pause' });
+    expect(pauseSetCall(true)).toMatchObject({ command: 'pause_agents', method: 'POST', path: '/api/control/v1/pause' });
+    expect(pauseSetCall(false)).toMatchObject({ command: 'resume_agents', method: 'POST', path: '/api/control/v1/resume' });
   });
 });
 

@@ -227,3 +227,16 @@ export function approvalsApproveBulkCall(ids: string[]): Call {
     body: { ids },
   };
 }
+
+// ---- The pause switch (every agent at once) ----
+
+export function pauseStateCall(): Call {
+  return { command: 'pause_state', method: 'GET', path: `${CONTROL_API}/pause` };
+}
+
+/** Pauses (`true`) or resumes (`false`) every agent. */
+export function pauseSetCall(paused: boolean): Call {
+  return paused
+    ? { command: 'pause_agents', method: 'POST', path: `${CONTROL_API}/pause` }
+    : { command: 'resume_agents', method: 'POST', path: `${CONTROL_API}/resume` };
+}

@@ -7,6 +7,8 @@ import {
   approvalRejectCall,
   approvalsApproveBulkCall,
   approvalsCountCall,
+  pauseSetCall,
+  pauseStateCall,
   approvalsListCall,
   auditListCall,
   auditVerifyCall,
@@ -41,6 +43,7 @@ import type { OAuthClientInfo } from './generated/OAuthClientInfo';
 import type { OAuthFlowStatus } from './generated/OAuthFlowStatus';
 import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
+import type { PauseState } from './generated/PauseState';
 import type { VerifyReport } from './generated/VerifyReport';
 
 export { ApiFailure, toFailure, type FailureCode } from './errors';
@@ -137,4 +140,6 @@ export const api = {
   approvalReject: (id: string, reason: string): Promise<ApprovalInfo> => run(approvalRejectCall(id, reason)),
   approvalConfirm: (id: string, sent: boolean): Promise<ApprovalInfo> => run(approvalConfirmCall(id, sent)),
   approvalsApproveBulk: (ids: string[]): Promise<ApprovalInfo[]> => run(approvalsApproveBulkCall(ids)),
+  pauseState: (): Promise<PauseState> => run(pauseStateCall()),
+  pauseSet: (paused: boolean): Promise<PauseState> => run(pauseSetCall(paused)),
 };

@@ -126,6 +126,22 @@ async function main(page, context, pageErrors) {
     );
   });
 
+  await check('the pause switch in the header stops every agent and lets them go again', async () => {
+    const button = page.getByTestId('pause-switch');
+    await waitFor(async () => (await button.count()) === 1, async () => `The header shows no pause switch; ${await failureText()}`);
+    if ((await button.getAttribute('aria-pressed')) !== 'false') fail('Agents start running, so the pause switch must start off');
+    await button.click();
+    await waitFor(
+      async () => (await control(page, 'GET', '/pause')).body?.paused === true && (await button.getAttribute('aria-pressed')) === 'true',
+      async () => `Clicking "Pause all agents" did not pause them (gateway says ${JSON.stringify((await control(page, 'GET', '/pause')).body)}); ${await failureText()}`,
+    );
+    await button.click();
+    await waitFor(
+      async () => (await control(page, 'GET', '/pause')).body?.paused === false && (await button.getAttribute('aria-pressed')) === 'false',
+      async () => `Clicking "resume" did not let the agents go again; ${await failureText()}`,
+    );
+  });
+
   await check(`header shows version ${version}`, async () => {
     const shown = await text(page.getByTestId('gateway-version'));
     if (!shown.includes(version)) fail(`Header shows version "${shown}" but SWITCHBOARD_VERSION is ${version}`);

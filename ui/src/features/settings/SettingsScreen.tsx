@@ -45,8 +45,8 @@ export function SettingsScreen({ gateway }: { gateway: GatewayState }) {
         </section>
       )}
       <p class="muted settings-note">
-        Preferences such as key-rotation reminders and the switch that pauses every agent arrive in a coming
-        version.
+        Preferences such as key-rotation reminders arrive in a coming version. The switch that pauses every
+        agent is in the header (and the tray menu).
       </p>
     </>
   );

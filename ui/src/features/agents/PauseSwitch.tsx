@@ -1,0 +1,70 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, toFailure } from '../../api';
+
+/** How often the switch re-reads the state (someone may pause from the CLI or the tray). */
+const PAUSE_POLL_MS = 4_000;
+
+/**
+ * The one switch that stops every agent at once, always in the header. While paused, agents'
+ * calls are refused with `paused` and approved drafts are held; it survives a restart.
+ */
+export function PauseSwitch({ enabled }: { enabled: boolean }) {
+  const [paused, setPaused] = useState<boolean | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = useCallback(() => {
+    api.pauseState().then(
+      (s) => setPaused(s.paused),
+      // The header already reports an unreachable gateway; keep the last known state.
+      () => {},
+    );
+  }, []);
+
+  useEffect(() => {
+    if (!enabled) return;
+    refresh();
+    const timer = window.setInterval(refresh, PAUSE_POLL_MS);
+    window.addEventListener('focus', refresh);
+    return () => {
+      window.clearInterval(timer);
+      window.removeEventListener('focus', refresh);
+    };
+  }, [enabled, refresh]);
+
+  if (paused === null) return null;
+  const toggle = () => {
+    setBusy(true);
+    setError(null);
+    api
+      .pauseSet(!paused)
+      .then(
+        (s) => setPaused(s.paused),
+        (reason: unknown) => {
+          const f = toFailure(reason);
+          setError(`${f.message} (${f.code})`);
+        },
+      )
+      .finally(() => setBusy(false));
+  };
+  return (
+    <span class="pause-switch">
+      <button
+        type="button"
+        class={paused ? 'pause-button paused' : 'pause-button'}
+        aria-pressed={paused}
+        disabled={busy}
+        onClick={toggle}
+        data-testid="pause-switch"
+        title={paused ? 'Every agent is paused: their calls are refused and approved drafts are held' : 'Stop every agent at once'}
+      >
+        {paused ? 'Agents paused — resume' : 'Pause all agents'}
+      </button>
+      {error && (
+        <span class="pause-error" role="alert">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}
