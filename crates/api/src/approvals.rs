@@ -492,7 +492,8 @@ impl App {
         }
         let first = &drafts[0];
         let low_risk = |a: &ApprovalRecord| {
-            a.tier != "delete" && !a.tool.contains("refund") && !a.tool.contains("credit") && a.tool == first.tool && a.connection_id == first.connection_id
+            let destructive = switchboard_connectors::action(&a.tool).is_none_or(crate::policies::destructive);
+            !destructive && a.tool == first.tool && a.connection_id == first.connection_id
         };
         if let Some(odd) = drafts.iter().find(|a| !low_risk(a)) {
             return Err(ApiError::bad_request(format!(

@@ -89,3 +89,30 @@ mod tests {
         assert!(!secrets_equal(a.expose(), b.expose()));
     }
 }
+
+/// How decisions made at this machine are recorded: `<surface>:<OS user>` (`window:alex`,
+/// `cli:alex`), or the surface alone when the environment names no user. Read once.
+pub fn os_actor(surface: &str) -> String {
+    static USER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let user = USER.get_or_init(|| std::env::var("USER").ok().or_else(|| std::env::var("USERNAME").ok()));
+    actor_for(surface, user.as_deref())
+}
+
+fn actor_for(surface: &str, user: Option<&str>) -> String {
+    match user.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => format!("{surface}:{u}"),
+        None => surface.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::actor_for;
+
+    #[test]
+    fn decisions_name_the_surface_and_the_os_user() {
+        assert_eq!(actor_for("window", Some("alex")), "window:alex", "the OS user names who decided");
+        assert_eq!(actor_for("window", Some("  ")), "window", "a blank user name must not leave 'window:' dangling");
+        assert_eq!(actor_for("cli", None), "cli", "without a user name the surface still names itself");
+    }
+}

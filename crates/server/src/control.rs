@@ -581,10 +581,7 @@ async fn pull_schedule_set(State(app): State<App>, axum::Extension(caller): axum
 /// Who decided, as approvals record it: the OS user behind the CLI, or the browser session.
 fn approver(caller: Caller) -> String {
     match caller {
-        Caller::Cli => {
-            let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-            if user.is_empty() { "cli".into() } else { format!("cli:{user}") }
-        }
+        Caller::Cli => switchboard_api::auth::os_actor("cli"),
         Caller::Browser => "browser".into(),
     }
 }

@@ -30,20 +30,7 @@ pub struct PendingCount {
 /// the environment names no user.
 pub fn approver() -> &'static str {
     static APPROVER: OnceLock<String> = OnceLock::new();
-    APPROVER.get_or_init(|| {
-        approver_from(
-            std::env::var("USER")
-                .ok()
-                .or_else(|| std::env::var("USERNAME").ok()),
-        )
-    })
-}
-
-fn approver_from(user: Option<String>) -> String {
-    match user.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
-        Some(user) => format!("window:{user}"),
-        None => "window".into(),
-    }
+    APPROVER.get_or_init(|| switchboard_api::auth::os_actor("window"))
 }
 
 /// Drafts newest first, optionally only one status (`null`: every status).
@@ -111,28 +98,4 @@ pub async fn approvals_approve_bulk(
     ids: Vec<String>,
 ) -> Result<Vec<ApprovalInfo>, ApiError> {
     app.approvals_approve_bulk(approver(), &ids).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::approver_from;
-
-    #[test]
-    fn the_window_approver_is_the_os_user() {
-        assert_eq!(
-            approver_from(Some("alex".into())),
-            "window:alex",
-            "the OS user names who decided"
-        );
-        assert_eq!(
-            approver_from(Some("  ".into())),
-            "window",
-            "a blank user name must not leave 'window:' dangling"
-        );
-        assert_eq!(
-            approver_from(None),
-            "window",
-            "without a user name the window still names itself"
-        );
-    }
 }
