@@ -14,6 +14,22 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import {
+  CheckFailed,
+  agentCall,
+  agentDrafts,
+  check,
+  connectGmail,
+  control,
+  controlOk,
+  fail,
+  passedCount,
+  setOrigin,
+  settled,
+  text,
+  waitFor,
+} from './lib.mjs';
+import { SCREENS } from './screens/index.mjs';
 
 const NAV = [
   ['connections', 'Connections'],
@@ -35,11 +51,9 @@ const SLACK_BOT_TOKEN = 'slack-sandbox-bot-token-not-real-0001';
 const SLACK_FEEDBACK = 'C05SBXFDB1';
 const SLACK_SCOPES = ['channels:read', 'channels:history', 'users:read', 'chat:write'];
 const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send';
-const GMAIL_DECISION_PATH = '/o/oauth2/v2/auth/decision';
 const INJECTION_CORPUS = new URL('../../../tests/fixtures/injection/corpus.jsonl', import.meta.url);
 const PROVIDER_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
-const WAIT_MS = 15_000;
-const OVERALL_MS = 300_000;
+const OVERALL_MS = 600_000;
 
 const loginUrl = process.env.SWITCHBOARD_LOGIN_URL ?? '';
 const version = process.env.SWITCHBOARD_VERSION ?? '';
@@ -55,41 +69,7 @@ if (!/^https?:\/\/[^/]+\/login\?/.test(loginUrl) || !version) {
   process.exit(2);
 }
 const origin = new URL(loginUrl).origin;
-
-class CheckFailed extends Error {}
-const fail = (message) => {
-  throw new CheckFailed(message);
-};
-
-let passed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-  } catch (error) {
-    console.log(`not ok - ${name}`);
-    throw error;
-  }
-  passed += 1;
-  console.log(`ok - ${name}`);
-}
-
-/** Polls `probe` until it returns a truthy value; otherwise fails with `message()`. */
-async function waitFor(probe, message, timeoutMs = WAIT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) fail(await message(last));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const text = async (locator) => ((await locator.count()) ? (await locator.first().innerText()).trim() : '');
+setOrigin(origin);
 
 async function main(page, context, pageErrors) {
   const rows = page.getByTestId('audit-row');
@@ -239,6 +219,15 @@ async function main(page, context, pageErrors) {
 
   await connectionsChecks(page, failureText);
   await approvalsChecks(page, failureText, pageErrors);
+  // One module per screen (./screens/*.mjs), each given the page and the shared helpers.
+  // `shot(name)` saves docs/screenshots/<name>.png (beside SWITCHBOARD_SCREENSHOT) for the README.
+  const shot = async (name) => {
+    if (!screenshotPath) return;
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(path.dirname(path.resolve(screenshotPath)), `${name}.png`) });
+  };
+  const t = { page, context, pageErrors, origin, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
+  for (const screenChecks of SCREENS) await screenChecks(t);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
   await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
 
@@ -379,87 +368,6 @@ async function connectionsChecks(page, failureText) {
 }
 
 // ---------- Approvals ----------
-
-/** A control-API call made by the logged-in page (session cookie, the gateway's own Origin). */
-async function control(page, method, route, body) {
-  return page.evaluate(
-    async ({ method, route, body }) => {
-      const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-      if (body !== undefined) {
-        init.headers['content-type'] = 'application/json';
-        init.body = JSON.stringify(body);
-      }
-      const r = await fetch(`/api/control/v1${route}`, init);
-      const text = await r.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: r.status, body: json };
-    },
-    { method, route, body },
-  );
-}
-
-/** Like `control`, but any answer other than 200 fails the check with the gateway's words. */
-async function controlOk(page, method, route, body, what) {
-  const { status, body: answer } = await control(page, method, route, body);
-  if (status !== 200) fail(`${what}: the gateway answered ${method} ${route} with HTTP ${status}: ${JSON.stringify(answer).slice(0, 300)}`);
-  return answer;
-}
-
-/** An agent's call over the agent API with its own token (from this process, as an agent would). */
-async function agentCall(token, method, route, body) {
-  const r = await fetch(`${origin}/api/agent/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: r.status, body: await r.json().catch(() => null) };
-}
-
-/** The agent drafts a Slack post (or another tool call); the gateway must hold it: 202 and a draft id. */
-async function agentDrafts(token, tool, input, connection) {
-  const { status, body } = await agentCall(token, 'POST', `/tools/${tool}`, { input, ...(connection ? { connection } : {}) });
-  if (status !== 202 || typeof body?.approval_id !== 'string') {
-    fail(`The agent's ${tool} call should wait for approval (202 with an approval id) but got HTTP ${status}: ${JSON.stringify(body).slice(0, 300)}`);
-  }
-  return body.approval_id;
-}
-
-/** Connects the simulated Gmail by signing in on its consent page, as a person in a browser would. */
-async function connectGmail(page, scopes) {
-  const started = await controlOk(page, 'POST', '/connections/oauth', { provider: 'gmail-sandbox', label: 'Injection inbox', scopes, open_browser: false }, 'Starting the Gmail sign-in');
-  const consent = await (await fetch(started.authorize_url)).text();
-  const request = /name="request" value="([^"]+)"/.exec(consent)?.[1];
-  if (!request) fail(`The simulated Gmail consent page has no request field: ${consent.slice(0, 200)}`);
-  const decided = await fetch(new URL(GMAIL_DECISION_PATH, started.authorize_url), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request, decision: 'approve' }).toString(),
-  });
-  const back = decided.headers.get('location');
-  if (!back) fail(`Approving the Gmail consent did not send the browser back (HTTP ${decided.status})`);
-  const callback = await fetch(back);
-  if (callback.status !== 200) fail(`The sign-in callback answered HTTP ${callback.status}: ${(await callback.text()).slice(0, 200)}`);
-  const done = await controlOk(page, 'GET', `/connections/oauth/${encodeURIComponent(started.flow_id)}?wait=5`, undefined, 'Waiting for the Gmail sign-in');
-  if (done.status !== 'connected') fail(`The Gmail sign-in ended "${done.status}" instead of connected: ${JSON.stringify(done).slice(0, 300)}`);
-  return done.connection.id;
-}
-
-/** Waits until the gateway says the draft left `approved` (the outbox ran it), and returns it. */
-async function settled(page, id) {
-  return waitFor(
-    async () => {
-      const d = await controlOk(page, 'GET', `/approvals/${id}`, undefined, `Reading draft ${id}`);
-      return d.status !== 'pending' && d.status !== 'approved' ? d : null;
-    },
-    () => `Draft ${id} was never sent after it was approved`,
-  );
-}
 
 async function channelTexts(token) {
   const { status, body } = await agentCall(token, 'POST', '/tools/slack_channel_history', { input: { channel: SLACK_FEEDBACK, limit: 200 } });
@@ -843,7 +751,7 @@ try {
     }
     throw error;
   }
-  console.log(`browser test: PASS (${passed} checks against ${origin})`);
+  console.log(`browser test: PASS (${passedCount()} checks against ${origin})`);
 } catch (error) {
   exitCode = 1;
   const message = error instanceof CheckFailed ? error.message : (error?.stack ?? String(error));
