@@ -29,6 +29,16 @@ fn main() {
         "pause_state",
         "pause_agents",
         "resume_agents",
+        "agents_list",
+        "agent_add",
+        "agent_revoke",
+        "grants_list",
+        "grant_set",
+        "grant_revoke",
+        "requests_list",
+        "request_grant",
+        "request_dismiss",
+        "planner",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

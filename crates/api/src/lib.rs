@@ -23,6 +23,8 @@
 //! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
 //!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
 //!   persisted cursors, on demand and periodically.
+//! - [`planner`]: five common workflows as data (integrations, tools, minimal scopes) and how far
+//!   each one is from the real state (connected, scopes held, granted, tried).
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -49,6 +51,7 @@ mod failpoint;
 pub mod gateway;
 pub mod grants;
 pub mod oauth;
+pub mod planner;
 pub mod offline;
 pub mod pull;
 pub mod policies;

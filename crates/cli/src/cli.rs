@@ -48,6 +48,9 @@ pub enum Command {
     /// Agents' requests for more access: list, grant, dismiss.
     #[command(subcommand)]
     Requests(RequestsCommand),
+    /// The rollout planner: each common workflow, what it needs and how far it is (connected,
+    /// scopes held, granted to an agent, tried); with WORKFLOW, that one in full.
+    Plan { workflow: Option<String> },
     /// Pause every agent at once (their requests get `paused` until `switchboard resume`).
     Pause,
     /// Let every agent go again after `switchboard pause`.

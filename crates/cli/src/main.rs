@@ -20,6 +20,7 @@ mod connections;
 mod events;
 mod grants;
 mod output;
+mod plan;
 mod policies;
 mod providers;
 mod serve;
@@ -54,6 +55,7 @@ fn main() {
             Command::Approvals(cmd) => approvals::run(&data_dir, cmd, json).await,
             Command::Policies(cmd) => policies::run(&data_dir, cmd, json).await,
             Command::Requests(cmd) => policies::requests(&data_dir, cmd, json).await,
+            Command::Plan { workflow } => plan::run(&data_dir, workflow, json).await,
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),

@@ -129,6 +129,8 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/requests", get(requests_list))
         .route("/requests/{id}/grant", post(request_grant))
         .route("/requests/{id}/dismiss", post(request_dismiss))
+        .route("/planner", get(planner))
+        .route("/planner/{workflow}", get(planner_workflow))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -694,6 +696,14 @@ async fn request_grant(State(app): State<App>, axum::Extension(caller): axum::Ex
 
 async fn request_dismiss(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
     reply(app.access_request_dismiss(&approver(caller), &id).await)
+}
+
+async fn planner(State(app): State<App>) -> Response {
+    reply(app.planner().await)
+}
+
+async fn planner_workflow(State(app): State<App>, Path(workflow): Path<String>) -> Response {
+    reply(app.planner_workflow(&workflow).await)
 }
 
 async fn audit_chain(State(app): State<App>, Path(id): Path<String>) -> Response {

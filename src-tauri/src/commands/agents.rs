@@ -1,10 +1,14 @@
-//! The pause switch's commands (the header button and the tray item): read it, pause every
-//! agent, resume them. Each does what the control-API route of the same name does; the change
-//! is recorded as made by the person at the window (`window:<OS user>`).
+//! The Agents screen's commands: agents (list, add with the token shown once, revoke), their
+//! grants (list, set, revoke), agents' access requests (list, grant, dismiss), and the pause
+//! switch (the header button and the tray item). Each does what the control-API route of the
+//! same name does, with the route's field names; every change is recorded as made by the
+//! person at the window (`window:<OS user>`).
 
 use switchboard_api::App;
-use switchboard_api::agents::PauseState;
-use switchboard_core::ApiError;
+use switchboard_api::access::AccessRequestInfo;
+use switchboard_api::agents::{AgentInfo, NewAgent, PauseState};
+use switchboard_api::grants::{GrantInfo, GrantRequest};
+use switchboard_core::{ApiError, Tier};
 use tauri::State;
 
 use super::approvals::approver;
@@ -25,4 +29,62 @@ pub async fn pause_agents(app: State<'_, App>) -> Result<PauseState, ApiError> {
 #[tauri::command]
 pub async fn resume_agents(app: State<'_, App>) -> Result<PauseState, ApiError> {
     app.resume_agents(approver()).await
+}
+
+/// Every agent, never a token (`GET /agents`).
+#[tauri::command]
+pub async fn agents_list(app: State<'_, App>) -> Result<Vec<AgentInfo>, ApiError> {
+    app.agents_list().await
+}
+
+/// Adds an agent and answers its token, this once (`POST /agents`).
+#[tauri::command]
+pub async fn agent_add(app: State<'_, App>, name: String) -> Result<NewAgent, ApiError> {
+    app.agent_add(approver(), &name).await
+}
+
+/// Revokes an agent; its token stops working at once (`DELETE /agents/{name}`).
+#[tauri::command]
+pub async fn agent_revoke(app: State<'_, App>, name: String) -> Result<(), ApiError> {
+    app.agent_revoke(approver(), &name).await
+}
+
+/// Every grant, or one agent's (`GET /grants?agent=`).
+#[tauri::command]
+pub async fn grants_list(app: State<'_, App>, agent: Option<String>) -> Result<Vec<GrantInfo>, ApiError> {
+    app.grants_list(agent.as_deref()).await
+}
+
+/// Lets an agent use a connection at one tier (`POST /grants`).
+#[tauri::command]
+pub async fn grant_set(app: State<'_, App>, request: GrantRequest) -> Result<GrantInfo, ApiError> {
+    app.grant_set(approver(), request).await
+}
+
+/// Takes one tier away (`DELETE /grants/{agent}/{connection}/{tier}`).
+#[tauri::command]
+pub async fn grant_revoke(app: State<'_, App>, agent: String, connection: String, tier: Tier) -> Result<(), ApiError> {
+    app.grant_revoke(approver(), &agent, &connection, tier).await
+}
+
+/// Agents' access requests; `status` null means every status (`GET /requests?status=`).
+#[tauri::command]
+pub async fn requests_list(app: State<'_, App>, status: Option<String>) -> Result<Vec<AccessRequestInfo>, ApiError> {
+    match status.as_deref() {
+        None | Some("all") => app.access_requests_list(None).await,
+        Some(s @ ("pending" | "granted" | "dismissed")) => app.access_requests_list(Some(s)).await,
+        Some(other) => Err(ApiError::bad_request(format!("unknown status '{other}'; use pending, granted, dismissed or all"))),
+    }
+}
+
+/// Grants exactly what the request asks for (`POST /requests/{id}/grant`).
+#[tauri::command]
+pub async fn request_grant(app: State<'_, App>, id: String) -> Result<AccessRequestInfo, ApiError> {
+    app.access_request_grant(approver(), &id).await
+}
+
+/// Dismisses a request; nothing is granted (`POST /requests/{id}/dismiss`).
+#[tauri::command]
+pub async fn request_dismiss(app: State<'_, App>, id: String) -> Result<AccessRequestInfo, ApiError> {
+    app.access_request_dismiss(approver(), &id).await
 }

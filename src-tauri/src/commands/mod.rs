@@ -8,6 +8,7 @@ pub(crate) mod approvals;
 mod audit;
 mod connections;
 mod gateway;
+mod planner;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -36,6 +37,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         approvals::approvals_approve_bulk,
         agents::pause_state,
         agents::pause_agents,
-        agents::resume_agents
+        agents::resume_agents,
+        agents::agents_list,
+        agents::agent_add,
+        agents::agent_revoke,
+        agents::grants_list,
+        agents::grant_set,
+        agents::grant_revoke,
+        agents::requests_list,
+        agents::request_grant,
+        agents::request_dismiss,
+        planner::planner
     ]
 }
