@@ -2,7 +2,9 @@ import type { ApprovalStatus } from './generated/ApprovalStatus';
 import type { ApproveRequest } from './generated/ApproveRequest';
 import type { AuditQuery } from './generated/AuditQuery';
 import type { ConfirmRequest } from './generated/ConfirmRequest';
+import type { GrantRequest } from './generated/GrantRequest';
 import type { RejectRequest } from './generated/RejectRequest';
+import type { Tier } from './generated/Tier';
 import type { Call } from './transport';
 
 export const CONTROL_API = '/api/control/v1';
@@ -239,4 +241,62 @@ export function pauseSetCall(paused: boolean): Call {
   return paused
     ? { command: 'pause_agents', method: 'POST', path: `${CONTROL_API}/pause` }
     : { command: 'resume_agents', method: 'POST', path: `${CONTROL_API}/resume` };
+}
+
+// ---- Agents, their grants and their access requests ----
+
+export function agentsListCall(): Call {
+  return { command: 'agents_list', method: 'GET', path: `${CONTROL_API}/agents` };
+}
+
+/** Adds an agent; the answer carries its token, this once. */
+export function agentAddCall(name: string): Call {
+  return { command: 'agent_add', args: { name }, method: 'POST', path: `${CONTROL_API}/agents`, body: { name } };
+}
+
+export function agentRevokeCall(name: string): Call {
+  return { command: 'agent_revoke', args: { name }, method: 'DELETE', path: `${CONTROL_API}/agents/${seg(name)}` };
+}
+
+/** Every grant, or one agent's. */
+export function grantsListCall(agent: string | null): Call {
+  return {
+    command: 'grants_list',
+    args: { agent },
+    method: 'GET',
+    path: `${CONTROL_API}/grants${agent === null ? '' : `?agent=${encodeURIComponent(agent)}`}`,
+  };
+}
+
+export function grantSetCall(request: GrantRequest): Call {
+  return { command: 'grant_set', args: { request }, method: 'POST', path: `${CONTROL_API}/grants`, body: request };
+}
+
+export function grantRevokeCall(agent: string, connection: string, tier: Tier): Call {
+  return {
+    command: 'grant_revoke',
+    args: { agent, connection, tier },
+    method: 'DELETE',
+    path: `${CONTROL_API}/grants/${seg(agent)}/${seg(connection)}/${seg(tier)}`,
+  };
+}
+
+export type RequestStatus = 'pending' | 'granted' | 'dismissed' | 'all';
+
+export function requestsListCall(status: RequestStatus): Call {
+  return { command: 'requests_list', args: { status }, method: 'GET', path: `${CONTROL_API}/requests?status=${status}` };
+}
+
+export function requestGrantCall(id: string): Call {
+  return { command: 'request_grant', args: { id }, method: 'POST', path: `${CONTROL_API}/requests/${seg(id)}/grant` };
+}
+
+export function requestDismissCall(id: string): Call {
+  return { command: 'request_dismiss', args: { id }, method: 'POST', path: `${CONTROL_API}/requests/${seg(id)}/dismiss` };
+}
+
+// ---- The rollout planner ----
+
+export function plannerCall(): Call {
+  return { command: 'planner', method: 'GET', path: `${CONTROL_API}/planner` };
 }

@@ -1,6 +1,17 @@
 // The ONLY module that talks to the backend. Screens import from here.
 import { invoke } from '@tauri-apps/api/core';
 import {
+  agentAddCall,
+  agentRevokeCall,
+  agentsListCall,
+  grantRevokeCall,
+  grantSetCall,
+  grantsListCall,
+  plannerCall,
+  requestDismissCall,
+  requestGrantCall,
+  requestsListCall,
+  type RequestStatus,
   approvalApproveCall,
   approvalConfirmCall,
   approvalGetCall,
@@ -31,6 +42,13 @@ import {
 } from './calls';
 import { ApiFailure } from './errors';
 import { createHttpTransport, createTauriTransport, detectTransportKind, type Call, type Transport } from './transport';
+import type { AccessRequestInfo } from './generated/AccessRequestInfo';
+import type { AgentInfo } from './generated/AgentInfo';
+import type { GrantInfo } from './generated/GrantInfo';
+import type { GrantRequest } from './generated/GrantRequest';
+import type { NewAgent } from './generated/NewAgent';
+import type { PlannerReport } from './generated/PlannerReport';
+import type { Tier } from './generated/Tier';
 import type { ApprovalInfo } from './generated/ApprovalInfo';
 import type { ApprovalStatus } from './generated/ApprovalStatus';
 import type { AuditPage } from './generated/AuditPage';
@@ -54,6 +72,17 @@ export type { AuditQuery } from './generated/AuditQuery';
 export type { AuditRow } from './generated/AuditRow';
 export type { AddKeyInput, ApprovalCount, OAuthStartInput } from './calls';
 export type { ApprovalInfo } from './generated/ApprovalInfo';
+export type { AccessRequestInfo } from './generated/AccessRequestInfo';
+export type { AgentInfo } from './generated/AgentInfo';
+export type { GrantInfo } from './generated/GrantInfo';
+export type { GrantRequest } from './generated/GrantRequest';
+export type { NewAgent } from './generated/NewAgent';
+export type { IntegrationPlan } from './generated/IntegrationPlan';
+export type { PlannedScope } from './generated/PlannedScope';
+export type { PlannedTool } from './generated/PlannedTool';
+export type { PlannerReport } from './generated/PlannerReport';
+export type { WorkflowPlan } from './generated/WorkflowPlan';
+export type { RequestStatus } from './calls';
 export type { ApprovalStatus } from './generated/ApprovalStatus';
 export type { Preview } from './generated/Preview';
 export type { PreviewField } from './generated/PreviewField';
@@ -142,4 +171,14 @@ export const api = {
   approvalsApproveBulk: (ids: string[]): Promise<ApprovalInfo[]> => run(approvalsApproveBulkCall(ids)),
   pauseState: (): Promise<PauseState> => run(pauseStateCall()),
   pauseSet: (paused: boolean): Promise<PauseState> => run(pauseSetCall(paused)),
+  agents: (): Promise<AgentInfo[]> => run(agentsListCall()),
+  agentAdd: (name: string): Promise<NewAgent> => run(agentAddCall(name)),
+  agentRevoke: (name: string): Promise<unknown> => run(agentRevokeCall(name)),
+  grants: (agent: string | null = null): Promise<GrantInfo[]> => run(grantsListCall(agent)),
+  grantSet: (request: GrantRequest): Promise<GrantInfo> => run(grantSetCall(request)),
+  grantRevoke: (agent: string, connection: string, tier: Tier): Promise<unknown> => run(grantRevokeCall(agent, connection, tier)),
+  requests: (status: RequestStatus): Promise<AccessRequestInfo[]> => run(requestsListCall(status)),
+  requestGrant: (id: string): Promise<AccessRequestInfo> => run(requestGrantCall(id)),
+  requestDismiss: (id: string): Promise<AccessRequestInfo> => run(requestDismissCall(id)),
+  planner: (): Promise<PlannerReport> => run(plannerCall()),
 };

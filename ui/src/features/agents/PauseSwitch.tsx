@@ -8,7 +8,7 @@ const PAUSE_POLL_MS = 4_000;
  * The one switch that stops every agent at once, always in the header. While paused, agents'
  * calls are refused with `paused` and approved drafts are held; it survives a restart.
  */
-export function PauseSwitch({ enabled }: { enabled: boolean }) {
+export function PauseSwitch({ enabled, testId = 'pause-switch' }: { enabled: boolean; testId?: string }) {
   const [paused, setPaused] = useState<boolean | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -55,7 +55,7 @@ export function PauseSwitch({ enabled }: { enabled: boolean }) {
         aria-pressed={paused}
         disabled={busy}
         onClick={toggle}
-        data-testid="pause-switch"
+        data-testid={testId}
         title={paused ? 'Every agent is paused: their calls are refused and approved drafts are held' : 'Stop every agent at once'}
       >
         {paused ? 'Agents paused — resume' : 'Pause all agents'}

@@ -19,6 +19,7 @@ import {
 } from './connection-logic';
 import { ConnectionRow } from './ConnectionRow';
 import { ConnectPanel } from './ConnectPanel';
+import { providerFromHash } from '../planner/planner-logic';
 
 /** Live rate-limit figures refresh this often while the screen is open. */
 const LIMITS_POLL_MS = 3_000;
@@ -31,7 +32,16 @@ export function ConnectionsScreen() {
   const [data, setData] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
   const [limits, setLimits] = useState<Map<string, LimiterStatus>>(new Map());
-  const [query, setQuery] = useState('');
+  // `#/connections?provider=hubspot` (from the Planner) opens the screen on that tool.
+  const [query, setQuery] = useState(() => providerFromHash(window.location.hash) ?? '');
+  useEffect(() => {
+    const onHash = () => {
+      const wanted = providerFromHash(window.location.hash);
+      if (wanted !== null) setQuery(wanted);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
   const [showRemoved, setShowRemoved] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const [reload, setReload] = useState(0);
