@@ -49,9 +49,9 @@ export function AgentsScreen() {
   const [now, setNow] = useState(() => Date.now());
   const seq = useRef(0);
 
-  const reload = useCallback(() => {
+  const reload = useCallback((): Promise<void> => {
     const mine = ++seq.current;
-    loadAll().then(
+    return loadAll().then(
       (loaded) => {
         if (mine !== seq.current) return;
         setData(loaded);
@@ -65,8 +65,8 @@ export function AgentsScreen() {
   }, []);
 
   useEffect(() => {
-    reload();
-    const timer = window.setInterval(reload, POLL_MS);
+    void reload();
+    const timer = window.setInterval(() => void reload(), POLL_MS);
     return () => window.clearInterval(timer);
   }, [reload]);
 
@@ -78,7 +78,7 @@ export function AgentsScreen() {
     setSelected(active[0]?.name ?? null);
   }, [data, active, selected, created]);
 
-  /** Runs one change, shows its failure in the gateway's words, then reloads. */
+  /** Runs one change, shows its failure in the gateway's words, then reloads (resolved once the screen shows the result). */
   const act = useCallback(
     async <T,>(work: () => Promise<T>): Promise<T | null> => {
       setActionFailure(null);
@@ -88,7 +88,7 @@ export function AgentsScreen() {
         setActionFailure(toFailure(reason));
         return null;
       } finally {
-        reload();
+        await reload();
       }
     },
     [reload],
@@ -100,7 +100,7 @@ export function AgentsScreen() {
         <PauseSwitch enabled={data !== null} testId="agents-pause-switch" />
       </ScreenHeader>
 
-      {failure && <FailureNotice failure={failure} onRetry={reload} testId="agents-failure" />}
+      {failure && <FailureNotice failure={failure} onRetry={() => void reload()} testId="agents-failure" />}
       {actionFailure && <FailureNotice failure={actionFailure} testId="agents-action-failure" />}
       {data === null && !failure && <p class="muted">Loading your agents…</p>}
 
@@ -117,7 +117,7 @@ export function AgentsScreen() {
               onCreated={(agent) => {
                 setCreated(agent);
                 setSelected(agent.name);
-                reload();
+                void reload();
               }}
             />
             {created && <TokenOnce agent={created} onDismiss={() => setCreated(null)} />}
@@ -343,10 +343,11 @@ function AgentTable({
 
 function GrantsMatrix({ agent, connections, grants, act }: { agent: string; connections: ConnectionInfo[]; grants: GrantInfo[]; act: Act }) {
   const rows = useMemo(() => grantMatrix(connections, grants, agent), [connections, grants, agent]);
-  const [busy, setBusy] = useState<string | null>(null);
+  // A box shows what was clicked while the gateway works on it, then what the gateway holds.
+  const [busy, setBusy] = useState<{ key: string; checked: boolean } | null>(null);
   const toggle = (connection: string, tier: Tier, granted: boolean) => {
     const key = `${connection}/${tier}`;
-    setBusy(key);
+    setBusy({ key, checked: !granted });
     const work = granted
       ? () => api.grantRevoke(agent, connection, tier)
       : () => api.grantSet({ agent, connection, tier, actions: null, expires_at_ms: null });
@@ -389,13 +390,15 @@ function GrantsMatrix({ agent, connections, grants, act }: { agent: string; conn
                     const granted = cell.grant !== null;
                     const limits = cell.grant ? grantLimits(cell.grant, formatLocalTime) : '';
                     const id = `grant-${row.connection.id}-${cell.tier}`;
+                    const pending = busy !== null && busy.key === `${cell.connection}/${cell.tier}`;
                     return (
                       <td key={cell.tier} class="grant-col">
                         <input
                           type="checkbox"
                           id={id}
-                          checked={granted}
-                          disabled={busy === `${cell.connection}/${cell.tier}`}
+                          checked={pending ? busy.checked : granted}
+                          disabled={pending}
+                          aria-busy={pending}
                           aria-label={`${agent} may ${cell.tier} in ${row.connection.label}`}
                           data-testid="grant-cell"
                           data-connection={cell.connection}
