@@ -48,7 +48,12 @@ pub struct Workflow {
 }
 
 const fn need(provider: &'static str, role: &'static str, tools: &'static [&'static str]) -> Need {
-    Need { provider, role, tools, scopes_without_connector: &[] }
+    Need {
+        provider,
+        role,
+        tools,
+        scopes_without_connector: &[],
+    }
 }
 
 /// The workflows the planner offers, most common first.
@@ -58,9 +63,26 @@ pub const WORKFLOWS: &[Workflow] = &[
         name: "Lead follow-up",
         description: "Answer new leads quickly: find the lead, offer a free meeting time by email, and note the follow-up on their record.",
         needs: &[
-            need("hubspot", "Finds the lead and records the follow-up on their record.", &["search_contacts", "get_contact", "create_note", "create_task"]),
-            need("gmail", "Sends the follow-up email (each one waits for your approval).", &["send_message"]),
-            need("google-calendar", "Finds free times to offer.", &["free_busy"]),
+            need(
+                "hubspot",
+                "Finds the lead and records the follow-up on their record.",
+                &[
+                    "search_contacts",
+                    "get_contact",
+                    "create_note",
+                    "create_task",
+                ],
+            ),
+            need(
+                "gmail",
+                "Sends the follow-up email (each one waits for your approval).",
+                &["send_message"],
+            ),
+            need(
+                "google-calendar",
+                "Finds free times to offer.",
+                &["free_busy"],
+            ),
         ],
     },
     Workflow {
@@ -68,8 +90,21 @@ pub const WORKFLOWS: &[Workflow] = &[
         name: "Inbox triage",
         description: "Sort incoming email: label what matters, tell customers from the rest, and draft replies for you to review.",
         needs: &[
-            need("gmail", "Reads new email, labels it and drafts replies (drafts are never sent by the agent).", &["search_messages", "get_message", "modify_labels", "create_draft"]),
-            need("hubspot", "Tells a customer's email from everything else.", &["search_contacts"]),
+            need(
+                "gmail",
+                "Reads new email, labels it and drafts replies (drafts are never sent by the agent).",
+                &[
+                    "search_messages",
+                    "get_message",
+                    "modify_labels",
+                    "create_draft",
+                ],
+            ),
+            need(
+                "hubspot",
+                "Tells a customer's email from everything else.",
+                &["search_contacts"],
+            ),
         ],
     },
     Workflow {
@@ -83,8 +118,16 @@ pub const WORKFLOWS: &[Workflow] = &[
                 tools: &[],
                 scopes_without_connector: &["tickets:read", "tickets:write"],
             },
-            need("slack", "Alerts the team about urgent tickets (each message waits for your approval).", &["post_message"]),
-            need("hubspot", "Looks up who the customer is.", &["search_contacts"]),
+            need(
+                "slack",
+                "Alerts the team about urgent tickets (each message waits for your approval).",
+                &["post_message"],
+            ),
+            need(
+                "hubspot",
+                "Looks up who the customer is.",
+                &["search_contacts"],
+            ),
         ],
     },
     Workflow {
@@ -92,8 +135,16 @@ pub const WORKFLOWS: &[Workflow] = &[
         name: "Collections",
         description: "Find unpaid invoices and send polite reminders, with the invoice attached, to the right person.",
         needs: &[
-            need("stripe", "Finds unpaid invoices and re-sends them.", &["list_invoices", "find_customer_by_email", "send_invoice"]),
-            need("gmail", "Sends the reminder email (each one waits for your approval).", &["send_message"]),
+            need(
+                "stripe",
+                "Finds unpaid invoices and re-sends them.",
+                &["list_invoices", "find_customer_by_email", "send_invoice"],
+            ),
+            need(
+                "gmail",
+                "Sends the reminder email (each one waits for your approval).",
+                &["send_message"],
+            ),
         ],
     },
     Workflow {
@@ -101,8 +152,16 @@ pub const WORKFLOWS: &[Workflow] = &[
         name: "Customer-feedback routing",
         description: "Collect what customers say in the feedback channel and file it on their record, thanking them in the thread.",
         needs: &[
-            need("slack", "Reads the feedback channel and replies in the thread.", &["channel_history", "reply_in_thread"]),
-            need("hubspot", "Files the feedback as a note on the customer's record.", &["search_contacts", "create_note"]),
+            need(
+                "slack",
+                "Reads the feedback channel and replies in the thread.",
+                &["channel_history", "reply_in_thread"],
+            ),
+            need(
+                "hubspot",
+                "Files the feedback as a note on the customer's record.",
+                &["search_contacts", "create_note"],
+            ),
         ],
     },
 ];
@@ -209,28 +268,60 @@ fn is_provider(id: &str, provider: &str) -> bool {
 pub fn find_workflow(id: &str) -> Result<&'static Workflow, ApiError> {
     WORKFLOWS.iter().find(|w| w.id == id).ok_or_else(|| {
         let known: Vec<&str> = WORKFLOWS.iter().map(|w| w.id).collect();
-        ApiError::new(switchboard_core::ErrorCode::NotFound, format!("no workflow '{id}'; the planner knows {}", known.join(", ")))
+        ApiError::new(
+            switchboard_core::ErrorCode::NotFound,
+            format!("no workflow '{id}'; the planner knows {}", known.join(", ")),
+        )
     })
 }
 
 /// How far `workflow` is, given the state.
 pub fn plan_workflow(workflow: &Workflow, state: &PlannerState<'_>) -> WorkflowPlan {
-    let integrations: Vec<IntegrationPlan> = workflow.needs.iter().map(|n| plan_integration(n, state)).collect();
+    let integrations: Vec<IntegrationPlan> = workflow
+        .needs
+        .iter()
+        .map(|n| plan_integration(n, state))
+        .collect();
     let can_connect = integrations.iter().all(|i| i.can_connect);
-    let done = can_connect && integrations.iter().all(|i| i.connected && i.scopes_held && i.granted && i.tried);
-    WorkflowPlan { id: workflow.id.into(), name: workflow.name.into(), description: workflow.description.into(), integrations, can_connect, done }
+    let done = can_connect
+        && integrations
+            .iter()
+            .all(|i| i.connected && i.scopes_held && i.granted && i.tried);
+    WorkflowPlan {
+        id: workflow.id.into(),
+        name: workflow.name.into(),
+        description: workflow.description.into(),
+        integrations,
+        can_connect,
+        done,
+    }
 }
 
 fn plan_integration(need: &Need, state: &PlannerState<'_>) -> IntegrationPlan {
     let specs: Vec<&switchboard_connectors::ActionSpec> = need
         .tools
         .iter()
-        .filter_map(|t| switchboard_connectors::actions().iter().find(|a| a.provider == need.provider && a.name == *t))
+        .filter_map(|t| {
+            switchboard_connectors::actions()
+                .iter()
+                .find(|a| a.provider == need.provider && a.name == *t)
+        })
         .collect();
-    let can_connect = switchboard_connectors::actions().iter().any(|a| a.provider == need.provider);
+    let can_connect = switchboard_connectors::actions()
+        .iter()
+        .any(|a| a.provider == need.provider);
     let entry = state.catalog.iter().find(|e| e.id == need.provider);
     let name = entry.map_or_else(|| need.provider.to_string(), |e| e.name.clone());
-    let connect_ids: Vec<String> = if can_connect { state.catalog.iter().filter(|e| is_provider(&e.id, need.provider)).map(|e| e.id.clone()).collect() } else { Vec::new() };
+    let connect_ids: Vec<String> = if can_connect {
+        state
+            .catalog
+            .iter()
+            .filter(|e| is_provider(&e.id, need.provider))
+            .map(|e| e.id.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     // The smallest scope set: what the tools need (or the data's list without a connector).
     let mut wanted: Vec<String> = Vec::new();
@@ -241,18 +332,42 @@ fn plan_integration(need: &Need, state: &PlannerState<'_>) -> IntegrationPlan {
             }
         }
     } else {
-        wanted = need.scopes_without_connector.iter().map(|s| (*s).to_string()).collect();
+        wanted = need
+            .scopes_without_connector
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
     }
-    let tools: Vec<PlannedTool> = specs.iter().map(|a| PlannedTool { tool: a.tool_name(), tier: a.tier, description: a.description.into() }).collect();
-    let tiers: Vec<Tier> = [Tier::Read, Tier::Write, Tier::Delete].into_iter().filter(|t| specs.iter().any(|a| a.tier == *t)).collect();
+    let tools: Vec<PlannedTool> = specs
+        .iter()
+        .map(|a| PlannedTool {
+            tool: a.tool_name(),
+            tier: a.tier,
+            description: a.description.into(),
+        })
+        .collect();
+    let tiers: Vec<Tier> = [Tier::Read, Tier::Write, Tier::Delete]
+        .into_iter()
+        .filter(|t| specs.iter().any(|a| a.tier == *t))
+        .collect();
 
-    let active: BTreeSet<&str> = state.agents.iter().filter(|a| a.revoked_at_ms.is_none()).map(|a| a.name.as_str()).collect();
-    let audit_names: BTreeSet<String> = specs.iter().map(|a| format!("{}.{}", a.provider, a.name)).collect();
+    let active: BTreeSet<&str> = state
+        .agents
+        .iter()
+        .filter(|a| a.revoked_at_ms.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    let audit_names: BTreeSet<String> = specs
+        .iter()
+        .map(|a| format!("{}.{}", a.provider, a.name))
+        .collect();
 
     // Every healthy connection of the provider, each with how far it is; the furthest wins.
     let mut best: Option<(usize, Progress)> = None;
     if can_connect {
-        for c in state.connections.iter().filter(|c| c.status == ConnectionStatus::Healthy && is_provider(&c.provider, need.provider)) {
+        for c in state.connections.iter().filter(|c| {
+            c.status == ConnectionStatus::Healthy && is_provider(&c.provider, need.provider)
+        }) {
             let scopes_held = wanted.iter().all(|s| c.granted_scopes.contains(s));
             let agents: Vec<String> = active
                 .iter()
@@ -263,28 +378,66 @@ fn plan_integration(need: &Need, state: &PlannerState<'_>) -> IntegrationPlan {
                                 && g.connection == c.id
                                 && g.tier == *tier
                                 && !g.expired
-                                && g.actions.as_ref().is_none_or(|acts| specs.iter().filter(|a| a.tier == *tier).all(|a| acts.contains(&a.tool_name())))
+                                && g.actions.as_ref().is_none_or(|acts| {
+                                    specs
+                                        .iter()
+                                        .filter(|a| a.tier == *tier)
+                                        .all(|a| acts.contains(&a.tool_name()))
+                                })
                         })
                     })
                 })
                 .map(|a| (*a).to_string())
                 .collect();
-            let tried = state.used.get(&c.id).is_some_and(|used| used.iter().any(|u| audit_names.contains(u)));
-            let p = Progress { connection: c.id.clone(), scopes_held, agents, tried };
+            let tried = state
+                .used
+                .get(&c.id)
+                .is_some_and(|used| used.iter().any(|u| audit_names.contains(u)));
+            let p = Progress {
+                connection: c.id.clone(),
+                scopes_held,
+                agents,
+                tried,
+            };
             let score = p.score();
-            if best.as_ref().is_none_or(|(s, b)| score > *s || (score == *s && p.connection < b.connection)) {
+            if best
+                .as_ref()
+                .is_none_or(|(s, b)| score > *s || (score == *s && p.connection < b.connection))
+            {
                 best = Some((score, p));
             }
         }
     }
-    let held: BTreeSet<&str> = best.as_ref().map(|(_, p)| state.connections.iter().find(|c| c.id == p.connection)).into_iter().flatten().flat_map(|c| c.granted_scopes.iter().map(String::as_str)).collect();
+    let held: BTreeSet<&str> = best
+        .as_ref()
+        .map(|(_, p)| state.connections.iter().find(|c| c.id == p.connection))
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c.granted_scopes.iter().map(String::as_str))
+        .collect();
     let scopes = wanted
         .iter()
         .map(|s| {
             let (tier, description) = entry
                 .and_then(|e| e.scopes.iter().find(|(name, _, _)| name == s))
-                .map_or_else(|| (specs.iter().find(|a| a.scopes.contains(&s.as_str())).map_or(Tier::Read, |a| a.tier), String::new()), |(_, t, d)| (*t, d.clone()));
-            PlannedScope { scope: s.clone(), tier, description, held: held.contains(s.as_str()) }
+                .map_or_else(
+                    || {
+                        (
+                            specs
+                                .iter()
+                                .find(|a| a.scopes.contains(&s.as_str()))
+                                .map_or(Tier::Read, |a| a.tier),
+                            String::new(),
+                        )
+                    },
+                    |(_, t, d)| (*t, d.clone()),
+                );
+            PlannedScope {
+                scope: s.clone(),
+                tier,
+                description,
+                held: held.contains(s.as_str()),
+            }
         })
         .collect();
     let (connection, agents, connected, scopes_held, tried) = match best {
@@ -318,7 +471,9 @@ struct Progress {
 
 impl Progress {
     fn score(&self) -> usize {
-        usize::from(self.scopes_held) + usize::from(!self.agents.is_empty()) + usize::from(self.tried)
+        usize::from(self.scopes_held)
+            + usize::from(!self.agents.is_empty())
+            + usize::from(self.tried)
     }
 }
 
@@ -330,12 +485,24 @@ impl App {
             .provider_catalog()
             .providers
             .into_iter()
-            .map(|p| CatalogEntry { id: p.id, name: p.name, scopes: p.scopes.into_iter().map(|s| (s.scope, s.tier, s.description)).collect() })
+            .map(|p| CatalogEntry {
+                id: p.id,
+                name: p.name,
+                scopes: p
+                    .scopes
+                    .into_iter()
+                    .map(|s| (s.scope, s.tier, s.description))
+                    .collect(),
+            })
             .collect();
         let connections = self.connections_list().await?;
         let grants = self.grants_list(None).await?;
         let agents = self.agents_list().await?;
-        let ids: Vec<String> = connections.iter().filter(|c| c.status == ConnectionStatus::Healthy).map(|c| c.id.clone()).collect();
+        let ids: Vec<String> = connections
+            .iter()
+            .filter(|c| c.status == ConnectionStatus::Healthy)
+            .map(|c| c.id.clone())
+            .collect();
         let db = self.db().clone();
         let used = blocking(move || {
             let conn = db.reader()?;
@@ -347,15 +514,27 @@ impl App {
             Ok(used)
         })
         .await?;
-        let state = PlannerState { catalog: &catalog, connections: &connections, grants: &grants, agents: &agents, used: &used };
-        Ok(PlannerReport { workflows: WORKFLOWS.iter().map(|w| plan_workflow(w, &state)).collect() })
+        let state = PlannerState {
+            catalog: &catalog,
+            connections: &connections,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
+        Ok(PlannerReport {
+            workflows: WORKFLOWS.iter().map(|w| plan_workflow(w, &state)).collect(),
+        })
     }
 
     /// One workflow and how far it is (`switchboard plan WORKFLOW`).
     pub async fn planner_workflow(&self, id: &str) -> Result<WorkflowPlan, ApiError> {
         find_workflow(id)?;
         let report = self.planner().await?;
-        report.workflows.into_iter().find(|w| w.id == id).ok_or_else(|| ApiError::internal(format!("workflow '{id}' missing from the plan")))
+        report
+            .workflows
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| ApiError::internal(format!("workflow '{id}' missing from the plan")))
     }
 }
 
@@ -369,11 +548,24 @@ mod tests {
         switchboard_connectors::catalog()
             .providers
             .iter()
-            .map(|p| CatalogEntry { id: p.id.clone(), name: p.name.clone(), scopes: p.scopes.iter().map(|s| (s.scope.clone(), s.tier, s.description.clone())).collect() })
+            .map(|p| CatalogEntry {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                scopes: p
+                    .scopes
+                    .iter()
+                    .map(|s| (s.scope.clone(), s.tier, s.description.clone()))
+                    .collect(),
+            })
             .collect()
     }
 
-    fn connection(id: &str, provider: &str, status: ConnectionStatus, scopes: &[&str]) -> ConnectionInfo {
+    fn connection(
+        id: &str,
+        provider: &str,
+        status: ConnectionStatus,
+        scopes: &[&str],
+    ) -> ConnectionInfo {
         ConnectionInfo {
             id: id.into(),
             provider: provider.into(),
@@ -393,7 +585,13 @@ mod tests {
         }
     }
 
-    fn grant(agent: &str, connection: &str, tier: Tier, actions: Option<&[&str]>, expired: bool) -> GrantInfo {
+    fn grant(
+        agent: &str,
+        connection: &str,
+        tier: Tier,
+        actions: Option<&[&str]>,
+        expired: bool,
+    ) -> GrantInfo {
         GrantInfo {
             agent: agent.into(),
             connection: connection.into(),
@@ -407,7 +605,12 @@ mod tests {
     }
 
     fn agent(name: &str, revoked: bool) -> AgentInfo {
-        AgentInfo { name: name.into(), created_at_ms: 0, revoked_at_ms: revoked.then_some(1), last_seen_ms: None }
+        AgentInfo {
+            name: name.into(),
+            created_at_ms: 0,
+            revoked_at_ms: revoked.then_some(1),
+            last_seen_ms: None,
+        }
     }
 
     fn collections() -> &'static Workflow {
@@ -423,21 +626,47 @@ mod tests {
         let cat = catalog();
         assert_eq!(WORKFLOWS.len(), 5, "the planner offers the five workflows");
         for w in WORKFLOWS {
-            assert!((2..=3).contains(&w.needs.len()), "workflow {} needs {} integrations, not two or three", w.id, w.needs.len());
+            assert!(
+                (2..=3).contains(&w.needs.len()),
+                "workflow {} needs {} integrations, not two or three",
+                w.id,
+                w.needs.len()
+            );
             for n in w.needs {
-                assert!(cat.iter().any(|e| e.id == n.provider), "workflow {} names provider {} which is not in the catalog", w.id, n.provider);
+                assert!(
+                    cat.iter().any(|e| e.id == n.provider),
+                    "workflow {} names provider {} which is not in the catalog",
+                    w.id,
+                    n.provider
+                );
                 for t in n.tools {
                     assert!(
-                        switchboard_connectors::actions().iter().any(|a| a.provider == n.provider && a.name == *t),
+                        switchboard_connectors::actions()
+                            .iter()
+                            .any(|a| a.provider == n.provider && a.name == *t),
                         "workflow {} uses {}_{} which is no action",
                         w.id,
                         n.provider,
                         t
                     );
                 }
-                let connector = switchboard_connectors::actions().iter().any(|a| a.provider == n.provider);
-                assert_eq!(connector, !n.tools.is_empty(), "workflow {}: {} must list tools exactly when it has a connector", w.id, n.provider);
-                assert_eq!(connector, n.scopes_without_connector.is_empty(), "workflow {}: {} lists its own scopes only without a connector", w.id, n.provider);
+                let connector = switchboard_connectors::actions()
+                    .iter()
+                    .any(|a| a.provider == n.provider);
+                assert_eq!(
+                    connector,
+                    !n.tools.is_empty(),
+                    "workflow {}: {} must list tools exactly when it has a connector",
+                    w.id,
+                    n.provider
+                );
+                assert_eq!(
+                    connector,
+                    n.scopes_without_connector.is_empty(),
+                    "workflow {}: {} lists its own scopes only without a connector",
+                    w.id,
+                    n.provider
+                );
             }
         }
     }
@@ -446,83 +675,216 @@ mod tests {
     fn nothing_connected_means_nothing_ticked_and_minimal_scopes_come_from_the_tools() {
         let cat = catalog();
         let used = BTreeMap::new();
-        let state = PlannerState { catalog: &cat, connections: &[], grants: &[], agents: &[], used: &used };
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &[],
+            grants: &[],
+            agents: &[],
+            used: &used,
+        };
         let plan = plan_workflow(collections(), &state);
         assert!(plan.can_connect && !plan.done);
         let stripe = &plan.integrations[0];
         assert_eq!(stripe.provider, "stripe");
-        assert_eq!(stripe.scopes.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>(), stripe_scopes(), "Stripe's minimal scopes are those its tools need");
+        assert_eq!(
+            stripe
+                .scopes
+                .iter()
+                .map(|s| s.scope.as_str())
+                .collect::<Vec<_>>(),
+            stripe_scopes(),
+            "Stripe's minimal scopes are those its tools need"
+        );
         assert_eq!(stripe.tiers, vec![Tier::Read, Tier::Write]);
-        assert!(!stripe.connected && !stripe.scopes_held && !stripe.granted && !stripe.tried, "no step is done with nothing connected");
-        assert!(stripe.scopes.iter().all(|s| !s.held && !s.description.is_empty()));
-        assert_eq!(stripe.connect_ids, vec!["stripe".to_string()], "without --sandbox only the real Stripe can be connected");
+        assert!(
+            !stripe.connected && !stripe.scopes_held && !stripe.granted && !stripe.tried,
+            "no step is done with nothing connected"
+        );
+        assert!(
+            stripe
+                .scopes
+                .iter()
+                .all(|s| !s.held && !s.description.is_empty())
+        );
+        assert_eq!(
+            stripe.connect_ids,
+            vec!["stripe".to_string()],
+            "without --sandbox only the real Stripe can be connected"
+        );
     }
 
     #[test]
     fn a_support_desk_cannot_be_connected_yet() {
         let cat = catalog();
         let used = BTreeMap::new();
-        let state = PlannerState { catalog: &cat, connections: &[], grants: &[], agents: &[], used: &used };
-        let plan = plan_workflow(find_workflow("support-triage").unwrap(), &state);
-        assert!(!plan.can_connect, "support triage needs a support desk Switchboard cannot connect yet");
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &[],
+            grants: &[],
+            agents: &[],
+            used: &used,
+        };
+        let plan = plan_workflow(find_workflow("support-triage").expect("the support triage workflow exists"), &state);
+        assert!(
+            !plan.can_connect,
+            "support triage needs a support desk Switchboard cannot connect yet"
+        );
         let desk = &plan.integrations[0];
         assert!(!desk.can_connect && desk.connect_ids.is_empty() && desk.tools.is_empty());
-        assert_eq!(desk.scopes.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>(), vec!["tickets:read", "tickets:write"]);
+        assert_eq!(
+            desk.scopes
+                .iter()
+                .map(|s| s.scope.as_str())
+                .collect::<Vec<_>>(),
+            vec!["tickets:read", "tickets:write"]
+        );
         assert!(plan.integrations[1].can_connect, "Slack can be connected");
     }
 
     #[test]
     fn each_step_ticks_from_the_state_and_a_sandbox_twin_counts() {
         let mut cat = catalog();
-        let mut twin = cat.iter().find(|e| e.id == "stripe").unwrap().clone();
+        let mut twin = cat.iter().find(|e| e.id == "stripe").expect("Stripe is in the catalog").clone();
         twin.id = "stripe-sandbox".into();
         cat.push(twin);
         let mut used = BTreeMap::new();
         let conns = vec![
-            connection("stripe-1", "stripe", ConnectionStatus::ReconnectNeeded, &stripe_scopes()),
-            connection("stripe-sandbox-1", "stripe-sandbox", ConnectionStatus::Healthy, &["invoice_read"]),
+            connection(
+                "stripe-1",
+                "stripe",
+                ConnectionStatus::ReconnectNeeded,
+                &stripe_scopes(),
+            ),
+            connection(
+                "stripe-sandbox-1",
+                "stripe-sandbox",
+                ConnectionStatus::Healthy,
+                &["invoice_read"],
+            ),
         ];
         let agents = vec![agent("billing-bot", false), agent("old-bot", true)];
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &[], agents: &agents, used: &used };
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &[],
+            agents: &agents,
+            used: &used,
+        };
         let s = plan_workflow(collections(), &state).integrations.remove(0);
-        assert_eq!(s.connect_ids, vec!["stripe".to_string(), "stripe-sandbox".to_string()]);
-        assert!(s.connected, "a healthy sandbox connection counts as connected");
-        assert_eq!(s.connection.as_deref(), Some("stripe-sandbox-1"), "a connection needing reconnection is not used");
+        assert_eq!(
+            s.connect_ids,
+            vec!["stripe".to_string(), "stripe-sandbox".to_string()]
+        );
+        assert!(
+            s.connected,
+            "a healthy sandbox connection counts as connected"
+        );
+        assert_eq!(
+            s.connection.as_deref(),
+            Some("stripe-sandbox-1"),
+            "a connection needing reconnection is not used"
+        );
         assert!(!s.scopes_held, "it holds only invoice_read");
         assert_eq!(s.scopes.iter().filter(|x| x.held).count(), 1);
 
-        let conns = vec![connection("stripe-sandbox-1", "stripe-sandbox", ConnectionStatus::Healthy, &stripe_scopes())];
+        let conns = vec![connection(
+            "stripe-sandbox-1",
+            "stripe-sandbox",
+            ConnectionStatus::Healthy,
+            &stripe_scopes(),
+        )];
         // A read grant alone, a write grant narrowed to the wrong tool, and a revoked agent's
         // full grants: none is enough.
         let grants = vec![
             grant("billing-bot", "stripe-sandbox-1", Tier::Read, None, false),
-            grant("billing-bot", "stripe-sandbox-1", Tier::Write, Some(&["stripe_create_invoice"]), false),
+            grant(
+                "billing-bot",
+                "stripe-sandbox-1",
+                Tier::Write,
+                Some(&["stripe_create_invoice"]),
+                false,
+            ),
             grant("old-bot", "stripe-sandbox-1", Tier::Read, None, false),
             grant("old-bot", "stripe-sandbox-1", Tier::Write, None, false),
         ];
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &grants, agents: &agents, used: &used };
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
         let s = plan_workflow(collections(), &state).integrations.remove(0);
-        assert!(s.scopes_held && !s.granted, "no active agent holds read and write covering the tools: {:?}", s.agents);
+        assert!(
+            s.scopes_held && !s.granted,
+            "no active agent holds read and write covering the tools: {:?}",
+            s.agents
+        );
 
         let mut grants = grants;
-        grants[1] = grant("billing-bot", "stripe-sandbox-1", Tier::Write, Some(&["stripe_send_invoice"]), false);
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &grants, agents: &agents, used: &used };
+        grants[1] = grant(
+            "billing-bot",
+            "stripe-sandbox-1",
+            Tier::Write,
+            Some(&["stripe_send_invoice"]),
+            false,
+        );
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
         let s = plan_workflow(collections(), &state).integrations.remove(0);
         assert!(s.granted && !s.tried);
         assert_eq!(s.agents, vec!["billing-bot".to_string()]);
 
         grants[1].expired = true;
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &grants, agents: &agents, used: &used };
-        assert!(!plan_workflow(collections(), &state).integrations[0].granted, "an expired grant allows nothing");
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
+        assert!(
+            !plan_workflow(collections(), &state).integrations[0].granted,
+            "an expired grant allows nothing"
+        );
         grants[1].expired = false;
 
-        used.insert("stripe-sandbox-1".to_string(), BTreeSet::from(["stripe.list_charges".to_string()]));
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &grants, agents: &agents, used: &used };
-        assert!(!plan_workflow(collections(), &state).integrations[0].tried, "a tool the workflow does not use is not a try");
-        used.insert("stripe-sandbox-1".to_string(), BTreeSet::from(["stripe.list_invoices".to_string()]));
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &grants, agents: &agents, used: &used };
+        used.insert(
+            "stripe-sandbox-1".to_string(),
+            BTreeSet::from(["stripe.list_charges".to_string()]),
+        );
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
+        assert!(
+            !plan_workflow(collections(), &state).integrations[0].tried,
+            "a tool the workflow does not use is not a try"
+        );
+        used.insert(
+            "stripe-sandbox-1".to_string(),
+            BTreeSet::from(["stripe.list_invoices".to_string()]),
+        );
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &grants,
+            agents: &agents,
+            used: &used,
+        };
         let plan = plan_workflow(collections(), &state);
-        assert!(plan.integrations[0].tried, "a successful call of list_invoices counts as tried");
+        assert!(
+            plan.integrations[0].tried,
+            "a successful call of list_invoices counts as tried"
+        );
         assert!(!plan.done, "Gmail is not connected yet");
     }
 
@@ -532,9 +894,20 @@ mod tests {
         let used = BTreeMap::new();
         let conns = vec![
             connection("stripe-1", "stripe", ConnectionStatus::Healthy, &[]),
-            connection("stripe-2", "stripe", ConnectionStatus::Healthy, &stripe_scopes()),
+            connection(
+                "stripe-2",
+                "stripe",
+                ConnectionStatus::Healthy,
+                &stripe_scopes(),
+            ),
         ];
-        let state = PlannerState { catalog: &cat, connections: &conns, grants: &[], agents: &[], used: &used };
+        let state = PlannerState {
+            catalog: &cat,
+            connections: &conns,
+            grants: &[],
+            agents: &[],
+            used: &used,
+        };
         let s = plan_workflow(collections(), &state).integrations.remove(0);
         assert_eq!(s.connection.as_deref(), Some("stripe-2"));
         assert!(s.scopes_held && s.scopes.iter().all(|x| x.held));
@@ -542,8 +915,12 @@ mod tests {
 
     #[test]
     fn an_unknown_workflow_is_a_clear_not_found() {
-        let e = find_workflow("payroll").unwrap_err();
+        let e = find_workflow("payroll").expect_err("there is no payroll workflow");
         assert_eq!(e.code, switchboard_core::ErrorCode::NotFound);
-        assert!(e.message.contains("lead-follow-up"), "the error names the known workflows: {}", e.message);
+        assert!(
+            e.message.contains("lead-follow-up"),
+            "the error names the known workflows: {}",
+            e.message
+        );
     }
 }

@@ -35,7 +35,11 @@ pub async fn run(data_dir: &Path, workflow: Option<String>, json: bool) -> Resul
             output::text(&output::table(&["ID", "WORKFLOW", "NEEDS", "STATE"], &rows))
         }
         Some(id) => {
-            let plan: WorkflowPlan = client::control_get(data_dir, &format!("/planner/{}", client::encode_segment(&id))).await?;
+            let plan: WorkflowPlan = client::control_get(
+                data_dir,
+                &format!("/planner/{}", client::encode_segment(&id)),
+            )
+            .await?;
             if json {
                 return output::json(&plan);
             }
@@ -59,19 +63,35 @@ fn describe(plan: &WorkflowPlan) -> String {
         if !i.can_connect {
             out.push_str("  Switchboard cannot connect this tool yet.\n");
         }
-        let scopes: Vec<String> = i.scopes.iter().map(|s| format!("{} ({})", s.scope, s.tier.as_str())).collect();
+        let scopes: Vec<String> = i
+            .scopes
+            .iter()
+            .map(|s| format!("{} ({})", s.scope, s.tier.as_str()))
+            .collect();
         out.push_str(&format!("  minimal scopes: {}\n", scopes.join(", ")));
         if !i.tools.is_empty() {
             let tools: Vec<&str> = i.tools.iter().map(|t| t.tool.as_str()).collect();
             out.push_str(&format!("  tools: {}\n", tools.join(", ")));
         }
         if i.can_connect {
-            let on = i.connection.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+            let on = i
+                .connection
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
             out.push_str(&format!("  {} connected{on}\n", tick(i.connected)));
             out.push_str(&format!("  {} scopes held\n", tick(i.scopes_held)));
-            let who = if i.agents.is_empty() { String::new() } else { format!(" ({})", i.agents.join(", ")) };
+            let who = if i.agents.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", i.agents.join(", "))
+            };
             let tiers: Vec<&str> = i.tiers.iter().map(|t| t.as_str()).collect();
-            out.push_str(&format!("  {} an agent may {}{who}\n", tick(i.granted), tiers.join(" and ")));
+            out.push_str(&format!(
+                "  {} an agent may {}{who}\n",
+                tick(i.granted),
+                tiers.join(" and ")
+            ));
             out.push_str(&format!("  {} tried\n", tick(i.tried)));
         }
     }
