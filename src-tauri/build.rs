@@ -29,6 +29,15 @@ fn main() {
         "pause_state",
         "pause_agents",
         "resume_agents",
+        "connection_checklist",
+        "grant_revoke",
+        "agents_list",
+        "policies_list",
+        "policy_add",
+        "policy_remove",
+        "policy_presets",
+        "preferences_get",
+        "preferences_set",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

@@ -23,6 +23,7 @@
 //! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
 //!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
 //!   persisted cursors, on demand and periodically.
+//! - [`preferences`]: the person's gateway-wide preferences (desktop notifications on/off).
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -52,6 +53,7 @@ pub mod oauth;
 pub mod offline;
 pub mod pull;
 pub mod policies;
+pub mod preferences;
 pub mod rate_limits;
 pub mod ts_exports;
 pub mod types;

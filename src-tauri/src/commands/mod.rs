@@ -8,6 +8,7 @@ pub(crate) mod approvals;
 mod audit;
 mod connections;
 mod gateway;
+mod settings;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -36,6 +37,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         approvals::approvals_approve_bulk,
         agents::pause_state,
         agents::pause_agents,
-        agents::resume_agents
+        agents::resume_agents,
+        settings::connection_checklist,
+        settings::grant_revoke,
+        settings::agents_list,
+        settings::policies_list,
+        settings::policy_add,
+        settings::policy_remove,
+        settings::policy_presets,
+        settings::preferences_get,
+        settings::preferences_set
     ]
 }

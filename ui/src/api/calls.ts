@@ -2,7 +2,10 @@ import type { ApprovalStatus } from './generated/ApprovalStatus';
 import type { ApproveRequest } from './generated/ApproveRequest';
 import type { AuditQuery } from './generated/AuditQuery';
 import type { ConfirmRequest } from './generated/ConfirmRequest';
+import type { PolicyFile } from './generated/PolicyFile';
+import type { Preferences } from './generated/Preferences';
 import type { RejectRequest } from './generated/RejectRequest';
+import type { Tier } from './generated/Tier';
 import type { Call } from './transport';
 
 export const CONTROL_API = '/api/control/v1';
@@ -239,4 +242,62 @@ export function pauseSetCall(paused: boolean): Call {
   return paused
     ? { command: 'pause_agents', method: 'POST', path: `${CONTROL_API}/pause` }
     : { command: 'resume_agents', method: 'POST', path: `${CONTROL_API}/resume` };
+}
+
+// ---- Scopes, rate-limit history, auto-send policies and preferences ----
+
+/** `GET /connections/{id}/scopes`: the connection's scope checklist with 30-day use. */
+export function connectionChecklistCall(id: string): Call {
+  return { command: 'connection_checklist', args: { id }, method: 'GET', path: `${CONTROL_API}/connections/${seg(id)}/scopes` };
+}
+
+/** Takes one tier away from an agent on one connection. */
+export function grantRevokeCall(agent: string, connection: string, tier: Tier): Call {
+  return {
+    command: 'grant_revoke',
+    args: { agent, connection, tier },
+    method: 'DELETE',
+    path: `${CONTROL_API}/grants/${seg(agent)}/${seg(connection)}/${seg(tier)}`,
+  };
+}
+
+export function agentsListCall(): Call {
+  return { command: 'agents_list', method: 'GET', path: `${CONTROL_API}/agents` };
+}
+
+export function policiesListCall(): Call {
+  return { command: 'policies_list', method: 'GET', path: `${CONTROL_API}/policies` };
+}
+
+/** Adds (or replaces, by id) a policy from its file text. */
+export function policyAddCall(format: 'toml' | 'json', text: string): Call {
+  const body: PolicyFile = { format, text };
+  return { command: 'policy_add', args: { format, text }, method: 'POST', path: `${CONTROL_API}/policies`, body };
+}
+
+export function policyRemoveCall(id: string): Call {
+  return { command: 'policy_remove', args: { id }, method: 'DELETE', path: `${CONTROL_API}/policies/${seg(id)}` };
+}
+
+export function policyPresetsCall(agent: string): Call {
+  return {
+    command: 'policy_presets',
+    args: { agent },
+    method: 'GET',
+    path: `${CONTROL_API}/policies/presets?agent=${encodeURIComponent(agent)}`,
+  };
+}
+
+export function preferencesCall(): Call {
+  return { command: 'preferences_get', method: 'GET', path: `${CONTROL_API}/preferences` };
+}
+
+export function preferencesSetCall(prefs: Preferences): Call {
+  return {
+    command: 'preferences_set',
+    args: { notifications: prefs.notifications },
+    method: 'PUT',
+    path: `${CONTROL_API}/preferences`,
+    body: prefs,
+  };
 }

@@ -25,6 +25,15 @@ import {
   providersCall,
   rateLimitsCall,
   statusCall,
+  agentsListCall,
+  connectionChecklistCall,
+  grantRevokeCall,
+  policiesListCall,
+  policyAddCall,
+  policyPresetsCall,
+  policyRemoveCall,
+  preferencesCall,
+  preferencesSetCall,
   type AddKeyInput,
   type ApprovalCount,
   type OAuthStartInput,
@@ -45,6 +54,12 @@ import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
 import type { PauseState } from './generated/PauseState';
 import type { VerifyReport } from './generated/VerifyReport';
+import type { AgentInfo } from './generated/AgentInfo';
+import type { PolicyInfo } from './generated/PolicyInfo';
+import type { PolicyPreset } from './generated/PolicyPreset';
+import type { Preferences } from './generated/Preferences';
+import type { ScopeChecklist } from './generated/ScopeChecklist';
+import type { Tier } from './generated/Tier';
 
 export { ApiFailure, toFailure, type FailureCode } from './errors';
 export type { TransportKind } from './transport';
@@ -75,6 +90,16 @@ export type { ProviderEntry } from './generated/ProviderEntry';
 export type { ProviderScope } from './generated/ProviderScope';
 export type { Tier } from './generated/Tier';
 export type { VerifyReport } from './generated/VerifyReport';
+export type { AgentInfo } from './generated/AgentInfo';
+export type { Bucket } from './generated/Bucket';
+export type { Money } from './generated/Money';
+export type { Policy } from './generated/Policy';
+export type { PolicyInfo } from './generated/PolicyInfo';
+export type { PolicyPreset } from './generated/PolicyPreset';
+export type { Preferences } from './generated/Preferences';
+export type { ScopeChecklist } from './generated/ScopeChecklist';
+export type { ScopeItem } from './generated/ScopeItem';
+export type { TierItem } from './generated/TierItem';
 
 let transport: Transport | null = null;
 
@@ -142,4 +167,14 @@ export const api = {
   approvalsApproveBulk: (ids: string[]): Promise<ApprovalInfo[]> => run(approvalsApproveBulkCall(ids)),
   pauseState: (): Promise<PauseState> => run(pauseStateCall()),
   pauseSet: (paused: boolean): Promise<PauseState> => run(pauseSetCall(paused)),
+  connectionChecklist: (id: string): Promise<ScopeChecklist> => run(connectionChecklistCall(id)),
+  grantRevoke: (agent: string, connection: string, tier: Tier): Promise<{ revoked: boolean }> =>
+    run(grantRevokeCall(agent, connection, tier)),
+  agents: (): Promise<AgentInfo[]> => run(agentsListCall()),
+  policies: (): Promise<PolicyInfo[]> => run(policiesListCall()),
+  policyAdd: (format: 'toml' | 'json', text: string): Promise<PolicyInfo> => run(policyAddCall(format, text)),
+  policyRemove: (id: string): Promise<{ removed: string }> => run(policyRemoveCall(id)),
+  policyPresets: (agent: string): Promise<PolicyPreset[]> => run(policyPresetsCall(agent)),
+  preferences: (): Promise<Preferences> => run(preferencesCall()),
+  preferencesSet: (prefs: Preferences): Promise<Preferences> => run(preferencesSetCall(prefs)),
 };

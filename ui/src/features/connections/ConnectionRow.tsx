@@ -203,7 +203,7 @@ function Limits({ status }: { status: LimiterStatus }) {
   );
 }
 
-function RotationEditor({ connection: c, onChanged }: { connection: ConnectionInfo; onChanged: (c: ConnectionInfo) => void }) {
+export function RotationEditor({ connection: c, onChanged }: { connection: ConnectionInfo; onChanged: (c: ConnectionInfo) => void }) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(c.rotate_every_days === null ? '' : String(c.rotate_every_days));
   const [error, setError] = useState<string | null>(null);
