@@ -16,6 +16,21 @@ export function RateLimitsScreen() {
   const [failure, setFailure] = useState<ApiFailure | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number>(() => Date.now());
   const [retry, setRetry] = useState(0);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+
+  // Tool names for the cards (the figures name the catalog id); ids stay shown if this fails.
+  useEffect(() => {
+    let live = true;
+    api.providers().then(
+      (c) => {
+        if (live) setNames(new Map(c.providers.map((p) => [p.id, p.name])));
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
 
   // One request at a time, every few seconds, while the screen is open.
   useEffect(() => {
@@ -70,13 +85,13 @@ export function RateLimitsScreen() {
         </p>
       )}
       {sorted.map((c) => (
-        <ConnectionCard key={c.connection} limits={c} now={updatedAt} />
+        <ConnectionCard key={c.connection} limits={c} now={updatedAt} providerName={names.get(c.provider) ?? c.provider} />
       ))}
     </>
   );
 }
 
-function ConnectionCard({ limits: c, now }: { limits: ConnectionLimits; now: number }) {
+function ConnectionCard({ limits: c, now, providerName }: { limits: ConnectionLimits; now: number; providerName: string }) {
   const latest = c.history.reduce((m, b) => Math.max(m, b.minute_start_ms), 0);
   const columns = useMemo(() => chartColumns(c.history, Math.max(now, latest)), [c.history, now, latest]);
   const totals = hourTotals(columns);
@@ -86,7 +101,7 @@ function ConnectionCard({ limits: c, now }: { limits: ConnectionLimits; now: num
   const lowered = c.status.budget_requests < c.status.catalog_requests;
   return (
     <section
-      class="card limits-card"
+      class="card panel limits-card"
       aria-labelledby={titleId}
       data-testid="limits-card"
       data-connection={c.connection}
@@ -94,11 +109,11 @@ function ConnectionCard({ limits: c, now }: { limits: ConnectionLimits; now: num
     >
       <div class="limits-head">
         <div>
-          <h2 id={titleId} class="card-title">
+          <h2 id={titleId} class="limits-title">
             {c.label}
           </h2>
           <p class="muted">
-            {c.provider} · {c.status.budget_requests} calls per {windowWords(c.status.budget_per_ms)}
+            {providerName} · {c.status.budget_requests} calls per {windowWords(c.status.budget_per_ms)}
             {lowered ? ` (lowered from ${c.status.catalog_requests} because the tool reported less)` : ''}
           </p>
         </div>

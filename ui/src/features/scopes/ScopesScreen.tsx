@@ -6,6 +6,7 @@ import {
   type Catalog,
   type ConnectionInfo,
   type ProviderEntry,
+  type ProviderScope,
   type ScopeChecklist,
   type ScopeItem,
   type TierItem,
@@ -23,6 +24,7 @@ import {
   scopeRemovalWords,
   scopesWithout,
   scopeUse,
+  splitByHeld,
   tierMeaning,
   tierRemovalWords,
   tierUse,
@@ -179,6 +181,7 @@ function Checklist({ connection, provider, onConnectionChanged }: ChecklistProps
   if (list === null) return <p class="muted">Reading what “{connection.label}” holds…</p>;
 
   const summary = checklistSummary(list);
+  const groups = splitByHeld(list);
   const catalogScope = (scope: string) => provider?.scopes.find((s) => s.scope === scope);
 
   return (
@@ -193,7 +196,7 @@ function Checklist({ connection, provider, onConnectionChanged }: ChecklistProps
       )}
       {actionFailure && <FailureNotice failure={actionFailure} testId="scopes-action-failure" />}
 
-      <section class="card" aria-labelledby="scopes-held-heading">
+      <section class="card panel" aria-labelledby="scopes-held-heading">
         <h2 id="scopes-held-heading" class="card-title">
           Permissions of “{connection.label}”
         </h2>
@@ -203,52 +206,34 @@ function Checklist({ connection, provider, onConnectionChanged }: ChecklistProps
         {list.scopes.length === 0 ? (
           <p class="muted">{providerName} has no permissions to choose: access is set at {providerName}.</p>
         ) : (
-          <ul class="scope-report">
-            {list.scopes.map((s) => {
-              const use = scopeUse(s);
-              const full = catalogScope(s.scope);
-              return (
-                <li
-                  key={s.scope}
-                  class={`scope-row${s.unused ? ' scope-flagged' : ''}${s.granted ? '' : ' scope-not-held'}`}
-                  data-testid="scope-row"
-                  data-scope={s.scope}
-                  data-granted={String(s.granted)}
-                  data-unused={String(s.unused)}
-                >
-                  <div class="scope-main">
-                    <ScopeWords scope={full ?? { scope: s.scope, description: s.description, tier: s.tier }} />
-                    <span class="field-hint">
-                      {s.actions.length === 0
-                        ? 'No action of Switchboard needs it.'
-                        : `Needed to: ${s.actions.map((a) => actionWords(a, connection.provider)).join(', ')}.`}
-                    </span>
-                  </div>
-                  <div class="scope-state">
-                    <span class={`pill ${s.granted ? 'tone-good' : ''}`}>{s.granted ? 'Held' : 'Not held'}</span>
-                    {s.granted && <span class={`tone-text-${use.tone}`}>{use.words}</span>}
-                    {s.unused && (
-                      <button
-                        type="button"
-                        class="button button-small button-danger"
-                        data-testid="scope-remove"
-                        data-scope={s.scope}
-                        disabled={busy !== null}
-                        onClick={() => removeScope(s)}
-                      >
-                        {busy === `scope:${s.scope}` ? 'Removing…' : 'Remove'}
-                        <span class="visually-hidden"> {s.description}</span>
-                      </button>
-                    )}
-                  </div>
-                </li>
-              );
-            })}
-          </ul>
+          <>
+            {groups.held.length === 0 ? (
+              <p class="muted">This connection holds no permission yet, so agents can do nothing with it.</p>
+            ) : (
+              <ul class="scope-report">
+                {groups.held.map((s) => (
+                  <ScopeRow key={s.scope} item={s} connection={connection} full={catalogScope(s.scope)} busy={busy} onRemove={removeScope} />
+                ))}
+              </ul>
+            )}
+            {groups.notHeld.length > 0 && (
+              <details class="scope-more" data-testid="scopes-not-held">
+                <summary>
+                  {groups.notHeld.length} more {groups.notHeld.length === 1 ? 'permission' : 'permissions'} {providerName} offers
+                  that this connection does not hold
+                </summary>
+                <ul class="scope-report">
+                  {groups.notHeld.map((s) => (
+                    <ScopeRow key={s.scope} item={s} connection={connection} full={catalogScope(s.scope)} busy={busy} onRemove={removeScope} />
+                  ))}
+                </ul>
+              </details>
+            )}
+          </>
         )}
       </section>
 
-      <section class="card" aria-labelledby="scopes-agents-heading">
+      <section class="card panel" aria-labelledby="scopes-agents-heading">
         <h2 id="scopes-agents-heading" class="card-title">
           Agents allowed on “{connection.label}”
         </h2>
@@ -304,5 +289,53 @@ function Checklist({ connection, provider, onConnectionChanged }: ChecklistProps
         )}
       </section>
     </div>
+  );
+}
+
+type ScopeRowProps = {
+  item: ScopeItem;
+  connection: ConnectionInfo;
+  /** The catalog's entry for the scope (its note and extra tiers), when known. */
+  full: ProviderScope | undefined;
+  busy: string | null;
+  onRemove: (item: ScopeItem) => void;
+};
+
+function ScopeRow({ item: s, connection, full, busy, onRemove }: ScopeRowProps) {
+  const use = scopeUse(s);
+  return (
+    <li
+      class={`scope-row${s.unused ? ' scope-flagged' : ''}${s.granted ? '' : ' scope-not-held'}`}
+      data-testid="scope-row"
+      data-scope={s.scope}
+      data-granted={String(s.granted)}
+      data-unused={String(s.unused)}
+    >
+      <div class="scope-main">
+        <ScopeWords scope={full ?? { scope: s.scope, description: s.description, tier: s.tier }} />
+        <span class="field-hint">
+          {s.actions.length === 0
+            ? 'No action of Switchboard needs it.'
+            : `Needed to: ${s.actions.map((a) => actionWords(a, connection.provider)).join(', ')}.`}
+        </span>
+      </div>
+      <div class="scope-state">
+        <span class={`pill ${s.granted ? 'tone-good' : ''}`}>{s.granted ? 'Held' : 'Not held'}</span>
+        {s.granted && <span class={`tone-text-${use.tone}`}>{use.words}</span>}
+        {s.unused && (
+          <button
+            type="button"
+            class="button button-small button-danger"
+            data-testid="scope-remove"
+            data-scope={s.scope}
+            disabled={busy !== null}
+            onClick={() => onRemove(s)}
+          >
+            {busy === `scope:${s.scope}` ? 'Removing…' : 'Remove'}
+            <span class="visually-hidden"> {s.description}</span>
+          </button>
+        )}
+      </div>
+    </li>
   );
 }

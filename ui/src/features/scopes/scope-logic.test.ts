@@ -9,6 +9,7 @@ import {
   scopeRemovalWords,
   scopesWithout,
   scopeUse,
+  splitByHeld,
 } from './scope-logic';
 import type { ConnectionInfo } from '../../api';
 
@@ -45,6 +46,14 @@ describe('the scope checklist flags', () => {
     expect(scopeUse(list.scopes[0]!).tone).toBe('good');
     expect(scopeUse(list.scopes[1]!).words).toBe('Not used in 30 days');
     expect(scopeUse(list.scopes[2]!).words).toBe('Not held');
+  });
+});
+
+describe('reading order', () => {
+  it('shows held permissions first, unused ones on top, and keeps the rest apart', () => {
+    const { held, notHeld } = splitByHeld(list);
+    expect(held.map((s) => s.scope)).toEqual(['deals.read', 'contacts.read']);
+    expect(notHeld.map((s) => s.scope)).toEqual(['contacts.write']);
   });
 });
 

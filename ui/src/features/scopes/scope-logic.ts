@@ -97,3 +97,12 @@ export function checklistSummary(list: ScopeChecklist): { words: string; attenti
 export function pickableConnections(all: readonly ConnectionInfo[]): ConnectionInfo[] {
   return all.filter((c) => c.status !== 'removed').sort((a, b) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
 }
+
+/** The checklist split for reading: what the connection holds (unused first), and what it does not. */
+export function splitByHeld(list: ScopeChecklist): { held: ScopeItem[]; notHeld: ScopeItem[] } {
+  const held = list.scopes.filter((s) => s.granted);
+  return {
+    held: [...held.filter((s) => s.unused), ...held.filter((s) => !s.unused)],
+    notHeld: list.scopes.filter((s) => !s.granted),
+  };
+}

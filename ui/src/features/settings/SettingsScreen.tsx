@@ -100,7 +100,7 @@ function Notifications() {
   };
 
   return (
-    <section class="card" aria-labelledby="notifications-heading" data-testid="settings-notifications-card">
+    <section class="card panel" aria-labelledby="notifications-heading" data-testid="settings-notifications-card">
       <h2 id="notifications-heading" class="card-title">
         Notifications
       </h2>
@@ -166,7 +166,7 @@ function Policies() {
   };
 
   return (
-    <section class="card" aria-labelledby="policies-heading" data-testid="settings-policies">
+    <section class="card panel" aria-labelledby="policies-heading" data-testid="settings-policies">
       <h2 id="policies-heading" class="card-title">
         What may go out without asking
       </h2>
@@ -183,7 +183,7 @@ function Policies() {
         </p>
       )}
       {policies !== null && policies.length > 0 && (
-        <ul class="plain-list policy-list">
+        <ul class="policy-list">
           {policies.map(({ policy: p, usage, created_by, created_at_ms }) => (
             <li key={p.id} class="policy-item" data-testid="policy" data-policy={p.id}>
               <div>
@@ -290,7 +290,7 @@ function AddPolicy({ agents, onAdded }: { agents: string[]; onAdded: (p: PolicyI
   const chosen = presets?.find((p) => p.key === presetKey);
   return (
     <form class="connect-form policy-form" onSubmit={submit} noValidate data-testid="policy-form">
-      <h3 class="card-title">Add a policy</h3>
+      <h3 class="subhead">Add a policy</h3>
       <div class="toolbar">
         <div class="field">
           <label for="policy-agent">Agent</label>
@@ -373,7 +373,7 @@ function Rotation() {
   const replace = (c: ConnectionInfo) => setConnections((prev) => (prev ? prev.map((x) => (x.id === c.id ? c : x)) : prev));
 
   return (
-    <section class="card" aria-labelledby="rotation-heading" data-testid="settings-rotation">
+    <section class="card panel" aria-labelledby="rotation-heading" data-testid="settings-rotation">
       <h2 id="rotation-heading" class="card-title">
         Reminders to make new keys
       </h2>
@@ -421,7 +421,7 @@ function OAuthApps() {
   }, []);
 
   return (
-    <section class="card" aria-labelledby="oauth-apps-heading" data-testid="settings-oauth-apps">
+    <section class="card panel" aria-labelledby="oauth-apps-heading" data-testid="settings-oauth-apps">
       <h2 id="oauth-apps-heading" class="card-title">
         Your own sign-in apps
       </h2>

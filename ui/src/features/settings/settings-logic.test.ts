@@ -25,7 +25,7 @@ describe('policies in words', () => {
   });
 
   it('names the agent and what it may do alone, and says when it is switched off', () => {
-    expect(policyHeadline(policy)).toBe('billing-bot may stripe send invoice without asking');
+    expect(policyHeadline(policy)).toBe('billing-bot may send invoice (stripe) without asking');
     expect(policyHeadline({ ...policy, enabled: false })).toContain('(switched off)');
   });
 

@@ -48,9 +48,16 @@ export function policyRules(p: Policy): string[] {
   return rules;
 }
 
+/** A tool name (`{provider}_{action}`) as words: `gmail_send_message` → "send message (gmail)". */
+export function toolWords(tool: string): string {
+  const cut = tool.indexOf('_');
+  if (cut <= 0) return tool.replace(/_/g, ' ');
+  return `${tool.slice(cut + 1).replace(/_/g, ' ')} (${tool.slice(0, cut)})`;
+}
+
 /** One line: who may do what alone. */
 export function policyHeadline(p: Policy): string {
-  const what = p.actions.map((a) => a.replace(/_/g, ' ')).join(', ');
+  const what = p.actions.map(toolWords).join(', ');
   return `${p.agent} may ${what} without asking${p.enabled ? '' : ' (switched off)'}`;
 }
 

@@ -2,4 +2,9 @@
 // Each module exports one `async (t) => {}` taking the context run.mjs builds: { page, context,
 // pageErrors, origin, failureText, check, waitFor, fail, text, control, controlOk, agentCall,
 // agentDrafts, connectGmail, settled, shot } — shot(name) saves docs/screenshots/<name>.png.
-export const SCREENS = [];
+import connections from './connections.mjs';
+import rateLimits from './rate-limits.mjs';
+import scopes from './scopes.mjs';
+import settings from './settings.mjs';
+
+export const SCREENS = [scopes, rateLimits, settings, connections];
