@@ -13,6 +13,7 @@ import {
   rotationWords,
   statusView,
 } from './connection-logic';
+import { routeHrefWith } from '../../routes';
 import { ScopeChecklist } from './ScopeChecklist';
 
 type Props = {
@@ -90,6 +91,11 @@ export function ConnectionRow({ connection: c, provider, limits, now, onChanged 
                 );
               })}
             </ul>
+          )}
+          {!removed && (
+            <a href={routeHrefWith('scopes', 'connection', c.id)} data-testid="connection-review-scopes">
+              See which permissions agents used
+            </a>
           )}
         </dd>
         {oauth ? (

@@ -14,7 +14,7 @@ import {
 import { EmptyState } from '../../components/EmptyState';
 import { FailureNotice } from '../../components/FailureNotice';
 import { ScreenHeader } from '../../components/ScreenHeader';
-import { routeHref } from '../../routes';
+import { routeHref, routeParam } from '../../routes';
 import { ScopeWords } from '../connections/ScopeChecklist';
 import { tierWords } from '../connections/connection-logic';
 import {
@@ -37,7 +37,8 @@ type Done = { words: string };
 export function ScopesScreen() {
   const [data, setData] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
+  // Opened from a connection (`#/scopes?connection=ID`): that one is shown first.
+  const [selected, setSelected] = useState<string | null>(() => routeParam(window.location.hash, 'connection'));
   const [reload, setReload] = useState(0);
 
   useEffect(() => {

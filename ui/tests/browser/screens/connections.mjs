@@ -1,7 +1,7 @@
 // The Connections screen as a person sees it with sandbox tools connected: each connection's
 // status in words, and Disconnect saying what revocation will do.
 export default async function connections(t) {
-  const { page, check, waitFor, fail, failureText, shot } = t;
+  const { page, check, waitFor, fail, controlOk, failureText, shot } = t;
   await check('Connections: live connections show their status and what disconnecting does', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connections', exact: true }).click();
     const rows = page.getByTestId('connection');
@@ -19,5 +19,16 @@ export default async function connections(t) {
     }
     await page.evaluate(() => document.querySelector('.app-main')?.scrollTo(0, 0));
     await shot('connections');
+  });
+
+  await check('Connections: a connection opens the Scopes screen on itself', async () => {
+    const row = page.locator('[data-testid="connection"]', { hasText: 'Pacing CRM' });
+    if ((await row.count()) !== 1) fail('The Connections screen does not list "Pacing CRM"');
+    const id = (await controlOk(page, 'GET', '/connections', undefined, 'Listing connections')).find((c) => c.label === 'Pacing CRM' && c.status !== 'removed')?.id;
+    await row.getByTestId('connection-review-scopes').click();
+    await waitFor(
+      async () => (await page.locator(`[data-testid="scope-report"][data-connection="${id}"]`).count()) === 1,
+      async () => `"See which permissions agents used" did not open the Scopes screen on "Pacing CRM" (at ${page.url()}); ${await failureText()}`,
+    );
   });
 }
