@@ -39,6 +39,13 @@ fn main() {
         "request_grant",
         "request_dismiss",
         "planner",
+        "connection_checklist",
+        "policies_list",
+        "policy_add",
+        "policy_remove",
+        "policy_presets",
+        "preferences_get",
+        "preferences_set",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

@@ -371,13 +371,20 @@ fn spawn_focus_listener(app: AppHandle, gateway: &App) {
     });
 }
 
-/// Shows the gateway's notices (a key due for rotation, …) as desktop notifications.
+/// Shows the gateway's notices (a new draft, a key due for rotation, …) as desktop
+/// notifications, unless the person turned notifications off in Settings (asked per notice, so
+/// the switch takes effect at once).
 fn spawn_notice_listener(app: AppHandle, gateway: &App) {
     let mut notices = gateway.notices();
+    let gateway = gateway.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             match notices.recv().await {
                 Ok(n) => {
+                    if !gateway.notifications_enabled().await {
+                        tracing::debug!(kind = %n.kind, "notifications are off in Settings; not shown");
+                        continue;
+                    }
                     if let Err(e) = app
                         .notification()
                         .builder()

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DEFAULT_ROUTE, parseRoute, ROUTES } from './routes';
+import { DEFAULT_ROUTE, parseRoute, routeHrefWith, routeParam, ROUTES } from './routes';
 
 it('parses hash routes and falls back to the default', () => {
   expect(parseRoute('#/rate-limits')).toBe('rate-limits');
@@ -19,4 +19,12 @@ it('lists the eight screens in navigation order', () => {
     'Planner',
     'Settings',
   ]);
+});
+
+it('carries one value to a screen and reads it back, still routing to that screen', () => {
+  const href = routeHrefWith('scopes', 'connection', 'hubspot-sandbox-1 &x');
+  expect(parseRoute(href)).toBe('scopes');
+  expect(routeParam(href, 'connection')).toBe('hubspot-sandbox-1 &x');
+  expect(routeParam('#/scopes', 'connection')).toBeNull();
+  expect(routeParam('#/scopes?connection=', 'connection')).toBeNull();
 });

@@ -33,3 +33,16 @@ export function parseRoute(hash: string): RouteId {
 export function routeHref(id: RouteId): string {
   return `#/${id}`;
 }
+
+/** A value after the route, `#/scopes?connection=ID` → `ID` for `connection`; null when absent. */
+export function routeParam(hash: string, name: string): string | null {
+  const q = hash.indexOf('?');
+  if (q < 0) return null;
+  const value = new URLSearchParams(hash.slice(q + 1)).get(name);
+  return value === null || value === '' ? null : value;
+}
+
+/** A link to a screen with one value for it, e.g. the Scopes screen opened on one connection. */
+export function routeHrefWith(id: RouteId, name: string, value: string): string {
+  return `#/${id}?${new URLSearchParams({ [name]: value }).toString()}`;
+}

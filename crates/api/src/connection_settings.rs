@@ -35,16 +35,28 @@ fn user_row(action: &str, actor_id: &str, connection_id: &str, summary: serde_js
 }
 
 impl App {
-    /// Replaces the scopes a pasted-key connection holds (the ticked checklist).
+    /// Replaces the scopes a connection lets agents use (the ticked checklist).
+    ///
+    /// A pasted key holds what the person says it was given, so any catalog scope may be ticked.
+    /// An OAuth sign-in holds what the provider granted: it can only be narrowed here (agents may
+    /// no longer use a dropped scope; the grant at the provider keeps it until the account is
+    /// disconnected), and widening it needs a new sign-in, so that is refused with `conflict`.
     pub async fn connection_set_scopes(&self, actor_id: &str, id: &str, scopes: &[String]) -> Result<ConnectionInfo, ApiError> {
         let record = self.live_connection(id).await?;
         let auth_mode: switchboard_connectors::AuthMode = serde_json::from_value(serde_json::Value::String(record.auth_mode.clone()))
             .map_err(|_| ApiError::internal(format!("connection '{id}' has an unknown auth mode")))?;
-        if !auth_mode.is_pasted_key() {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("connection '{id}' holds the scopes its provider granted at sign-in; reconnect it to change them"),
-            ));
+        let signed_in = !auth_mode.is_pasted_key();
+        if signed_in {
+            let added: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !record.granted_scopes.iter().any(|g| g == s)).collect();
+            if !added.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "connection '{id}' holds only the scopes its provider granted at sign-in; to add {} connect the account again (nothing was changed)",
+                        added.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
         }
         let catalog = self.provider_catalog();
         let entry = catalog
@@ -57,7 +69,13 @@ impl App {
             "connection.scopes_set",
             actor_id,
             id,
-            serde_json::json!({ "connection": id, "before": record.granted_scopes, "after": chosen }),
+            serde_json::json!({
+                "connection": id,
+                "before": record.granted_scopes,
+                "after": chosen,
+                // What the change did not do: an OAuth grant at the provider is unchanged.
+                "at_provider": if signed_in { "unchanged: the sign-in keeps its scopes until disconnected" } else { "not applicable: a pasted key" },
+            }),
         );
         let owned = id.to_string();
         self.writer()

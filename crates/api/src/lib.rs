@@ -25,6 +25,7 @@
 //!   persisted cursors, on demand and periodically.
 //! - [`planner`]: five common workflows as data (integrations, tools, minimal scopes) and how far
 //!   each one is from the real state (connected, scopes held, granted, tried).
+//! - [`preferences`]: the person's gateway-wide preferences (desktop notifications on/off).
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -55,6 +56,7 @@ pub mod planner;
 pub mod offline;
 pub mod pull;
 pub mod policies;
+pub mod preferences;
 pub mod rate_limits;
 pub mod ts_exports;
 pub mod types;

@@ -117,6 +117,26 @@ fn to_policy_grant(g: &GrantRecord) -> Option<switchboard_policy::Grant> {
     })
 }
 
+/// A ready-made policy as `GET /policies/presets` answers it: the preset and its TOML text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyPreset {
+    /// Stable key, e.g. `appointment-confirmations`.
+    pub key: String,
+    pub title: String,
+    /// What it lets go alone, in one or two sentences.
+    pub description: String,
+    pub policy: Policy,
+    /// The same policy as a TOML policy file, ready to edit and add.
+    pub toml: String,
+}
+
+impl PolicyPreset {
+    fn from_preset(p: Preset) -> Result<Self, ApiError> {
+        let toml = toml::to_string_pretty(&p.policy).map_err(|e| ApiError::internal(format!("cannot write preset '{}' as TOML: {e}", p.key)))?;
+        Ok(Self { key: p.key, title: p.title, description: p.description, policy: p.policy, toml })
+    }
+}
+
 fn parse_stored(body: &str) -> Option<Policy> {
     serde_json::from_str(body).ok()
 }
@@ -194,9 +214,10 @@ impl App {
         if removed { Ok(()) } else { Err(ApiError::new(ErrorCode::NotFound, format!("there is no policy '{id}'; `switchboard policies list` shows them"))) }
     }
 
-    /// The ready-made policies for `agent`, to edit and add.
-    pub fn policy_presets(&self, agent: &str) -> Vec<Preset> {
-        switchboard_policy::presets(agent)
+    /// The ready-made policies for `agent`, to edit and add, each also as the TOML file text a
+    /// person edits (the Settings screen's text box, `switchboard policies add FILE`).
+    pub fn policy_presets(&self, agent: &str) -> Result<Vec<PolicyPreset>, ApiError> {
+        switchboard_policy::presets(agent).into_iter().map(PolicyPreset::from_preset).collect()
     }
 
     /// The permission decision for one call (see the module docs).

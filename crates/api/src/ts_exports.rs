@@ -52,6 +52,8 @@ pub fn generated() -> Vec<(String, String)> {
         one::<crate::checklist::ScopeItem>(&cfg),
         one::<crate::checklist::TierItem>(&cfg),
         one::<crate::policies::PolicyFile>(&cfg),
+        one::<crate::policies::PolicyPreset>(&cfg),
+        one::<crate::preferences::Preferences>(&cfg),
         one::<crate::access::AccessRequestInfo>(&cfg),
         one::<crate::planner::PlannerReport>(&cfg),
         one::<crate::planner::WorkflowPlan>(&cfg),

@@ -131,6 +131,7 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/requests/{id}/dismiss", post(request_dismiss))
         .route("/planner", get(planner))
         .route("/planner/{workflow}", get(planner_workflow))
+        .route("/preferences", get(preferences).put(preferences_set))
         .route("/pause", get(pause_state).post(pause))
         .route("/resume", post(resume))
         .layer(axum::middleware::from_fn_with_state(ControlState { app, allowed }, require_control))
@@ -421,6 +422,17 @@ async fn resume(State(app): State<App>, axum::Extension(caller): axum::Extension
     reply(app.resume_agents(actor_id(caller)).await)
 }
 
+async fn preferences(State(app): State<App>) -> Response {
+    reply(app.preferences().await)
+}
+
+async fn preferences_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    match parse_body::<switchboard_api::preferences::Preferences>(&body, r#"{"notifications": true}"#) {
+        Ok(prefs) => reply(app.set_preferences(actor_id(caller), prefs).await),
+        Err(r) => *r,
+    }
+}
+
 async fn focus(State(app): State<App>) -> Response {
     let focused = app.request_focus();
     ok(serde_json::json!({ "focused": focused }))
@@ -676,7 +688,7 @@ async fn policy_remove(State(app): State<App>, axum::Extension(caller): axum::Ex
 async fn policy_presets(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
     let agent = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).find(|(k, _)| k == "agent").map(|(_, v)| v.into_owned());
     match agent {
-        Some(a) if !a.is_empty() => ok(app.policy_presets(&a)),
+        Some(a) if !a.is_empty() => reply(app.policy_presets(&a)),
         _ => error_response(ApiError::bad_request("name the agent the presets are for: /policies/presets?agent=NAME")),
     }
 }

@@ -7,6 +7,9 @@ use crate::StoreError;
 /// `"1"` while every agent is paused, `"0"` (or absent) otherwise.
 pub const AGENTS_PAUSED: &str = "agents_paused";
 
+/// `"1"` (or absent) while the desktop app raises notifications, `"0"` when a person turned them off.
+pub const NOTIFICATIONS: &str = "notifications";
+
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?

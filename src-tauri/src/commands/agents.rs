@@ -63,8 +63,9 @@ pub async fn grant_set(app: State<'_, App>, request: GrantRequest) -> Result<Gra
 
 /// Takes one tier away (`DELETE /grants/{agent}/{connection}/{tier}`).
 #[tauri::command]
-pub async fn grant_revoke(app: State<'_, App>, agent: String, connection: String, tier: Tier) -> Result<(), ApiError> {
-    app.grant_revoke(approver(), &agent, &connection, tier).await
+pub async fn grant_revoke(app: State<'_, App>, agent: String, connection: String, tier: Tier) -> Result<serde_json::Value, ApiError> {
+    app.grant_revoke(approver(), &agent, &connection, tier).await?;
+    Ok(serde_json::json!({ "revoked": true }))
 }
 
 /// Agents' access requests; `status` null means every status (`GET /requests?status=`).

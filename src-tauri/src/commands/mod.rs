@@ -9,6 +9,7 @@ mod audit;
 mod connections;
 mod gateway;
 mod planner;
+mod settings;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -47,6 +48,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         agents::requests_list,
         agents::request_grant,
         agents::request_dismiss,
-        planner::planner
+        planner::planner,
+        settings::connection_checklist,
+        settings::policies_list,
+        settings::policy_add,
+        settings::policy_remove,
+        settings::policy_presets,
+        settings::preferences_get,
+        settings::preferences_set
     ]
 }

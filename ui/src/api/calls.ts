@@ -3,6 +3,8 @@ import type { ApproveRequest } from './generated/ApproveRequest';
 import type { AuditQuery } from './generated/AuditQuery';
 import type { ConfirmRequest } from './generated/ConfirmRequest';
 import type { GrantRequest } from './generated/GrantRequest';
+import type { PolicyFile } from './generated/PolicyFile';
+import type { Preferences } from './generated/Preferences';
 import type { RejectRequest } from './generated/RejectRequest';
 import type { Tier } from './generated/Tier';
 import type { Call } from './transport';
@@ -272,6 +274,14 @@ export function grantSetCall(request: GrantRequest): Call {
   return { command: 'grant_set', args: { request }, method: 'POST', path: `${CONTROL_API}/grants`, body: request };
 }
 
+// ---- Scopes, rate-limit history, auto-send policies and preferences ----
+
+/** `GET /connections/{id}/scopes`: the connection's scope checklist with 30-day use. */
+export function connectionChecklistCall(id: string): Call {
+  return { command: 'connection_checklist', args: { id }, method: 'GET', path: `${CONTROL_API}/connections/${seg(id)}/scopes` };
+}
+
+/** Takes one tier away from an agent on one connection. */
 export function grantRevokeCall(agent: string, connection: string, tier: Tier): Call {
   return {
     command: 'grant_revoke',
@@ -299,4 +309,41 @@ export function requestDismissCall(id: string): Call {
 
 export function plannerCall(): Call {
   return { command: 'planner', method: 'GET', path: `${CONTROL_API}/planner` };
+}
+
+export function policiesListCall(): Call {
+  return { command: 'policies_list', method: 'GET', path: `${CONTROL_API}/policies` };
+}
+
+/** Adds (or replaces, by id) a policy from its file text. */
+export function policyAddCall(format: 'toml' | 'json', text: string): Call {
+  const body: PolicyFile = { format, text };
+  return { command: 'policy_add', args: { format, text }, method: 'POST', path: `${CONTROL_API}/policies`, body };
+}
+
+export function policyRemoveCall(id: string): Call {
+  return { command: 'policy_remove', args: { id }, method: 'DELETE', path: `${CONTROL_API}/policies/${seg(id)}` };
+}
+
+export function policyPresetsCall(agent: string): Call {
+  return {
+    command: 'policy_presets',
+    args: { agent },
+    method: 'GET',
+    path: `${CONTROL_API}/policies/presets?agent=${encodeURIComponent(agent)}`,
+  };
+}
+
+export function preferencesCall(): Call {
+  return { command: 'preferences_get', method: 'GET', path: `${CONTROL_API}/preferences` };
+}
+
+export function preferencesSetCall(prefs: Preferences): Call {
+  return {
+    command: 'preferences_set',
+    args: { notifications: prefs.notifications },
+    method: 'PUT',
+    path: `${CONTROL_API}/preferences`,
+    body: prefs,
+  };
 }

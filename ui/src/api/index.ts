@@ -36,6 +36,13 @@ import {
   providersCall,
   rateLimitsCall,
   statusCall,
+  connectionChecklistCall,
+  policiesListCall,
+  policyAddCall,
+  policyPresetsCall,
+  policyRemoveCall,
+  preferencesCall,
+  preferencesSetCall,
   type AddKeyInput,
   type ApprovalCount,
   type OAuthStartInput,
@@ -63,6 +70,10 @@ import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
 import type { PauseState } from './generated/PauseState';
 import type { VerifyReport } from './generated/VerifyReport';
+import type { PolicyInfo } from './generated/PolicyInfo';
+import type { PolicyPreset } from './generated/PolicyPreset';
+import type { Preferences } from './generated/Preferences';
+import type { ScopeChecklist } from './generated/ScopeChecklist';
 
 export { ApiFailure, toFailure, type FailureCode } from './errors';
 export type { TransportKind } from './transport';
@@ -104,6 +115,15 @@ export type { ProviderEntry } from './generated/ProviderEntry';
 export type { ProviderScope } from './generated/ProviderScope';
 export type { Tier } from './generated/Tier';
 export type { VerifyReport } from './generated/VerifyReport';
+export type { Bucket } from './generated/Bucket';
+export type { Money } from './generated/Money';
+export type { Policy } from './generated/Policy';
+export type { PolicyInfo } from './generated/PolicyInfo';
+export type { PolicyPreset } from './generated/PolicyPreset';
+export type { Preferences } from './generated/Preferences';
+export type { ScopeChecklist } from './generated/ScopeChecklist';
+export type { ScopeItem } from './generated/ScopeItem';
+export type { TierItem } from './generated/TierItem';
 
 let transport: Transport | null = null;
 
@@ -176,9 +196,17 @@ export const api = {
   agentRevoke: (name: string): Promise<unknown> => run(agentRevokeCall(name)),
   grants: (agent: string | null = null): Promise<GrantInfo[]> => run(grantsListCall(agent)),
   grantSet: (request: GrantRequest): Promise<GrantInfo> => run(grantSetCall(request)),
-  grantRevoke: (agent: string, connection: string, tier: Tier): Promise<unknown> => run(grantRevokeCall(agent, connection, tier)),
   requests: (status: RequestStatus): Promise<AccessRequestInfo[]> => run(requestsListCall(status)),
   requestGrant: (id: string): Promise<AccessRequestInfo> => run(requestGrantCall(id)),
   requestDismiss: (id: string): Promise<AccessRequestInfo> => run(requestDismissCall(id)),
   planner: (): Promise<PlannerReport> => run(plannerCall()),
+  connectionChecklist: (id: string): Promise<ScopeChecklist> => run(connectionChecklistCall(id)),
+  grantRevoke: (agent: string, connection: string, tier: Tier): Promise<{ revoked: boolean }> =>
+    run(grantRevokeCall(agent, connection, tier)),
+  policies: (): Promise<PolicyInfo[]> => run(policiesListCall()),
+  policyAdd: (format: 'toml' | 'json', text: string): Promise<PolicyInfo> => run(policyAddCall(format, text)),
+  policyRemove: (id: string): Promise<{ removed: string }> => run(policyRemoveCall(id)),
+  policyPresets: (agent: string): Promise<PolicyPreset[]> => run(policyPresetsCall(agent)),
+  preferences: (): Promise<Preferences> => run(preferencesCall()),
+  preferencesSet: (prefs: Preferences): Promise<Preferences> => run(preferencesSetCall(prefs)),
 };

@@ -349,8 +349,8 @@ function GrantsMatrix({ agent, connections, grants, act }: { agent: string; conn
     const key = `${connection}/${tier}`;
     setBusy({ key, checked: !granted });
     const work = granted
-      ? () => api.grantRevoke(agent, connection, tier)
-      : () => api.grantSet({ agent, connection, tier, actions: null, expires_at_ms: null });
+      ? (): Promise<unknown> => api.grantRevoke(agent, connection, tier)
+      : (): Promise<unknown> => api.grantSet({ agent, connection, tier, actions: null, expires_at_ms: null });
     void act(work).finally(() => setBusy(null));
   };
   return (

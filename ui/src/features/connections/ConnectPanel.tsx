@@ -342,7 +342,7 @@ function ConnectFailure({ failure }: { failure: ApiFailure }) {
  * Signing in to most tools needs an app registered at the tool by the person connecting (its
  * client id, and for some its secret), kept in the keychain.
  */
-function OwnOAuthApp({ provider }: { provider: ProviderEntry }) {
+export function OwnOAuthApp({ provider }: { provider: ProviderEntry }) {
   const [stored, setStored] = useState<{ has_client_secret: boolean } | null | undefined>(undefined);
   const [clientId, setClientId] = useState('');
   const [secret, setSecret] = useState('');

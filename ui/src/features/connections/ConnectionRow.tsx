@@ -13,6 +13,7 @@ import {
   rotationWords,
   statusView,
 } from './connection-logic';
+import { routeHrefWith } from '../../routes';
 import { ScopeChecklist } from './ScopeChecklist';
 
 type Props = {
@@ -90,6 +91,11 @@ export function ConnectionRow({ connection: c, provider, limits, now, onChanged 
                 );
               })}
             </ul>
+          )}
+          {!removed && (
+            <a href={routeHrefWith('scopes', 'connection', c.id)} data-testid="connection-review-scopes">
+              See which permissions agents used
+            </a>
           )}
         </dd>
         {oauth ? (
@@ -203,7 +209,7 @@ function Limits({ status }: { status: LimiterStatus }) {
   );
 }
 
-function RotationEditor({ connection: c, onChanged }: { connection: ConnectionInfo; onChanged: (c: ConnectionInfo) => void }) {
+export function RotationEditor({ connection: c, onChanged }: { connection: ConnectionInfo; onChanged: (c: ConnectionInfo) => void }) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(c.rotate_every_days === null ? '' : String(c.rotate_every_days));
   const [error, setError] = useState<string | null>(null);

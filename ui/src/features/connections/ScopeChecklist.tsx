@@ -1,4 +1,4 @@
-import type { ProviderEntry } from '../../api';
+import type { ProviderEntry, ProviderScope } from '../../api';
 import { WithCode } from '../../components/FailureNotice';
 import { tierWords } from './connection-logic';
 
@@ -12,6 +12,40 @@ type Props = {
   error?: string | undefined;
   disabled?: boolean;
 };
+
+type ScopeWordsProps = {
+  /** The catalog's scope, or the checklist's item (which carries no note or extra tiers). */
+  scope: Pick<ProviderScope, 'scope' | 'description' | 'tier'> & Partial<Pick<ProviderScope, 'also_unlocks' | 'note'>>;
+  recommended?: boolean;
+};
+
+/**
+ * One permission as a person reads it: what it lets an agent do, its tier badge (and any tier
+ * it also unlocks), with the provider's exact scope string below. Shared by the connect form's
+ * checklist and the Scopes screen.
+ */
+export function ScopeWords({ scope: s, recommended = false }: ScopeWordsProps) {
+  return (
+    <>
+      <span class="scope-desc">
+        {s.description}{' '}
+        <span class={`pill tier-${s.tier}`}>{tierWords(s.tier)}</span>
+        {(s.also_unlocks ?? []).map((t) => (
+          <span key={t} class={`pill tier-${t}`} title={`This permission also allows ${t}`}>
+            also {tierWords(t)}
+          </span>
+        ))}
+        {recommended && <span class="pill">recommended</span>}
+      </span>
+      <code class="scope-code">{s.scope}</code>
+      {s.note && (
+        <span class="field-hint">
+          <WithCode text={s.note} />
+        </span>
+      )}
+    </>
+  );
+}
 
 /** Each scope in plain words with its tier badge; the provider's exact scope string below. */
 export function ScopeChecklist({ provider, idPrefix, legend, ticked, onChange, error, disabled = false }: Props) {
@@ -52,22 +86,7 @@ export function ScopeChecklist({ provider, idPrefix, legend, ticked, onChange, e
                 onChange={(e) => toggle(s.scope, e.currentTarget.checked)}
               />
               <label for={id}>
-                <span class="scope-desc">
-                  {s.description}{' '}
-                  <span class={`pill tier-${s.tier}`}>{tierWords(s.tier)}</span>
-                  {s.also_unlocks.map((t) => (
-                    <span key={t} class={`pill tier-${t}`} title={`This permission also allows ${t}`}>
-                      also {tierWords(t)}
-                    </span>
-                  ))}
-                  {recommended.has(s.scope) && <span class="pill">recommended</span>}
-                </span>
-                <code class="scope-code">{s.scope}</code>
-                {s.note && (
-                  <span class="field-hint">
-                    <WithCode text={s.note} />
-                  </span>
-                )}
+                <ScopeWords scope={s} recommended={recommended.has(s.scope)} />
               </label>
             </li>
           );

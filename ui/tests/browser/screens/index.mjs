@@ -6,3 +6,9 @@ import agents from './agents.mjs';
 import planner from './planner.mjs';
 
 export const SCREENS = [agents, planner];
+import connections from './connections.mjs';
+import rateLimits from './rate-limits.mjs';
+import scopes from './scopes.mjs';
+import settings from './settings.mjs';
+
+export const SCREENS = [scopes, rateLimits, settings, connections];
