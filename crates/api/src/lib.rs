@@ -23,6 +23,8 @@
 //! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
 //!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
 //!   persisted cursors, on demand and periodically.
+//! - [`live`]: small change events (drafts, audit rows, pacing, grants, pause) derived from
+//!   what the audit writer commits, for live screens, the SSE stream and the tray.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -48,6 +50,7 @@ pub mod events;
 mod failpoint;
 pub mod gateway;
 pub mod grants;
+pub mod live;
 pub mod oauth;
 pub mod offline;
 pub mod pull;
