@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DEFAULT_ROUTE, parseRoute, ROUTES } from './routes';
+import { chainHref, DEFAULT_ROUTE, parseRoute, routeParam, ROUTES } from './routes';
 
 it('parses hash routes and falls back to the default', () => {
   expect(parseRoute('#/rate-limits')).toBe('rate-limits');
@@ -19,4 +19,12 @@ it('lists the eight screens in navigation order', () => {
     'Planner',
     'Settings',
   ]);
+});
+
+it('carries a causal chain id in the Audit route', () => {
+  expect(chainHref('apr_1')).toBe('#/audit?chain=apr_1');
+  expect(parseRoute(chainHref('apr_1'))).toBe('audit');
+  expect(routeParam(chainHref('call 1/2'), 'chain')).toBe('call 1/2');
+  expect(routeParam('#/audit', 'chain')).toBeNull();
+  expect(routeParam('#/audit?chain=', 'chain')).toBeNull();
 });

@@ -33,3 +33,16 @@ export function parseRoute(hash: string): RouteId {
 export function routeHref(id: RouteId): string {
   return `#/${id}`;
 }
+
+/** A query parameter of the hash route: `#/audit?chain=apr_1` → `apr_1` for `chain`; null when absent or empty. */
+export function routeParam(hash: string, name: string): string | null {
+  const q = hash.indexOf('?');
+  if (q < 0) return null;
+  const value = new URLSearchParams(hash.slice(q + 1)).get(name);
+  return value ? value : null;
+}
+
+/** Where one action's causal chain is shown (`id`: a call id or an approval id). */
+export function chainHref(id: string): string {
+  return `#/audit?chain=${encodeURIComponent(id)}`;
+}

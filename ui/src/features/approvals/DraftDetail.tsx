@@ -1,3 +1,4 @@
+import { chainHref } from '../../routes';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApprovalInfo } from '../../api';
 import { formatLocalTime, formatRelative } from '../../lib/format';
@@ -148,7 +149,10 @@ export function DraftDetail({ draft: d, mode, now, busy, onMode, onApprove, onRe
             <dd data-testid="approval-decided">
               {decision.verb}
               {decision.by && <> by {deciderWords(decision.by)}</>}
-              {decision.atMs !== null && <>, {formatLocalTime(decision.atMs)}</>}
+              {decision.atMs !== null && <>, {formatLocalTime(decision.atMs)}</>}{' '}
+              <a href={chainHref(d.id)} class="link-button" data-testid="approval-chain-link">
+                See what happened
+              </a>
             </dd>
           </>
         )}
