@@ -149,9 +149,12 @@ export function DraftDetail({ draft: d, mode, now, busy, onMode, onApprove, onRe
             <dd data-testid="approval-decided">
               {decision.verb}
               {decision.by && <> by {deciderWords(decision.by)}</>}
-              {decision.atMs !== null && <>, {formatLocalTime(decision.atMs)}</>}{' '}
+              {decision.atMs !== null && <>, {formatLocalTime(decision.atMs)}</>}
+            </dd>
+            <dt>Audit trail</dt>
+            <dd>
               <a href={chainHref(d.id)} class="link-button" data-testid="approval-chain-link">
-                See what happened
+                See what happened, step by step
               </a>
             </dd>
           </>

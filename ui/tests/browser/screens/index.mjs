@@ -2,4 +2,6 @@
 // Each module exports one `async (t) => {}` taking the context run.mjs builds: { page, context,
 // pageErrors, origin, failureText, check, waitFor, fail, text, control, controlOk, agentCall,
 // agentDrafts, connectGmail, settled, shot } — shot(name) saves docs/screenshots/<name>.png.
-export const SCREENS = [];
+import audit from './audit.mjs';
+
+export const SCREENS = [audit];
