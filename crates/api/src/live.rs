@@ -85,7 +85,11 @@ pub fn events_for(rows: &[AuditRow]) -> Vec<LiveEvent> {
     let mut agents = BTreeSet::new();
     for row in rows {
         if let Some((change, approval_id)) = approval_change(row) {
-            out.push(LiveEvent::Approval { change: change.into(), approval_id, pending: 0 });
+            out.push(LiveEvent::Approval {
+                change: change.into(),
+                approval_id,
+                pending: 0,
+            });
         }
         if row.actor_kind == ActorKind::Agent
             && row.tier.is_some()
@@ -94,7 +98,11 @@ pub fn events_for(rows: &[AuditRow]) -> Vec<LiveEvent> {
             connections.insert(c.clone());
         }
         if row.action.starts_with("grant.") || row.action == "access.granted" {
-            let agent = row.summary.get("agent").and_then(|a| a.as_str()).unwrap_or_default();
+            let agent = row
+                .summary
+                .get("agent")
+                .and_then(|a| a.as_str())
+                .unwrap_or_default();
             agents.insert(agent.to_string());
         }
         match row.action.as_str() {
@@ -103,10 +111,17 @@ pub fn events_for(rows: &[AuditRow]) -> Vec<LiveEvent> {
             _ => {}
         }
     }
-    out.extend(connections.into_iter().map(|connection| LiveEvent::RateLimit { connection }));
+    out.extend(
+        connections
+            .into_iter()
+            .map(|connection| LiveEvent::RateLimit { connection }),
+    );
     out.extend(agents.into_iter().map(|agent| LiveEvent::Grants { agent }));
     if let Some(last) = rows.last() {
-        out.push(LiveEvent::Audit { seq: last.id, rows: rows.len() as u64 });
+        out.push(LiveEvent::Audit {
+            seq: last.id,
+            rows: rows.len() as u64,
+        });
     }
     out
 }
@@ -147,12 +162,22 @@ impl App {
         while from < through {
             let rows = {
                 let db = db.clone();
-                blocking(move || Ok(switchboard_store::audit::rows_between(&db.reader()?, from, through)?)).await?
+                blocking(move || {
+                    Ok(switchboard_store::audit::rows_between(
+                        &db.reader()?,
+                        from,
+                        through,
+                    )?)
+                })
+                .await?
             };
             let Some(last) = rows.last() else { break };
             from = last.id;
             let mut events = events_for(&rows);
-            if events.iter().any(|e| matches!(e, LiveEvent::Approval { .. })) {
+            if events
+                .iter()
+                .any(|e| matches!(e, LiveEvent::Approval { .. }))
+            {
                 let n = self.approvals_pending_count().await?;
                 for e in &mut events {
                     if let LiveEvent::Approval { pending, .. } = e {
@@ -174,7 +199,13 @@ mod tests {
     use serde_json::json;
     use switchboard_core::Tier;
 
-    fn row(id: i64, kind: ActorKind, action: &str, outcome: &str, summary: serde_json::Value) -> AuditRow {
+    fn row(
+        id: i64,
+        kind: ActorKind,
+        action: &str,
+        outcome: &str,
+        summary: serde_json::Value,
+    ) -> AuditRow {
         AuditRow {
             id,
             ts_ms: 0,
@@ -198,10 +229,34 @@ mod tests {
     #[test]
     fn a_draft_its_decision_and_its_send_are_each_announced_once() {
         let rows = [
-            row(1, ActorKind::Agent, "gmail_send_draft", "pending_approval", json!({ "approval_id": "apr_1" })),
-            row(2, ActorKind::User, "approval.approved", "approved", json!({ "approval_id": "apr_1" })),
-            row(3, ActorKind::Agent, "gmail_send_draft", "started", json!({ "approval_id": "apr_1" })),
-            row(4, ActorKind::Agent, "gmail_send_draft", "ok", json!({ "approval_id": "apr_1" })),
+            row(
+                1,
+                ActorKind::Agent,
+                "gmail_send_draft",
+                "pending_approval",
+                json!({ "approval_id": "apr_1" }),
+            ),
+            row(
+                2,
+                ActorKind::User,
+                "approval.approved",
+                "approved",
+                json!({ "approval_id": "apr_1" }),
+            ),
+            row(
+                3,
+                ActorKind::Agent,
+                "gmail_send_draft",
+                "started",
+                json!({ "approval_id": "apr_1" }),
+            ),
+            row(
+                4,
+                ActorKind::Agent,
+                "gmail_send_draft",
+                "ok",
+                json!({ "approval_id": "apr_1" }),
+            ),
         ];
         let events = events_for(&rows);
         let changes: Vec<&str> = events
@@ -211,27 +266,67 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(changes, ["created", "decided", "executed"], "the claim row (started) is not a change a person sees");
-        assert!(events.contains(&LiveEvent::RateLimit { connection: "conn_1".into() }), "an agent's call on a connection moves its budget");
-        assert_eq!(events.last(), Some(&LiveEvent::Audit { seq: 4, rows: 4 }), "the audit event names the newest row");
+        assert_eq!(
+            changes,
+            ["created", "decided", "executed"],
+            "the claim row (started) is not a change a person sees"
+        );
+        assert!(
+            events.contains(&LiveEvent::RateLimit {
+                connection: "conn_1".into()
+            }),
+            "an agent's call on a connection moves its budget"
+        );
+        assert_eq!(
+            events.last(),
+            Some(&LiveEvent::Audit { seq: 4, rows: 4 }),
+            "the audit event names the newest row"
+        );
     }
 
     #[test]
     fn grants_and_the_pause_switch_are_announced() {
-        let mut grant = row(7, ActorKind::User, "grant.set", "ok", json!({ "agent": "inbox-bot" }));
+        let mut grant = row(
+            7,
+            ActorKind::User,
+            "grant.set",
+            "ok",
+            json!({ "agent": "inbox-bot" }),
+        );
         grant.tier = None;
         let pause = row(8, ActorKind::User, "agents.paused", "ok", json!({}));
         let events = events_for(&[grant, pause]);
-        assert!(events.contains(&LiveEvent::Grants { agent: "inbox-bot".into() }), "a grant change should name its agent: {events:?}");
-        assert!(events.contains(&LiveEvent::Pause { paused: true }), "pausing should be announced: {events:?}");
-        assert!(!events.iter().any(|e| matches!(e, LiveEvent::RateLimit { .. })), "a person's rows do not move a budget");
+        assert!(
+            events.contains(&LiveEvent::Grants {
+                agent: "inbox-bot".into()
+            }),
+            "a grant change should name its agent: {events:?}"
+        );
+        assert!(
+            events.contains(&LiveEvent::Pause { paused: true }),
+            "pausing should be announced: {events:?}"
+        );
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, LiveEvent::RateLimit { .. })),
+            "a person's rows do not move a budget"
+        );
         assert!(events_for(&[]).is_empty(), "no rows, no events");
     }
 
     #[test]
     fn the_wire_shape_is_tagged_by_kind() {
-        let v = serde_json::to_value(LiveEvent::Approval { change: "created".into(), approval_id: "apr_9".into(), pending: 2 }).expect("serialize");
-        assert_eq!(v, json!({ "kind": "approval", "change": "created", "approval_id": "apr_9", "pending": 2 }));
+        let v = serde_json::to_value(LiveEvent::Approval {
+            change: "created".into(),
+            approval_id: "apr_9".into(),
+            pending: 2,
+        })
+        .expect("serialize");
+        assert_eq!(
+            v,
+            json!({ "kind": "approval", "change": "created", "approval_id": "apr_9", "pending": 2 })
+        );
         assert_eq!(LiveEvent::Pause { paused: false }.kind(), "pause");
     }
 }

@@ -446,7 +446,10 @@ mod tests {
         assert_eq!(q.text.as_deref(), Some("refund stripe"));
         assert_eq!(q.actor_kind, Some(ActorKind::Agent));
         assert_eq!((q.before_id, q.limit, q.decision), (Some(10), Some(20), None));
-        for (bad, needle) in [("actor_kind=robot", "actor_kind"), ("before_id=x", "before_id"), ("limit=0", "limit"), ("limit=9999", "limit"), ("foo=1", "unknown")] {
+        let q = parse_audit_query("agent=inbox-bot&connection=conn_1&tier=write&outcome=ok&since_ms=1000&until_ms=2000").expect("valid filters");
+        assert_eq!((q.agent.as_deref(), q.connection.as_deref(), q.tier, q.outcome.as_deref()), (Some("inbox-bot"), Some("conn_1"), Some(Tier::Write), Some("ok")));
+        assert_eq!((q.since_ms, q.until_ms), (Some(1000), Some(2000)), "the time range should be read as milliseconds");
+        for (bad, needle) in [("tier=admin", "tier"), ("since_ms=yesterday", "since_ms"), ("until_ms=1.5", "until_ms"), ("actor_kind=robot", "actor_kind"), ("before_id=x", "before_id"), ("limit=0", "limit"), ("limit=9999", "limit"), ("foo=1", "unknown")] {
             let e = parse_audit_query(bad).expect_err(bad);
             assert_eq!(e.code, ErrorCode::BadRequest, "{bad} should be a bad_request");
             assert!(e.message.contains(needle), "message for {bad} should name the problem: {}", e.message);
