@@ -7,6 +7,8 @@ fn main() {
         "gateway_status",
         "audit_list",
         "audit_verify",
+        "audit_chain",
+        "audit_export_save",
         "providers_list",
         "connections_list",
         "connection_add_key",

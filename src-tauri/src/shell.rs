@@ -1,5 +1,7 @@
 //! The desktop shell around the running gateway: plugins, the main window, the tray (with the
-//! number of drafts waiting for approval), desktop notices, and quitting.
+//! number of drafts waiting for approval, kept current by the gateway's live events), desktop
+//! notices (one per new draft), the live events forwarded to the window as `live` Tauri events,
+//! and quitting.
 //!
 //! The gateway outlives the window: closing the window hides it and the tray keeps the process
 //! (and so the gateway) running. "Quit Switchboard" in the tray, SIGTERM or Ctrl-C shut the
@@ -17,7 +19,7 @@ use switchboard_server::ServerHandle;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{
-    AppHandle, Manager, RunEvent, WebviewWindow, WebviewWindowBuilder, Window, WindowEvent, Wry,
+    AppHandle, Emitter, Manager, RunEvent, WebviewWindow, WebviewWindowBuilder, Window, WindowEvent, Wry,
 };
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -29,9 +31,12 @@ const MENU_OPEN: &str = "open";
 const MENU_APPROVALS: &str = "approvals";
 const MENU_PAUSE: &str = "pause";
 const MENU_QUIT: &str = "quit";
-/// How often the tray re-reads the pending-approvals count when no new draft was announced
-/// (decisions in the window, the CLI or a browser, expiry).
-const TRAY_COUNT_EVERY: Duration = Duration::from_secs(4);
+/// Live approval and pause events keep the tray current; it also re-reads both this often, in
+/// case it fell behind the event stream.
+const TRAY_COUNT_EVERY: Duration = Duration::from_secs(30);
+/// The Tauri event each [`switchboard_api::live::LiveEvent`] is forwarded as (the window's
+/// `useLive` listens to it); `{"kind":"lagged"}` when the forwarder fell behind.
+pub const LIVE_EVENT: &str = "live";
 
 /// The shell's own state, managed by Tauri next to the [`App`] the commands use.
 struct Shell {
@@ -120,6 +125,7 @@ fn on_ready(app: &AppHandle, hidden: bool) {
     }
     spawn_focus_listener(app.clone(), &gateway);
     spawn_notice_listener(app.clone(), &gateway);
+    spawn_live_forwarder(app.clone(), &gateway);
     spawn_signal_listener(app.clone());
 }
 
@@ -259,21 +265,30 @@ fn tray_tooltip(pending: Option<u64>, url: &str) -> String {
     }
 }
 
-/// Keeps the tray's pending-approvals count current: re-read at once when a new draft is
-/// announced, and every few seconds for decisions made elsewhere and expiries.
+/// Keeps the tray's pending-approvals count and pause item current from the gateway's live
+/// events (each approval event carries the new count), re-reading both now and then in case
+/// an event was missed.
 fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, pause: MenuItem<Wry>, url: String) {
+    use switchboard_api::live::LiveEvent;
     let gateway = gateway.clone();
-    let mut notices = Some(gateway.notices());
+    let mut live = Some(gateway.live());
     tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(TRAY_COUNT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shown: Option<u64> = None;
         let mut shown_paused: Option<bool> = None;
         loop {
-            match notices.as_mut() {
+            // `Some(n)`: an event said the count is n; `None`: re-read it.
+            let mut known: Option<u64> = None;
+            match live.as_mut() {
                 Some(rx) => tokio::select! {
                     _ = tick.tick() => {}
-                    got = rx.recv() => if let Err(RecvError::Closed) = got { notices = None },
+                    got = rx.recv() => match got {
+                        Ok(LiveEvent::Approval { pending, .. }) => known = Some(pending),
+                        Ok(LiveEvent::Pause { .. }) | Err(RecvError::Lagged(_)) => {}
+                        Ok(_) => continue,
+                        Err(RecvError::Closed) => live = None,
+                    },
                 },
                 None => {
                     tick.tick().await;
@@ -284,7 +299,11 @@ fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, pause: M
                 shown_paused = Some(paused);
                 let _ = pause.set_text(pause_words(paused));
             }
-            match gateway.approvals_pending_count().await {
+            let count = match known {
+                Some(n) => Ok(n),
+                None => gateway.approvals_pending_count().await,
+            };
+            match count {
                 Ok(n) if shown != Some(n) => {
                     shown = Some(n);
                     if let Err(e) = item.set_text(approvals_words(n)) {
@@ -298,6 +317,27 @@ fn spawn_tray_count(gateway: &App, tray: TrayIcon, item: MenuItem<Wry>, pause: M
                 Err(e) => {
                     tracing::debug!(code = %e.code, "the tray could not read the pending-approvals count: {}", e.message)
                 }
+            }
+        }
+    });
+}
+
+/// Forwards the gateway's live events to the window as `live` Tauri events.
+fn spawn_live_forwarder(app: AppHandle, gateway: &App) {
+    let mut live = gateway.live();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match live.recv().await {
+                Ok(event) => {
+                    if let Err(e) = app.emit(LIVE_EVENT, &event) {
+                        tracing::debug!(error = %e, "could not forward a live event to the window");
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "live events fell behind; the window re-reads");
+                    let _ = app.emit(LIVE_EVENT, serde_json::json!({ "kind": "lagged" }));
+                }
+                Err(RecvError::Closed) => break,
             }
         }
     });

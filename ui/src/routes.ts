@@ -34,7 +34,7 @@ export function routeHref(id: RouteId): string {
   return `#/${id}`;
 }
 
-/** A value after the route, `#/scopes?connection=ID` → `ID` for `connection`; null when absent. */
+/** A query parameter of the hash route: `#/scopes?connection=ID` → `ID` for `connection`; null when absent or empty. */
 export function routeParam(hash: string, name: string): string | null {
   const q = hash.indexOf('?');
   if (q < 0) return null;
@@ -45,4 +45,9 @@ export function routeParam(hash: string, name: string): string | null {
 /** A link to a screen with one value for it, e.g. the Scopes screen opened on one connection. */
 export function routeHrefWith(id: RouteId, name: string, value: string): string {
   return `#/${id}?${new URLSearchParams({ [name]: value }).toString()}`;
+}
+
+/** Where one action's causal chain is shown (`id`: a call id or an approval id). */
+export function chainHref(id: string): string {
+  return `#/audit?chain=${encodeURIComponent(id)}`;
 }

@@ -80,6 +80,9 @@ struct Inner {
     focus: broadcast::Sender<()>,
     /// Things a person should hear about even with the window closed (desktop notifications).
     notices: broadcast::Sender<crate::types::Notice>,
+    /// Small change events for live screens and the tray ([`crate::live`]).
+    live: broadcast::Sender<crate::live::LiveEvent>,
+    live_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Every provider call goes through this: one rate-limit budget per connection, shared by
     /// every agent.
@@ -219,6 +222,7 @@ impl App {
         let started_at_ms = clock.now_ms();
         let (focus, _) = broadcast::channel(4);
         let (notices, _) = broadcast::channel(64);
+        let (live, _) = broadcast::channel(256);
         let paced = match switchboard_http::PacedClient::with_config(switchboard_http::ClientConfig { clock: clock.clone(), ..Default::default() }) {
             Ok(p) => p,
             Err(e) => {
@@ -244,6 +248,8 @@ impl App {
                 stopped: AtomicBool::new(false),
                 focus,
                 notices,
+                live,
+                live_task: Mutex::new(None),
                 rotation_task: Mutex::new(None),
                 paced,
                 anchor_task: Mutex::new(None),
@@ -259,6 +265,8 @@ impl App {
             }),
         };
         app.spawn_anchor_sync();
+        let live_task = app.spawn_live();
+        *app.inner.live_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(live_task);
         app.spawn_rotation_checks();
         app.spawn_pull_schedule();
         app.spawn_outbox_executor();
@@ -303,8 +311,83 @@ impl App {
         }
     }
 
-    /// Newest-first audit rows matching `q`.
-    /// The whole audit log as JSON Lines (or CSV with `csv`) bytes (the UI's export download).
+    /// The whole audit log as JSON Lines (or CSV with `csv`), streamed: chunks of about 64 KiB
+    /// arrive on the receiver as the rows are read, oldest first; an error ends the stream.
+    pub fn audit_export_stream(&self, csv: bool) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>, ApiError>> {
+        let format = if csv { audit::ExportFormat::Csv } else { audit::ExportFormat::Jsonl };
+        let db = self.inner.db.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let mut out = ChunkSender { buf: Vec::with_capacity(EXPORT_CHUNK), tx: tx.clone() };
+            let done = db.reader().map_err(ApiError::from).and_then(|conn| audit::export(&conn, format, &mut out).map_err(ApiError::from));
+            let done = done.and_then(|_| std::io::Write::flush(&mut out).map_err(|e| ApiError::internal(format!("export stream closed: {e}"))));
+            if let Err(e) = done {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        rx
+    }
+
+    /// Writes the whole audit log (JSON Lines, or CSV with `csv`) to a new file in `dir` named
+    /// `switchboard-audit-<UTC time>.<ext>` (never over an existing file), calling `progress`
+    /// with the bytes and rows written so far. Audited `audit.exported` with the path.
+    pub async fn audit_export_to_dir(
+        &self,
+        actor_id: &str,
+        csv: bool,
+        dir: PathBuf,
+        progress: impl Fn(u64, u64) + Send + 'static,
+    ) -> Result<crate::types::ExportSaved, ApiError> {
+        if !dir.is_dir() {
+            return Err(ApiError::bad_request(format!("cannot save the export: {} is not a folder", dir.display())));
+        }
+        let ext = if csv { "csv" } else { "jsonl" };
+        let stamp = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.inner.clock.now_ms()) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&time::macros::format_description!("[year][month][day]-[hour][minute][second]")).ok())
+            .unwrap_or_else(|| "export".into());
+        let mut path = dir.join(format!("switchboard-audit-{stamp}.{ext}"));
+        let mut n = 1;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("switchboard-audit-{stamp}-{n}.{ext}"));
+        }
+        let mut rx = self.audit_export_stream(csv);
+        let file_path = path.clone();
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&file_path)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::StorageReadOnly, format!("cannot create {}: {e}", file_path.display())))?;
+        let (mut bytes, mut lines) = (0u64, 0u64);
+        while let Some(chunk) = rx.recv().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    drop(file);
+                    let _ = tokio::fs::remove_file(&file_path).await;
+                    return Err(e);
+                }
+            };
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::StorageFull, format!("cannot write {}: {e}", file_path.display())))?;
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+            progress(bytes, lines);
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(|e| ApiError::internal(format!("cannot finish {}: {e}", file_path.display())))?;
+        // CSV has a header line; JSON Lines one line per row.
+        let rows = if csv { lines.saturating_sub(1) } else { lines };
+        let mut row = NewAuditRow::system("audit.exported", serde_json::json!({ "format": ext, "path": path.display().to_string(), "rows": rows, "bytes": bytes }));
+        row.actor_kind = ActorKind::User;
+        row.actor_id = actor_id.into();
+        self.inner.writer.append(row, Durability::Normal).await?;
+        Ok(crate::types::ExportSaved { path: path.display().to_string(), bytes, rows })
+    }
+
+    /// The whole audit log as JSON Lines (or CSV with `csv`) bytes.
     pub async fn audit_export_bytes(&self, csv: bool) -> Result<Vec<u8>, ApiError> {
         let format = if csv { audit::ExportFormat::Csv } else { audit::ExportFormat::Jsonl };
         let db = self.inner.db.clone();
@@ -443,6 +526,10 @@ impl App {
         let _ = self.inner.notices.send(notice);
     }
 
+    pub(crate) fn live_sender(&self) -> &broadcast::Sender<crate::live::LiveEvent> {
+        &self.inner.live
+    }
+
     pub(crate) fn paced(&self) -> &switchboard_http::PacedClient {
         &self.inner.paced
     }
@@ -476,6 +563,9 @@ impl App {
             tracing::error!(error = %e, "could not audit the gateway stop");
         }
         if let Some(task) = self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        if let Some(task) = self.inner.live_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
         if let Some(task) = self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -544,6 +634,32 @@ impl App {
             }
         });
         *self.inner.anchor_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+}
+
+const EXPORT_CHUNK: usize = 64 * 1024;
+
+/// An `io::Write` that hands full chunks to an async receiver (the export stream).
+struct ChunkSender {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, ApiError>>,
+}
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= EXPORT_CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(EXPORT_CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader went away"))
     }
 }
 

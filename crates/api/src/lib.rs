@@ -26,6 +26,8 @@
 //! - [`planner`]: five common workflows as data (integrations, tools, minimal scopes) and how far
 //!   each one is from the real state (connected, scopes held, granted, tried).
 //! - [`preferences`]: the person's gateway-wide preferences (desktop notifications on/off).
+//! - [`live`]: small change events (drafts, audit rows, pacing, grants, pause) derived from
+//!   what the audit writer commits, for live screens, the SSE stream and the tray.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -51,6 +53,7 @@ pub mod events;
 mod failpoint;
 pub mod gateway;
 pub mod grants;
+pub mod live;
 pub mod oauth;
 pub mod planner;
 pub mod offline;

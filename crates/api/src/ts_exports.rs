@@ -34,6 +34,8 @@ pub fn generated() -> Vec<(String, String)> {
         one::<crate::connections::ConnectionError>(&cfg),
         one::<crate::connections::ConnectionTest>(&cfg),
         one::<crate::types::Notice>(&cfg),
+        one::<crate::types::ExportSaved>(&cfg),
+        one::<crate::live::LiveEvent>(&cfg),
         one::<crate::grants::GrantInfo>(&cfg),
         one::<crate::grants::GrantRequest>(&cfg),
         one::<crate::calls::CallRequest>(&cfg),

@@ -37,3 +37,13 @@ pub struct Notice {
     /// The connection it is about, if any.
     pub connection: Option<String>,
 }
+
+/// Where an audit export was saved (the window's Save).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportSaved {
+    pub path: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    #[ts(type = "number")]
+    pub rows: u64,
+}

@@ -175,8 +175,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         text: text.map(String::from),
         actor_kind: kind,
         decision: decision.map(String::from),
-        before_id: None,
         limit: Some(50),
+        ..AuditQuery::default()
     };
     let rare = format!("user{}@example.com", total / 2);
     let queries: Vec<(&str, AuditQuery)> = vec![

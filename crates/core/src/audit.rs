@@ -141,6 +141,19 @@ pub struct AuditQuery {
     pub text: Option<String>,
     pub actor_kind: Option<ActorKind>,
     pub decision: Option<String>,
+    /// Only rows by this agent (`actor_kind = agent` and this name).
+    pub agent: Option<String>,
+    /// Only rows about this connection id.
+    pub connection: Option<String>,
+    pub tier: Option<Tier>,
+    /// What happened (`ok`, `error`, `pending_approval`, ...).
+    pub outcome: Option<String>,
+    /// Only rows at or after this time (UTC ms).
+    #[ts(type = "number | null")]
+    pub since_ms: Option<i64>,
+    /// Only rows before this time (UTC ms).
+    #[ts(type = "number | null")]
+    pub until_ms: Option<i64>,
     /// Only rows older than this id (for paging).
     #[ts(type = "number | null")]
     pub before_id: Option<i64>,

@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use switchboard_api::App;
 use switchboard_api::auth::{SESSION_COOKIE, SESSION_TTL_MS};
-use switchboard_core::{ActorKind, ApiError, AuditQuery, ErrorCode, VERSION};
+use switchboard_core::{ActorKind, ApiError, AuditQuery, ErrorCode, Tier, VERSION};
 
 use crate::guard::Allowed;
 
@@ -93,6 +93,7 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/audit/verify", post(audit_verify))
         .route("/audit/chain/{id}", get(audit_chain))
         .route("/audit/export", get(audit_export))
+        .route("/live", get(live))
         .route("/login-url", post(login_url))
         .route("/window/focus", post(focus))
         .route("/agents", get(agents_list).post(agent_add))
@@ -210,7 +211,8 @@ async fn audit_list(State(app): State<App>, RawQuery(query): RawQuery) -> Respon
     }
 }
 
-/// `text`, `actor_kind`, `decision`, `before_id`, `limit`; empty values are ignored, unknown
+/// `text`, `actor_kind`, `decision`, `agent`, `connection`, `tier`, `outcome`, `since_ms`,
+/// `until_ms`, `before_id`, `limit`; empty values are ignored, unknown
 /// parameters and bad values are a `bad_request`.
 pub fn parse_audit_query(query: &str) -> Result<AuditQuery, ApiError> {
     let mut q = AuditQuery::default();
@@ -226,6 +228,16 @@ pub fn parse_audit_query(query: &str) -> Result<AuditQuery, ApiError> {
                 })?)
             }
             "decision" => q.decision = Some(v.into_owned()),
+            "agent" => q.agent = Some(v.into_owned()),
+            "connection" => q.connection = Some(v.into_owned()),
+            "outcome" => q.outcome = Some(v.into_owned()),
+            "tier" => {
+                q.tier = Some(Tier::parse(&v).ok_or_else(|| ApiError::bad_request(format!("tier must be read, write or delete (got '{v}')")))?)
+            }
+            "since_ms" | "until_ms" => {
+                let t: i64 = v.parse().map_err(|_| ApiError::bad_request(format!("{k} must be a time in milliseconds since 1970 (got '{v}')")))?;
+                if k == "since_ms" { q.since_ms = Some(t) } else { q.until_ms = Some(t) }
+            }
             "before_id" => {
                 q.before_id = Some(v.parse().map_err(|_| ApiError::bad_request(format!("before_id must be a row id (got '{v}')")))?)
             }
@@ -448,7 +460,10 @@ mod tests {
         assert_eq!(q.text.as_deref(), Some("refund stripe"));
         assert_eq!(q.actor_kind, Some(ActorKind::Agent));
         assert_eq!((q.before_id, q.limit, q.decision), (Some(10), Some(20), None));
-        for (bad, needle) in [("actor_kind=robot", "actor_kind"), ("before_id=x", "before_id"), ("limit=0", "limit"), ("limit=9999", "limit"), ("foo=1", "unknown")] {
+        let q = parse_audit_query("agent=inbox-bot&connection=conn_1&tier=write&outcome=ok&since_ms=1000&until_ms=2000").expect("valid filters");
+        assert_eq!((q.agent.as_deref(), q.connection.as_deref(), q.tier, q.outcome.as_deref()), (Some("inbox-bot"), Some("conn_1"), Some(Tier::Write), Some("ok")));
+        assert_eq!((q.since_ms, q.until_ms), (Some(1000), Some(2000)), "the time range should be read as milliseconds");
+        for (bad, needle) in [("tier=admin", "tier"), ("since_ms=yesterday", "since_ms"), ("until_ms=1.5", "until_ms"), ("actor_kind=robot", "actor_kind"), ("before_id=x", "before_id"), ("limit=0", "limit"), ("limit=9999", "limit"), ("foo=1", "unknown")] {
             let e = parse_audit_query(bad).expect_err(bad);
             assert_eq!(e.code, ErrorCode::BadRequest, "{bad} should be a bad_request");
             assert!(e.message.contains(needle), "message for {bad} should name the problem: {}", e.message);
@@ -730,18 +745,61 @@ async fn audit_export(State(app): State<App>, RawQuery(query): RawQuery) -> Resp
         Some("csv") => (true, "text/csv; charset=utf-8", "csv"),
         Some(other) => return error_response(ApiError::bad_request(format!("unknown export format '{other}'; use jsonl or csv"))),
     };
-    match app.audit_export_bytes(format).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, mime.to_string()),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"switchboard-audit.{ext}\"")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => error_response(e),
-    }
+    // Ids are contiguous from 1, so the head id is how many rows the export holds (at least:
+    // rows committed while it streams are included too).
+    let rows = app.status().audit_rows;
+    let mut rx = app.audit_export_stream(format);
+    // The first chunk decides the status: an error before any byte is a `{code, message}`.
+    let first = match rx.recv().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(e)) => return error_response(e),
+        None => Vec::new(),
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r.map(Bytes::from), rx)) });
+    let body = futures_util::StreamExt::chain(futures_util::stream::once(async move { Ok::<_, ApiError>(Bytes::from(first)) }), rest);
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"switchboard-audit.{ext}\"")),
+            (header::HeaderName::from_static("x-audit-rows"), rows.to_string()),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// Live change events as Server-Sent Events: `ready` at once, then one event per change, named
+/// by its kind, with the event as JSON data; `lagged` when this stream fell behind (re-read);
+/// keep-alive comments in between. Ends when the gateway stops.
+async fn live(State(app): State<App>, axum::Extension(closing): axum::Extension<crate::Closing>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let rx = app.live();
+    let ready = futures_util::stream::once(async { Ok::<_, std::convert::Infallible>(Event::default().event("ready").data(r#"{"kind":"ready"}"#)) });
+    let events = futures_util::stream::unfold((rx, closing.0), |(mut rx, mut closing)| async move {
+        loop {
+            if *closing.borrow() {
+                return None;
+            }
+            let got = tokio::select! {
+                got = rx.recv() => got,
+                _ = closing.changed() => return None,
+            };
+            let event = match got {
+                Ok(e) => match serde_json::to_string(&e) {
+                    Ok(json) => Event::default().event(e.kind()).data(json),
+                    Err(_) => continue,
+                },
+                Err(RecvError::Lagged(missed)) => Event::default().event("lagged").data(format!(r#"{{"kind":"lagged","missed":{missed}}}"#)),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(event), (rx, closing)));
+        }
+    });
+    let mut resp = Sse::new(futures_util::StreamExt::chain(ready, events)).keep_alive(KeepAlive::default()).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    resp
 }
 
 async fn connection_checklist(State(app): State<App>, Path(id): Path<String>) -> Response {

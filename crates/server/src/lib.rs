@@ -7,6 +7,7 @@
 //! | `/api/control/v1/…` | the UI and the CLI | control token (bearer) or session cookie |
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
+//! | `GET /api/control/v1/live` | the UI | as above; Server-Sent Events: one `event: <kind>` per [`switchboard_api::live::LiveEvent`] (JSON data), `ready` first, keep-alive comments |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
 //! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
@@ -57,8 +58,13 @@ pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
     })
 }
 
+/// Turns `true` when the server starts shutting down: long-lived responses (the live event
+/// stream) end so the graceful shutdown does not wait on them.
+#[derive(Clone)]
+pub(crate) struct Closing(pub(crate) tokio::sync::watch::Receiver<bool>);
+
 /// The routes, for a gateway listening on `port`.
-pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
+fn router(app: App, port: u16, ui_dir: Option<PathBuf>, closing: Closing) -> Router {
     let allowed = Allowed::for_port(port);
     Router::new()
         .route("/healthz", get(control::healthz))
@@ -67,6 +73,7 @@ pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
         .nest("/api/agent/v1", agent::routes(app.clone()))
         .route("/hooks/{connection_id}", axum::routing::post(hooks::receive))
         .fallback_service(static_ui::service(ui_dir))
+        .layer(axum::Extension(closing))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
         .layer(static_ui::header("content-security-policy", static_ui::CSP))
         .layer(static_ui::header("x-frame-options", "DENY"))
@@ -80,6 +87,7 @@ pub struct ServerHandle {
     app: App,
     port: u16,
     stop: oneshot::Sender<()>,
+    closing: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -98,6 +106,7 @@ impl ServerHandle {
 
     /// Stops accepting, finishes in-flight requests, then shuts the gateway down (audited).
     pub async fn shutdown(self, reason: &str) {
+        self.closing.send_replace(true);
         let _ = self.stop.send(());
         let _ = self.task.await;
         self.app.shutdown(reason).await;
@@ -108,7 +117,8 @@ impl ServerHandle {
 pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> Result<ServerHandle, ApiError> {
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
-    let router = router(app.clone(), port, ui_dir);
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let router = router(app.clone(), port, ui_dir, Closing(closing_rx));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -118,5 +128,5 @@ pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> 
             tracing::error!(error = %e, "HTTP server failed");
         }
     });
-    Ok(ServerHandle { app, port, stop, task })
+    Ok(ServerHandle { app, port, stop, closing, task })
 }

@@ -476,6 +476,30 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         args.push(Value::Text(decision.into()));
         filters.push_str(&format!(" AND a.decision = ?{}", args.len()));
     }
+    if let Some(agent) = q.agent.as_deref().filter(|a| !a.is_empty()) {
+        args.push(Value::Text(agent.into()));
+        filters.push_str(&format!(" AND a.actor_kind = 'agent' AND a.actor_id = ?{}", args.len()));
+    }
+    if let Some(connection) = q.connection.as_deref().filter(|c| !c.is_empty()) {
+        args.push(Value::Text(connection.into()));
+        filters.push_str(&format!(" AND a.connection_id = ?{}", args.len()));
+    }
+    if let Some(tier) = q.tier {
+        args.push(Value::Text(tier.as_str().into()));
+        filters.push_str(&format!(" AND a.tier = ?{}", args.len()));
+    }
+    if let Some(outcome) = q.outcome.as_deref().filter(|o| !o.is_empty()) {
+        args.push(Value::Text(outcome.into()));
+        filters.push_str(&format!(" AND a.outcome = ?{}", args.len()));
+    }
+    if let Some(since) = q.since_ms {
+        args.push(Value::Integer(since));
+        filters.push_str(&format!(" AND a.ts_ms >= ?{}", args.len()));
+    }
+    if let Some(until) = q.until_ms {
+        args.push(Value::Integer(until));
+        filters.push_str(&format!(" AND a.ts_ms < ?{}", args.len()));
+    }
     let text = q.text.as_deref().and_then(fts_query);
     if let Some(words) = q.text.as_deref().filter(|_| text.is_some()) {
         // Rows committed after the last index batch (normally none: the gateway flushes the
@@ -537,7 +561,7 @@ fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, 
     let mut it = stmt.query(rusqlite::params![indexed, before])?;
     while let Some(r) = it.next()? {
         let s = StoredRow::from_sql(r)?;
-        if q.actor_kind.is_some_and(|k| k.as_str() != s.actor_kind) || q.decision.as_deref().is_some_and(|d| !d.is_empty() && d != s.decision) {
+        if !matches_filters(q, &s) {
             continue;
         }
         let summary = serde_json::from_str(&s.summary).unwrap_or(serde_json::Value::Null);
@@ -551,6 +575,29 @@ fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, 
     }
     let next_before_id = if rows.len() as i64 >= limit { rows.last().map(|r| r.id) } else { None };
     Ok(AuditPage { rows, next_before_id })
+}
+
+/// The non-text filters of `q`, checked on a stored row (the unindexed tail of a search).
+fn matches_filters(q: &AuditQuery, s: &StoredRow) -> bool {
+    let text_is = |want: Option<&str>, have: &str| want.is_none_or(|w| w.is_empty() || w == have);
+    q.actor_kind.is_none_or(|k| k.as_str() == s.actor_kind)
+        && text_is(q.decision.as_deref(), &s.decision)
+        && q.agent.as_deref().is_none_or(|a| a.is_empty() || (s.actor_kind == "agent" && a == s.actor_id))
+        && q.connection.as_deref().is_none_or(|c| c.is_empty() || Some(c) == s.connection_id.as_deref())
+        && q.tier.is_none_or(|t| Some(t.as_str()) == s.tier.as_deref())
+        && text_is(q.outcome.as_deref(), &s.outcome)
+        && q.since_ms.is_none_or(|t| s.ts_ms >= t)
+        && q.until_ms.is_none_or(|t| s.ts_ms < t)
+}
+
+/// Committed rows with `after < id <= through`, oldest first (at most 1,000): what one commit
+/// group appended, for the live event stream.
+pub fn rows_between(conn: &Connection, after: i64, through: i64) -> Result<Vec<AuditRow>, StoreError> {
+    let rows = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT 1000"))?
+        .query_map(rusqlite::params![after, through], StoredRow::from_sql)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows.into_iter().map(|s| s.to_row()).collect())
 }
 
 fn prefixed_columns() -> String {

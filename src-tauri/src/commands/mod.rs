@@ -17,6 +17,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         gateway::gateway_status,
         audit::audit_list,
         audit::audit_verify,
+        audit::audit_chain,
+        audit::audit_export_save,
         connections::providers_list,
         connections::connections_list,
         connections::connection_add_key,

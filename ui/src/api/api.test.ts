@@ -16,6 +16,7 @@ import {
   connectionRemoveCall,
   connectionSetRotationCall,
   normalizeAuditQuery,
+  auditChainCall,
   oauthStartCall,
   oauthStatusCall,
   statusCall,
@@ -49,7 +50,7 @@ describe('calls', () => {
     const call = auditListCall({ text: ' deal ', limit: 25 });
     expect(call.command).toBe('audit_list');
     expect(call.args).toEqual({
-      query: { text: 'deal', actor_kind: null, decision: null, before_id: null, limit: 25 },
+      query: { text: 'deal', actor_kind: null, decision: null, agent: null, connection: null, tier: null, outcome: null, since_ms: null, until_ms: null, before_id: null, limit: 25 },
     });
     expect(call.method).toBe('GET');
     expect(call.path).toBe('/api/control/v1/audit?text=deal&limit=25');
@@ -61,12 +62,32 @@ describe('calls', () => {
   });
 
   it('normalizeAuditQuery turns blanks into null', () => {
-    expect(normalizeAuditQuery({ text: '', decision: '  ' })).toEqual({
+    expect(normalizeAuditQuery({ text: '', decision: '  ', agent: ' ', outcome: '' })).toEqual({
       text: null,
       actor_kind: null,
       decision: null,
+      agent: null,
+      connection: null,
+      tier: null,
+      outcome: null,
+      since_ms: null,
+      until_ms: null,
       before_id: null,
       limit: null,
+    });
+  });
+
+  it('sends every timeline filter the gateway indexes, and leaves out the unset ones', () => {
+    expect(
+      buildAuditQueryString(
+        normalizeAuditQuery({ agent: 'inbox-bot', connection: 'conn_1', tier: 'write', outcome: 'ok', since_ms: 1000, text: '' }),
+      ),
+    ).toBe('?agent=inbox-bot&connection=conn_1&tier=write&outcome=ok&since_ms=1000');
+    expect(auditChainCall('apr_1/x')).toEqual({
+      command: 'audit_chain',
+      args: { id: 'apr_1/x' },
+      method: 'GET',
+      path: '/api/control/v1/audit/chain/apr_1%2Fx',
     });
   });
 });
@@ -190,7 +211,7 @@ describe('tauri transport', () => {
     const t = createTauriTransport(invoke as never);
     await t.request(auditListCall({ text: 'x' }));
     expect(invoke).toHaveBeenCalledWith('audit_list', {
-      query: { text: 'x', actor_kind: null, decision: null, before_id: null, limit: null },
+      query: { text: 'x', actor_kind: null, decision: null, agent: null, connection: null, tier: null, outcome: null, since_ms: null, until_ms: null, before_id: null, limit: null },
     });
   });
 

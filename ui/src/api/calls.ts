@@ -14,7 +14,19 @@ export const CONTROL_API = '/api/control/v1';
 /** `?text=..&limit=..` with null, undefined and empty values left out; '' when nothing is set. */
 export function buildAuditQueryString(query: Partial<AuditQuery>): string {
   const params = new URLSearchParams();
-  const keys = ['text', 'actor_kind', 'decision', 'before_id', 'limit'] as const;
+  const keys = [
+    'text',
+    'actor_kind',
+    'decision',
+    'agent',
+    'connection',
+    'tier',
+    'outcome',
+    'since_ms',
+    'until_ms',
+    'before_id',
+    'limit',
+  ] as const;
   for (const key of keys) {
     const value = query[key];
     if (value === null || value === undefined) continue;
@@ -28,12 +40,20 @@ export function buildAuditQueryString(query: Partial<AuditQuery>): string {
 
 /** Fills every AuditQuery field (Rust expects all keys; unset means null). */
 export function normalizeAuditQuery(query: Partial<AuditQuery>): AuditQuery {
-  const text = query.text?.trim();
-  const decision = query.decision?.trim();
+  const trimmed = (v: string | null | undefined) => {
+    const t = v?.trim();
+    return t ? t : null;
+  };
   return {
-    text: text ? text : null,
+    text: trimmed(query.text),
     actor_kind: query.actor_kind ?? null,
-    decision: decision ? decision : null,
+    decision: trimmed(query.decision),
+    agent: trimmed(query.agent),
+    connection: trimmed(query.connection),
+    tier: query.tier ?? null,
+    outcome: trimmed(query.outcome),
+    since_ms: query.since_ms ?? null,
+    until_ms: query.until_ms ?? null,
     before_id: query.before_id ?? null,
     limit: query.limit ?? null,
   };
@@ -55,6 +75,23 @@ export function auditListCall(query: Partial<AuditQuery>): Call {
 
 export function auditVerifyCall(): Call {
   return { command: 'audit_verify', method: 'POST', path: `${CONTROL_API}/audit/verify` };
+}
+
+/** One action's causal chain; `id` is a call id or an approval id (`apr_…`). */
+export function auditChainCall(id: string): Call {
+  return { command: 'audit_chain', args: { id }, method: 'GET', path: `${CONTROL_API}/audit/chain/${encodeURIComponent(id)}` };
+}
+
+export type ExportFormat = 'jsonl' | 'csv';
+
+/** The streamed export (read by `exportAudit` in a browser, not through a transport). */
+export function auditExportPath(format: ExportFormat): string {
+  return `${CONTROL_API}/audit/export?format=${format}`;
+}
+
+/** The window's Save: the gateway writes the export into the Downloads folder. */
+export function auditExportSaveCall(format: ExportFormat): Call {
+  return { command: 'audit_export_save', args: { format }, method: 'GET', path: auditExportPath(format), timeoutMs: 600_000 };
 }
 
 // ---- Connections (catalog, keys, OAuth, settings, live rate limits) ----

@@ -21,6 +21,7 @@ import {
   pauseSetCall,
   pauseStateCall,
   approvalsListCall,
+  auditChainCall,
   auditListCall,
   auditVerifyCall,
   connectionAddKeyCall,
@@ -60,6 +61,7 @@ import type { ApprovalInfo } from './generated/ApprovalInfo';
 import type { ApprovalStatus } from './generated/ApprovalStatus';
 import type { AuditPage } from './generated/AuditPage';
 import type { AuditQuery } from './generated/AuditQuery';
+import type { AuditRow } from './generated/AuditRow';
 import type { Catalog } from './generated/Catalog';
 import type { ConnectionInfo } from './generated/ConnectionInfo';
 import type { ConnectionLimits } from './generated/ConnectionLimits';
@@ -76,6 +78,8 @@ import type { Preferences } from './generated/Preferences';
 import type { ScopeChecklist } from './generated/ScopeChecklist';
 
 export { ApiFailure, toFailure, type FailureCode } from './errors';
+export { exportAudit, saveDownload, type ExportDone, type ExportFormat, type ExportProgress } from './export';
+export { subscribeLive, type LiveEvent, type LiveKind, type LiveMessage } from './live';
 export type { TransportKind } from './transport';
 export type { ActorKind } from './generated/ActorKind';
 export type { AuditPage } from './generated/AuditPage';
@@ -166,6 +170,7 @@ export const api = {
   status: (): Promise<GatewayStatus> => run(statusCall()),
   auditList: (query: Partial<AuditQuery>): Promise<AuditPage> => run(auditListCall(query)),
   auditVerify: (): Promise<VerifyReport> => run(auditVerifyCall()),
+  auditChain: (id: string): Promise<AuditRow[]> => run(auditChainCall(id)),
   providers: (): Promise<Catalog> => run(providersCall()),
   connections: (): Promise<ConnectionInfo[]> => run(connectionsListCall()),
   connectionAddKey: (input: AddKeyInput): Promise<ConnectionInfo> => run(connectionAddKeyCall(input)),

@@ -432,7 +432,8 @@ async function approvalsChecks(page, failureText, pageErrors) {
   });
 
   await check('e opens the editor; the edited text is what Slack receives, once, and the count drops', async () => {
-    await page.getByTestId('approval-open').first().focus();
+    // The drafts arrived live one after another, so the first to arrive is current: start at the top.
+    await page.getByTestId('approval-open').first().click();
     await press('e');
     const field = detail.getByTestId('edit-field-text');
     await waitFor(() => field.isVisible(), async () => 'Pressing "e" opened no editor with a text field');
@@ -465,9 +466,16 @@ async function approvalsChecks(page, failureText, pageErrors) {
       async () => `The two new drafts did not appear in Approvals; ${await failureText()}`,
     );
     await waitBadge(2, 'with two drafts waiting');
-    // Newest first (two drafts made in the same millisecond may show either way round).
+    // Newest first (two drafts made in the same millisecond may show either way round). The
+    // first draft to arrive in the empty inbox became current and stays current as the second
+    // arrives live above it (the selection never jumps under the keyboard); k moves to the top.
     const order = await page.getByTestId('approval-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-approval')));
-    await waitCurrent(order[0], 'The top draft should be current');
+    await waitFor(
+      async () => order.includes(await current()),
+      async () => `One of the two new drafts should be current, the draft shown is ${await current()}`,
+    );
+    await press('k');
+    await waitCurrent(order[0], 'After "k" the top draft should be current');
     await press('j');
     await waitCurrent(order[1], 'After "j"');
     if ((await page.evaluate(() => document.activeElement?.closest('[data-testid="approval-item"]')?.getAttribute('data-approval'))) !== order[1]) {
@@ -542,7 +550,8 @@ async function approvalsChecks(page, failureText, pageErrors) {
       async () => `Approvals should list only the thread reply now (it lists ${await page.getByTestId('approval-item').count()})`,
     );
     await waitCurrent(reply, 'The last waiting draft should be current');
-    await page.getByTestId('approval-open').first().focus();
+    // The drafts arrived live one after another, so the first to arrive is current: start at the top.
+    await page.getByTestId('approval-open').first().click();
     await press('a');
     const done = await settled(page, reply);
     if (done.status !== 'executed') fail(`The draft approved with "a" ended "${done.status}": ${JSON.stringify(done.result)}`);
@@ -642,7 +651,8 @@ async function injectionChecks(page, failureText, pageErrors, { token, item, det
     // Walk the list from the top with "j", in the order it shows.
     const order = await page.getByTestId('approval-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-approval')));
     if ([...order].sort().join() !== [...ids].sort().join()) fail('The listed drafts are not the ones queued');
-    await page.getByTestId('approval-open').first().focus();
+    // The drafts arrived live one after another, so the first to arrive is current: start at the top.
+    await page.getByTestId('approval-open').first().click();
     for (const [n, id] of order.entries()) {
       if (n > 0) await press('j');
       await waitCurrent(id, `Walking the hostile drafts with "j" (step ${n + 1})`);

@@ -1,8 +1,12 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toFailure } from '../../api';
+import { useLive } from '../../lib/useLive';
 
-/** How often the switch re-reads the state (someone may pause from the CLI or the tray). */
-const PAUSE_POLL_MS = 4_000;
+/**
+ * Pausing from the CLI or the tray arrives as a live event; the switch also re-reads the state
+ * this often and on focus, in case an event was missed.
+ */
+const PAUSE_POLL_MS = 30_000;
 
 /**
  * The one switch that stops every agent at once, always in the header. While paused, agents'
@@ -20,6 +24,15 @@ export function PauseSwitch({ enabled, testId = 'pause-switch' }: { enabled: boo
       () => {},
     );
   }, []);
+
+  useLive(
+    ['pause'],
+    (m) => {
+      if (m.kind === 'pause') setPaused(m.paused);
+      else refresh();
+    },
+    enabled,
+  );
 
   useEffect(() => {
     if (!enabled) return;

@@ -22,9 +22,13 @@ import {
 import { DraftDetail, type Mode } from './DraftDetail';
 import { kindWords } from './DraftPreview';
 import { approvalsChanged } from './pending-count';
+import { useLive } from '../../lib/useLive';
 
-/** The list re-reads the queue this often (new drafts, decisions elsewhere, expiry). */
-const LIST_POLL_MS = 4_000;
+/**
+ * New drafts and decisions made elsewhere arrive as live events; the list also re-reads the
+ * queue this often, for expiries and anything missed while the stream was down.
+ */
+const LIST_POLL_MS = 30_000;
 /** A draft approved here is followed this often until the tool has answered. */
 const FOLLOW_MS = 1_000;
 /** The most drafts one list shows (the gateway answers up to 1000). */
@@ -103,6 +107,7 @@ export function ApprovalsScreen() {
   const listRef = useRef<HTMLUListElement>(null);
 
   const refresh = useCallback(() => setReload((r) => r + 1), []);
+  useLive(['approval'], refresh);
 
   // The list for the current filter: at once, after each decision, and every few seconds.
   useEffect(() => {

@@ -1,3 +1,4 @@
+import { chainHref } from '../../routes';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApprovalInfo } from '../../api';
 import { formatLocalTime, formatRelative } from '../../lib/format';
@@ -149,6 +150,12 @@ export function DraftDetail({ draft: d, mode, now, busy, onMode, onApprove, onRe
               {decision.verb}
               {decision.by && <> by {deciderWords(decision.by)}</>}
               {decision.atMs !== null && <>, {formatLocalTime(decision.atMs)}</>}
+            </dd>
+            <dt>Audit trail</dt>
+            <dd>
+              <a href={chainHref(d.id)} class="link-button" data-testid="approval-chain-link">
+                See what happened, step by step
+              </a>
             </dd>
           </>
         )}

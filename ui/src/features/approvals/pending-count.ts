@@ -1,8 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
+import { useLive } from '../../lib/useLive';
 
-/** The navigation badge re-reads the count this often, and whenever the window gets focus. */
-export const COUNT_POLL_MS = 4_000;
+/**
+ * Live approval events carry the new count; the badge also re-reads it this often, on focus and
+ * on reconnect, in case an event was missed while the stream was down.
+ */
+export const COUNT_POLL_MS = 30_000;
 
 const listeners = new Set<() => void>();
 
@@ -12,11 +16,20 @@ export function approvalsChanged(): void {
 }
 
 /**
- * How many drafts wait for a person, kept live: polled every few seconds, on focus, when the
- * tab becomes visible and after a decision in this window. `null` until the first answer.
+ * How many drafts wait for a person, kept live: from each live approval event, re-read on
+ * reconnect, focus, when the tab becomes visible, after a decision in this window and slowly in
+ * between. `null` until the first answer.
  */
 export function usePendingCount(enabled: boolean): number | null {
   const [count, setCount] = useState<number | null>(null);
+  useLive(
+    ['approval'],
+    (m) => {
+      if (m.kind === 'approval') setCount(m.pending);
+      else approvalsChanged();
+    },
+    enabled,
+  );
   useEffect(() => {
     if (!enabled) return;
     let stopped = false;

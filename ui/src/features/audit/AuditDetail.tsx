@@ -15,7 +15,7 @@ function Fact({ label, children }: { label: string; children: ComponentChildren 
 const none = <span class="muted">—</span>;
 
 /** Side panel for one audit row. The summary is shown as JSON text, never interpreted as HTML. */
-export function AuditDetail({ row, onClose }: { row: AuditRow; onClose: () => void }) {
+export function AuditDetail({ row, onClose, onShowChain }: { row: AuditRow; onClose: () => void; onShowChain: (id: string) => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     heading.current?.focus();
@@ -44,7 +44,18 @@ export function AuditDetail({ row, onClose }: { row: AuditRow; onClose: () => vo
         <Fact label="Outcome">{row.outcome || none}</Fact>
         <Fact label="Connection">{row.connection_id ?? none}</Fact>
         <Fact label="Trigger">{row.trigger ?? none}</Fact>
-        <Fact label="Correlation">{row.correlation_id ? <code>{row.correlation_id}</code> : none}</Fact>
+        <Fact label="Correlation">
+          {row.correlation_id ? (
+            <>
+              <code>{row.correlation_id}</code>{' '}
+              <button type="button" class="link-button" data-testid="audit-show-chain" onClick={() => onShowChain(row.correlation_id ?? '')}>
+                Show what happened
+              </button>
+            </>
+          ) : (
+            none
+          )}
+        </Fact>
         <Fact label="Provider ids">
           {row.provider_ids.length ? row.provider_ids.map((id) => <code key={id} class="chip">{id}</code>) : none}
         </Fact>

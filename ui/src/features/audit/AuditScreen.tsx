@@ -1,16 +1,35 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, toFailure, type ActorKind, type ApiFailure, type AuditRow } from '../../api';
+import { useLive } from '../../lib/useLive';
+import { routeParam } from '../../routes';
+import { AuditChain } from './AuditChain';
+import { ExportAudit } from './ExportAudit';
 import { FailureNotice } from '../../components/FailureNotice';
 import { ScreenHeader } from '../../components/ScreenHeader';
 import { formatCount } from '../../lib/format';
 import { useDebounced } from '../../lib/useDebounced';
 import { AuditDetail } from './AuditDetail';
 import { AuditTable } from './AuditTable';
-import { ACTOR_KINDS, collectDecisions, mergeRows, parseActorKind } from './audit-logic';
+import {
+  ACTOR_KINDS,
+  collectDecisions,
+  collectValues,
+  mergeRows,
+  parseActorKind,
+  parseTier,
+  parseTimeRange,
+  sinceFor,
+  TIERS,
+  TIME_RANGES,
+  type TierFilter,
+  type TimeRangeId,
+} from './audit-logic';
 import { useVerifyChain, VerifyButton, VerifyResult } from './VerifyChain';
 
 const PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
+/** New rows arrive as live events; the first page is re-read at most this often. */
+const LIVE_REFRESH_MS = 500;
 
 type ListState = {
   rows: AuditRow[];
@@ -29,8 +48,22 @@ export function AuditScreen() {
   const [text, setText] = useState('');
   const [actorKind, setActorKind] = useState<ActorKind | null>(null);
   const [decision, setDecision] = useState('');
+  const [agent, setAgent] = useState('');
+  const [connection, setConnection] = useState('');
+  const [tier, setTier] = useState<TierFilter | null>(null);
+  const [outcome, setOutcome] = useState('');
+  const [range, setRange] = useState<TimeRangeId>('any');
   const debouncedText = useDebounced(text.trim(), SEARCH_DEBOUNCE_MS);
   const debouncedDecision = useDebounced(decision.trim(), SEARCH_DEBOUNCE_MS);
+  const debouncedAgent = useDebounced(agent.trim(), SEARCH_DEBOUNCE_MS);
+  const debouncedConnection = useDebounced(connection.trim(), SEARCH_DEBOUNCE_MS);
+  const debouncedOutcome = useDebounced(outcome.trim(), SEARCH_DEBOUNCE_MS);
+  const [chainId, setChainId] = useState<string | null>(() => routeParam(window.location.hash, 'chain'));
+  const [suggest, setSuggest] = useState<{ agents: string[]; connections: string[]; outcomes: string[] }>({
+    agents: [],
+    connections: [],
+    outcomes: [],
+  });
 
   const [list, setList] = useState<ListState>(INITIAL);
   const [reloadToken, setReloadToken] = useState(0);
@@ -40,8 +73,43 @@ export function AuditScreen() {
   const seq = useRef(0);
   const verify = useVerifyChain();
 
-  const filters = { text: debouncedText, actor_kind: actorKind, decision: debouncedDecision };
-  const filtersActive = debouncedText !== '' || actorKind !== null || debouncedDecision !== '';
+  // The time range is fixed when the filters change (a live refresh keeps the same bound).
+  const sinceMs = useMemo(() => sinceFor(range, Date.now()), [range]);
+  const filters = {
+    text: debouncedText,
+    actor_kind: actorKind,
+    decision: debouncedDecision,
+    agent: debouncedAgent,
+    connection: debouncedConnection,
+    tier,
+    outcome: debouncedOutcome,
+    since_ms: range === 'any' ? null : sinceMs,
+  };
+  const filtersActive =
+    debouncedText !== '' ||
+    actorKind !== null ||
+    debouncedDecision !== '' ||
+    debouncedAgent !== '' ||
+    debouncedConnection !== '' ||
+    tier !== null ||
+    debouncedOutcome !== '' ||
+    range !== 'any';
+  const filterKey = [debouncedText, actorKind, debouncedDecision, debouncedAgent, debouncedConnection, tier, debouncedOutcome, range, sinceMs].join('|');
+  const pending =
+    text.trim() !== debouncedText ||
+    decision.trim() !== debouncedDecision ||
+    agent.trim() !== debouncedAgent ||
+    connection.trim() !== debouncedConnection ||
+    outcome.trim() !== debouncedOutcome;
+
+  const learn = (rows: readonly AuditRow[]) => {
+    setDecisions((known) => collectDecisions(known, rows));
+    setSuggest((s) => ({
+      agents: collectValues(s.agents, rows, (r) => (r.actor_kind === 'agent' ? r.actor_id : null)),
+      connections: collectValues(s.connections, rows, (r) => r.connection_id),
+      outcomes: collectValues(s.outcomes, rows, (r) => r.outcome),
+    }));
+  };
 
   // First page whenever the (debounced) filters change or the user asks to refresh.
   useEffect(() => {
@@ -52,7 +120,7 @@ export function AuditScreen() {
         if (mine !== seq.current) return;
         const rows = mergeRows(page.rows, []);
         setList({ rows, nextBeforeId: page.next_before_id, loading: null, failure: null, loaded: true, shownText: filters.text });
-        setDecisions((known) => collectDecisions(known, rows));
+        learn(rows);
         setNow(Date.now());
       },
       (reason: unknown) => {
@@ -61,7 +129,39 @@ export function AuditScreen() {
       },
     );
     // `filters` is rebuilt on every render; its parts below are the real dependencies.
-  }, [debouncedText, actorKind, debouncedDecision, reloadToken]);
+  }, [filterKey, reloadToken]);
+
+  // New rows appear as they are committed: the first page is re-read (merged with the older
+  // pages already shown), at most every LIVE_REFRESH_MS.
+  const liveTimer = useRef<number | undefined>(undefined);
+  const liveNewest = useRef(0);
+  liveNewest.current = list.rows[0]?.id ?? 0;
+  useLive(['audit'], () => {
+    if (liveTimer.current !== undefined) return;
+    liveTimer.current = window.setTimeout(() => {
+      liveTimer.current = undefined;
+      const mine = ++seq.current;
+      api.auditList({ ...filters, limit: PAGE_SIZE }).then(
+        (page) => {
+          if (mine !== seq.current) return;
+          const fresh = page.rows.filter((r) => r.id > liveNewest.current);
+          if (fresh.length === 0) return;
+          setList((prev) => ({ ...prev, rows: mergeRows(prev.rows, fresh) }));
+          learn(fresh);
+          setNow(Date.now());
+        },
+        () => {},
+      );
+    }, LIVE_REFRESH_MS);
+  });
+  useEffect(() => () => window.clearTimeout(liveTimer.current), []);
+
+  // `#/audit?chain=ID` (from Approvals) opens that chain.
+  useEffect(() => {
+    const onHash = () => setChainId(routeParam(window.location.hash, 'chain'));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   const loadOlder = useCallback(() => {
     if (list.nextBeforeId === null || list.loading) return;
@@ -77,14 +177,14 @@ export function AuditScreen() {
           nextBeforeId: page.next_before_id,
           loading: null,
         }));
-        setDecisions((known) => collectDecisions(known, page.rows));
+        learn(page.rows);
       },
       (reason: unknown) => {
         if (mine !== seq.current) return;
         setList((prev) => ({ ...prev, loading: null, failure: toFailure(reason) }));
       },
     );
-  }, [list.nextBeforeId, list.loading, debouncedText, actorKind, debouncedDecision]);
+  }, [list.nextBeforeId, list.loading, filterKey]);
 
   // Relative times ("3 min ago") stay fresh.
   useEffect(() => {
@@ -92,21 +192,49 @@ export function AuditScreen() {
     return () => window.clearInterval(timer);
   }, []);
 
-  // Escape closes the detail panel.
+  // Escape closes the detail panel or the chain.
   useEffect(() => {
-    if (selectedId === null) return;
+    if (selectedId === null && chainId === null) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setSelectedId(null);
+      if (e.key === 'Escape') {
+        setSelectedId(null);
+        closeChain();
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [selectedId]);
+  }, [selectedId, chainId]);
 
   const refresh = () => setReloadToken((t) => t + 1);
   const clearFilters = () => {
     setText('');
     setActorKind(null);
     setDecision('');
+    setAgent('');
+    setConnection('');
+    setTier(null);
+    setOutcome('');
+    setRange('any');
+  };
+  const openChain = (id: string) => {
+    setSelectedId(null);
+    setChainId(id);
+  };
+  const closeChain = () => {
+    setChainId(null);
+    if (routeParam(window.location.hash, 'chain') !== null) history.replaceState(null, '', '#/audit');
+  };
+  const showRow = (rowId: number) => {
+    const known = list.rows.some((r) => r.id === rowId);
+    if (!known) {
+      // Not on the loaded pages: show it by id.
+      api.auditList({ before_id: rowId + 1, limit: 1 }).then(
+        (page) => page.rows[0] && setList((prev) => ({ ...prev, rows: mergeRows(prev.rows, page.rows) })),
+        () => {},
+      );
+    }
+    setChainId(null);
+    setSelectedId(rowId);
   };
 
   const selected = selectedId === null ? null : (list.rows.find((r) => r.id === selectedId) ?? null);
@@ -121,6 +249,7 @@ export function AuditScreen() {
           Refresh
         </button>
         <VerifyButton state={verify.state} onVerify={verify.run} />
+        <ExportAudit />
       </ScreenHeader>
 
       <VerifyResult state={verify.state} />
@@ -174,6 +303,84 @@ export function AuditScreen() {
             ))}
           </datalist>
         </div>
+        <div class="field">
+          <label for="audit-agent">Agent</label>
+          <input
+            id="audit-agent"
+            type="text"
+            list="audit-agents"
+            data-testid="audit-agent"
+            placeholder="Any agent"
+            autocomplete="off"
+            spellcheck={false}
+            value={agent}
+            onInput={(e) => setAgent(e.currentTarget.value)}
+          />
+          <datalist id="audit-agents">
+            {suggest.agents.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="audit-connection">Connection</label>
+          <input
+            id="audit-connection"
+            type="text"
+            list="audit-connections"
+            data-testid="audit-connection"
+            placeholder="Any connection"
+            autocomplete="off"
+            spellcheck={false}
+            value={connection}
+            onInput={(e) => setConnection(e.currentTarget.value)}
+          />
+          <datalist id="audit-connections">
+            {suggest.connections.map((c) => (
+              <option key={c} value={c} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="audit-tier">Tier</label>
+          <select id="audit-tier" data-testid="audit-tier" value={tier ?? ''} onChange={(e) => setTier(parseTier(e.currentTarget.value))}>
+            <option value="">Any tier</option>
+            {TIERS.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="audit-outcome">Outcome</label>
+          <input
+            id="audit-outcome"
+            type="text"
+            list="audit-outcomes"
+            data-testid="audit-outcome"
+            placeholder="Any outcome"
+            autocomplete="off"
+            spellcheck={false}
+            value={outcome}
+            onInput={(e) => setOutcome(e.currentTarget.value)}
+          />
+          <datalist id="audit-outcomes">
+            {suggest.outcomes.map((o) => (
+              <option key={o} value={o} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="audit-range">When</label>
+          <select id="audit-range" data-testid="audit-range" value={range} onChange={(e) => setRange(parseTimeRange(e.currentTarget.value))}>
+            {TIME_RANGES.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </div>
         {filtersActive && (
           <button type="button" class="button button-quiet" onClick={clearFilters}>
             Clear filters
@@ -191,7 +398,7 @@ export function AuditScreen() {
             class="card table-card"
             data-testid="audit-list"
             data-shown-text={list.shownText}
-            aria-busy={list.loading !== null || text.trim() !== debouncedText || decision.trim() !== debouncedDecision}
+            aria-busy={list.loading !== null || pending}
           >
             {list.loaded && list.rows.length === 0 ? (
               <div class="table-empty" data-testid="audit-empty">
@@ -235,7 +442,11 @@ export function AuditScreen() {
           </div>
         )}
 
-        {selected && <AuditDetail row={selected} onClose={() => setSelectedId(null)} />}
+        {chainId !== null ? (
+          <AuditChain id={chainId} verify={verify.state} onVerify={verify.run} onClose={closeChain} onShowRow={showRow} />
+        ) : (
+          selected && <AuditDetail row={selected} onClose={() => setSelectedId(null)} onShowChain={openChain} />
+        )}
       </div>
     </>
   );

@@ -3,12 +3,11 @@
 // pageErrors, origin, failureText, check, waitFor, fail, text, control, controlOk, agentCall,
 // agentDrafts, connectGmail, settled, shot } — shot(name) saves docs/screenshots/<name>.png.
 import agents from './agents.mjs';
-import planner from './planner.mjs';
-
-export const SCREENS = [agents, planner];
+import audit from './audit.mjs';
 import connections from './connections.mjs';
+import planner from './planner.mjs';
 import rateLimits from './rate-limits.mjs';
 import scopes from './scopes.mjs';
 import settings from './settings.mjs';
 
-export const SCREENS = [scopes, rateLimits, settings, connections];
+export const SCREENS = [agents, planner, scopes, rateLimits, settings, connections, audit];
