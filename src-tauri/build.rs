@@ -29,6 +29,8 @@ fn main() {
         "pause_state",
         "pause_agents",
         "resume_agents",
+        "session_get",
+        "session_set_name",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

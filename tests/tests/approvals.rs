@@ -171,3 +171,79 @@ async fn st_ts(gw: &Gateway, token: &str, text: &str) -> String {
         .expect("the posted message is in the channel")
         .to_string()
 }
+
+/// `METHOD /api/control/v1{path}` as a logged-in browser: the session cookie and our `Origin`.
+async fn as_browser(gw: &Gateway, cookie: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = switchboard_tests::client().request(method, format!("{}/api/control/v1{path}", gw.url)).header("cookie", cookie).header("origin", &gw.url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("the gateway answers");
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_login_decides_under_the_name_it_gave_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    gw.control(Method::PUT, &format!("/connections/{conn_id}/scopes"), Some(json!({ "scopes": ["channels:read", "channels:history", "chat:write"] }))).await;
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "feedback-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write"] {
+        gw.control(Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": tier }))).await;
+    }
+    let draft = |text: &str| json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": text } });
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(draft("Named approvers only."))).await;
+    let approval = queued["approval_id"].as_str().expect("approval id").to_string();
+
+    // Log in with a login URL, as a person would.
+    let login = gw.app.issue_login_url(switchboard_core::ActorKind::User, "cli").await.expect("login url");
+    let resp = switchboard_tests::client().get(&login.url).send().await.expect("login");
+    let cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie").split(';').next().expect("cookie pair").to_string();
+
+    let (status, session) = as_browser(&gw, &cookie, Method::GET, "/session", None).await;
+    assert_eq!((status, session.clone()), (200, json!({ "name": null, "kind": "browser" })), "a fresh login has no name yet: {session}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!((status, code(&body)), (428, "approver_name_required"), "a browser login must give its name before deciding: {body}");
+    let (_, still) = gw.control(Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!(still["status"], "pending", "a refused decision must leave the draft pending: {still}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": "delete" }))).await;
+    assert_eq!((status, code(&body)), (428, "approver_name_required"), "granting from an unnamed browser login must ask for the name too: {body}");
+
+    for bad in ["   ", "robin:admin"] {
+        let (status, body) = as_browser(&gw, &cookie, Method::PUT, "/session/name", Some(json!({ "name": bad }))).await;
+        assert_eq!((status, code(&body)), (400, "bad_request"), "the name {bad:?} must be refused: {body}");
+    }
+    let (status, session) = as_browser(&gw, &cookie, Method::PUT, "/session/name", Some(json!({ "name": "  Robin Ortiz " }))).await;
+    assert_eq!((status, session.clone()), (200, json!({ "name": "Robin Ortiz", "kind": "browser" })), "the name should be kept, trimmed: {session}");
+    let (_, session) = as_browser(&gw, &cookie, Method::GET, "/session", None).await;
+    assert_eq!(session["name"], "Robin Ortiz", "the session should remember the name: {session}");
+
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!((status, body["decided_by"].as_str()), (200, Some("browser:Robin Ortiz")), "the approval should name the browser's approver: {body}");
+    assert_eq!(gw.settled_approval(&approval).await["status"], "executed", "the named approval should run");
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(draft("Reject me."))).await;
+    let rejected = queued["approval_id"].as_str().expect("approval id").to_string();
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{rejected}/reject"), Some(json!({ "reason": "no" }))).await;
+    assert_eq!((status, body["decided_by"].as_str()), (200, Some("browser:Robin Ortiz")), "the rejection should name the browser's approver: {body}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": "delete" }))).await;
+    assert_eq!(status, 200, "a named browser login may grant: {body}");
+
+    // The audit log names the person for each decision, and the naming itself.
+    let (_, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    let approved = chain.as_array().expect("rows").iter().find(|r| r["action"] == "approval.approved").cloned().expect("an approval row");
+    assert_eq!(approved["actor_id"], "browser:Robin Ortiz", "the approval's audit row must name who decided: {approved}");
+    let (_, page) = gw.control(Method::GET, "/audit?limit=200", None).await;
+    let rows = page["rows"].as_array().expect("rows");
+    let by = |action: &str| rows.iter().find(|r| r["action"] == action).map(|r| r["actor_id"].as_str().unwrap_or("").to_string());
+    assert_eq!(by("control.session_named").as_deref(), Some("browser:Robin Ortiz"), "giving the name is audited");
+    assert!(rows.iter().any(|r| r["action"].as_str().is_some_and(|a| a.starts_with("grant")) && r["actor_id"] == "browser:Robin Ortiz"), "the grant's audit row must name who granted");
+
+    // The CLI has no browser session to name.
+    let (status, body) = gw.control(Method::GET, "/session", None).await;
+    assert_eq!((status, code(&body)), (400, "bad_request"), "the control token has no session: {body}");
+    gw.stop().await;
+}

@@ -23,6 +23,7 @@
 //! - [`events`]: provider webhooks (`/hooks/{connection}`: verified, de-duplicated, stored and
 //!   audited) and the event lists people and agents read; [`pull`]: the pull fallback from
 //!   persisted cursors, on demand and periodically.
+//! - [`session`]: the name a browser login gives once, recorded with its decisions.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -50,9 +51,10 @@ pub mod gateway;
 pub mod grants;
 pub mod oauth;
 pub mod offline;
-pub mod pull;
 pub mod policies;
+pub mod pull;
 pub mod rate_limits;
+pub mod session;
 pub mod ts_exports;
 pub mod types;
 

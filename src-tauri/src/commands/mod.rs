@@ -8,6 +8,7 @@ pub(crate) mod approvals;
 mod audit;
 mod connections;
 mod gateway;
+mod session;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -36,6 +37,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         approvals::approvals_approve_bulk,
         agents::pause_state,
         agents::pause_agents,
-        agents::resume_agents
+        agents::resume_agents,
+        session::session_get,
+        session::session_set_name
     ]
 }

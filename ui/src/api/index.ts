@@ -24,6 +24,8 @@ import {
   oauthStatusCall,
   providersCall,
   rateLimitsCall,
+  sessionGetCall,
+  sessionSetNameCall,
   statusCall,
   type AddKeyInput,
   type ApprovalCount,
@@ -44,6 +46,7 @@ import type { OAuthFlowStatus } from './generated/OAuthFlowStatus';
 import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
 import type { PauseState } from './generated/PauseState';
+import type { SessionInfo } from './generated/SessionInfo';
 import type { VerifyReport } from './generated/VerifyReport';
 
 export { ApiFailure, toFailure, type FailureCode } from './errors';
@@ -75,6 +78,7 @@ export type { ProviderEntry } from './generated/ProviderEntry';
 export type { ProviderScope } from './generated/ProviderScope';
 export type { Tier } from './generated/Tier';
 export type { VerifyReport } from './generated/VerifyReport';
+export type { SessionInfo } from './generated/SessionInfo';
 
 let transport: Transport | null = null;
 
@@ -142,4 +146,6 @@ export const api = {
   approvalsApproveBulk: (ids: string[]): Promise<ApprovalInfo[]> => run(approvalsApproveBulkCall(ids)),
   pauseState: (): Promise<PauseState> => run(pauseStateCall()),
   pauseSet: (paused: boolean): Promise<PauseState> => run(pauseSetCall(paused)),
+  session: (): Promise<SessionInfo> => run(sessionGetCall()),
+  sessionSetName: (name: string): Promise<SessionInfo> => run(sessionSetNameCall(name)),
 };
