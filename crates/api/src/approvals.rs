@@ -563,7 +563,20 @@ impl App {
     pub async fn audit_chain(&self, id: &str) -> Result<Vec<switchboard_core::AuditRow>, ApiError> {
         let call_id = if id.starts_with("apr_") { self.approval_record(id).await?.call_id } else { id.to_string() };
         let db = self.db().clone();
-        let rows = blocking(move || Ok(switchboard_store::audit::chain(&db.reader()?, &call_id)?)).await?;
+        let rows = blocking(move || {
+            let conn = db.reader()?;
+            let mut rows = switchboard_store::audit::chain(&conn, &call_id)?;
+            // A call made in response to a provider event starts with the event's arrival.
+            if let Some(event_id) = rows.first().and_then(|r| r.trigger.as_deref()).and_then(|t| t.strip_prefix("event:")).map(str::to_string) {
+                let arrival: Vec<_> = switchboard_store::audit::chain(&conn, &event_id)?
+                    .into_iter()
+                    .filter(|r| (r.action == "webhook.received" || r.action == "pull.received") && r.decision == "allow")
+                    .collect();
+                rows.splice(0..0, arrival);
+            }
+            Ok(rows)
+        })
+        .await?;
         if rows.is_empty() {
             return Err(ApiError::new(ErrorCode::NotFound, format!("no audit rows carry the id '{id}'")));
         }
