@@ -247,3 +247,80 @@ async fn a_browser_login_decides_under_the_name_it_gave_once() {
     assert_eq!((status, code(&body)), (400, "bad_request"), "the control token has no session: {body}");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crm_update_waits_as_old_to_new_read_from_the_record_itself() {
+    use switchboard_sandbox::hubspot::{NEW_LEAD_CONTACT, NEW_LEAD_DEAL, PRIVATE_APP_TOKEN};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let scopes = ["crm.objects.contacts.read", "crm.objects.deals.read", "crm.objects.contacts.write", "crm.objects.deals.write"];
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "hubspot-sandbox", "label": "Sales", "api_key": PRIVATE_APP_TOKEN, "scopes": scopes }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "crm-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write"] {
+        let (status, g) = gw.control(Method::POST, "/grants", Some(json!({ "agent": "crm-bot", "connection": conn_id, "tier": tier }))).await;
+        assert_eq!(status, 200, "{g}");
+    }
+    let call = |tool: &str, input: Value| {
+        let (gw, token) = (&gw, &token);
+        let path = format!("/tools/hubspot_{tool}");
+        async move { gw.agent(token, Method::POST, &path, Some(json!({ "input": input }))).await }
+    };
+    let (status, contact) = call("get_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": ["lifecyclestage", "jobtitle"] })).await;
+    assert_eq!(status, 200, "{contact}");
+    let old_stage = contact["result"]["properties"]["lifecyclestage"].as_str().map(str::to_string);
+    let old_title = contact["result"]["properties"]["jobtitle"].as_str().map(str::to_string);
+    assert_ne!(old_stage.as_deref(), Some("customer"), "the seeded lead should not be a customer yet");
+
+    // A contact update: each property it changes, with the value the record holds now.
+    let (status, queued) = call("update_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": { "lifecyclestage": "customer", "jobtitle": "Head of Ops" } })).await;
+    assert_eq!(status, 202, "a CRM change waits for a person: {queued}");
+    let approval = queued["approval_id"].as_str().expect("approval id").to_string();
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!(shown["preview"]["kind"], "crm_change", "{shown}");
+    let mut changes = shown["preview"]["changes"].as_array().expect("changes").clone();
+    changes.sort_by(|a, b| a["property"].as_str().cmp(&b["property"].as_str()));
+    assert_eq!(
+        changes,
+        vec![
+            json!({ "property": "jobtitle", "old": old_title, "old_known": true, "new": "Head of Ops" }),
+            json!({ "property": "lifecyclestage", "old": old_stage, "old_known": true, "new": "customer" }),
+        ],
+        "the draft must show each property as it is now → as it will be: {shown}"
+    );
+    assert_eq!(shown["preview"]["old_unknown"], Value::Null, "{shown}");
+    let (_, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    let lookup = chain.as_array().expect("rows").iter().find(|r| r["action"] == "approval.lookup").cloned().expect("the read of the record is audited");
+    assert_eq!((lookup["outcome"].as_str(), lookup["summary"]["looked_up"].as_str()), (Some("ok"), Some("hubspot_get_contact")), "{lookup}");
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(gw.settled_approval(&approval).await["status"], "executed", "the approved change should be written");
+    let (_, after) = call("get_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": ["lifecyclestage"] })).await;
+    assert_eq!(after["result"]["properties"]["lifecyclestage"], "customer", "the approved change reached HubSpot: {after}");
+
+    // A deal stage move reads the deal's stage (HubSpot's `dealstage`).
+    let (_, deal) = call("get_deal", json!({ "deal_id": NEW_LEAD_DEAL, "properties": ["dealstage"] })).await;
+    let old_deal_stage = deal["result"]["properties"]["dealstage"].as_str().expect("the deal has a stage").to_string();
+    let (status, queued) = call("update_deal_stage", json!({ "deal_id": NEW_LEAD_DEAL, "stage": "qualifiedtobuy" })).await;
+    assert_eq!(status, 202, "{queued}");
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", queued["approval_id"].as_str().unwrap_or_default()), None).await;
+    assert_eq!(
+        shown["preview"]["changes"],
+        json!([{ "property": "dealstage", "old": old_deal_stage, "old_known": true, "new": "qualifiedtobuy" }]),
+        "a stage move shows the stage now → after: {shown}"
+    );
+
+    // A record that cannot be read: the old values are unknown, and the draft says why.
+    let (status, queued) = call("update_contact", json!({ "contact_id": "987654", "properties": { "jobtitle": "Nobody" } })).await;
+    assert_eq!(status, 202, "{queued}");
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", queued["approval_id"].as_str().unwrap_or_default()), None).await;
+    assert_eq!(
+        shown["preview"]["changes"],
+        json!([{ "property": "jobtitle", "old": null, "old_known": false, "new": "Nobody" }]),
+        "an unread old value must be marked unknown, never shown as empty: {shown}"
+    );
+    assert!(shown["preview"]["old_unknown"].as_str().is_some_and(|m| m.contains("404")), "the draft says why the old values are unknown: {shown}");
+    gw.stop().await;
+}

@@ -47,6 +47,7 @@ pub fn generated() -> Vec<(String, String)> {
         one::<crate::approvals::ApprovalInfo>(&cfg),
         one::<crate::approvals::Preview>(&cfg),
         one::<crate::approvals::PreviewField>(&cfg),
+        one::<crate::approvals::PropertyChange>(&cfg),
         one::<crate::approvals::ApproveRequest>(&cfg),
         one::<crate::approvals::RejectRequest>(&cfg),
         one::<crate::approvals::ConfirmRequest>(&cfg),

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_scopes_grants", include_str!("migrations/0004_scopes_grants.sql")),
     ("0005_events", include_str!("migrations/0005_events.sql")),
     ("0006_approvals", include_str!("migrations/0006_approvals.sql")),
+    ("0007_approval_before", include_str!("migrations/0007_approval_before.sql")),
 ];
 
 /// The schema version this build writes.
