@@ -348,21 +348,28 @@ fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("there is no approval '{id}'; `switchboard approvals list` shows them"))
 }
 
+/// An agent call the policy decision did not simply allow: it is queued for a person
+/// ([`App::queue_for_approval`]) or sent under an auto-send policy ([`App::auto_send`]).
+pub(crate) struct DecidedCall<'a> {
+    pub agent: &'a AgentId,
+    pub action: &'static ActionSpec,
+    pub connection: &'a ConnectionRecord,
+    pub input: Value,
+    pub call_id: String,
+    /// What started the call (`http:POST …`, `event:<id>`), carried by its audit rows.
+    pub trigger: &'a str,
+    /// The rule that decided (`default:outbound-queues`, `policy:<id>`).
+    pub rule: &'a str,
+    /// The agent's `client_request_id`, to remember the answer under.
+    pub client_request: Option<ClientRequestRecord>,
+    /// The account definitions the input was checked against, if any.
+    pub checked_against: Option<&'static str>,
+}
+
 impl App {
     /// Turns a held agent call into a pending draft (see the module docs).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn queue_for_approval(
-        &self,
-        agent: &AgentId,
-        action: &'static ActionSpec,
-        connection: &ConnectionRecord,
-        input: Value,
-        call_id: String,
-        trigger: &str,
-        rule: &str,
-        client_request: Option<ClientRequestRecord>,
-        checked_against: Option<&'static str>,
-    ) -> Result<CallResult, ApiError> {
+    pub(crate) async fn queue_for_approval(&self, call: DecidedCall<'_>) -> Result<CallResult, ApiError> {
+        let DecidedCall { agent, action, connection, input, call_id, trigger, rule, client_request, checked_against } = call;
         let now = self.clock().now_ms();
         let ttl = i64::try_from(APPROVAL_TTL.as_millis()).unwrap_or(i64::MAX);
         let record = ApprovalRecord {
@@ -888,20 +895,8 @@ impl App {
     /// Runs an outbound call an auto-send policy allowed: the decision row and an outbox row
     /// (already in flight, keyed by the call id) commit together before the provider is called,
     /// so a crash leaves it to the same recovery as an approved draft.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn auto_send(
-        &self,
-        agent: &AgentId,
-        action: &'static ActionSpec,
-        connection: &ConnectionRecord,
-        entry: &switchboard_connectors::ProviderEntry,
-        input: Value,
-        call_id: String,
-        trigger: &str,
-        rule: &str,
-        client_request: Option<ClientRequestRecord>,
-        checked_against: Option<&'static str>,
-    ) -> Result<CallResult, ApiError> {
+    pub(crate) async fn auto_send(&self, call: DecidedCall<'_>, entry: &switchboard_connectors::ProviderEntry) -> Result<CallResult, ApiError> {
+        let DecidedCall { agent, action, connection, input, call_id, trigger, rule, client_request, checked_against } = call;
         let call = (action.build)(&input).map_err(|m| ApiError::bad_request(format!("{}: {m}", action.tool_name())))?;
         let now = self.clock().now_ms();
         let o = OutboxRecord {

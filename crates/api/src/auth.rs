@@ -68,8 +68,11 @@ pub const APPROVER_NAME_MAX: usize = 64;
 /// once after logging in (the name their decisions are recorded under).
 #[derive(Debug, Default)]
 pub struct Sessions {
-    entries: Mutex<HashMap<[u8; 32], (i64, Option<String>)>>,
+    entries: Mutex<HashMap<[u8; 32], SessionEntry>>,
 }
+
+/// A session's expiry (UTC ms) and the name it gave, if any.
+type SessionEntry = (i64, Option<String>);
 
 impl Sessions {
     pub fn insert(&self, secret: &Sensitive<String>, expires_at_ms: i64) {

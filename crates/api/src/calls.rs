@@ -48,6 +48,7 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::agents::AgentId;
+use crate::approvals::DecidedCall;
 
 mod preflight;
 pub(crate) use preflight::DefinitionCache;
@@ -559,10 +560,12 @@ impl App {
                 return Err(ApiError::new(code, decision.reason));
             }
             switchboard_policy::Verdict::Queue => {
-                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
+                let held = DecidedCall { agent, action, connection: &connection, input: req.input, call_id, trigger, rule: &decision.rule, client_request, checked_against };
+                return self.queue_for_approval(held).await;
             }
             switchboard_policy::Verdict::Allow if decision.rule.starts_with("policy:") => {
-                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
+                let held = DecidedCall { agent, action, connection: &connection, input: req.input, call_id, trigger, rule: &decision.rule, client_request, checked_against };
+                return self.auto_send(held, &entry).await;
             }
             switchboard_policy::Verdict::Allow => {}
         }

@@ -108,5 +108,4 @@ impl App {
             kind: SessionKind::Browser,
         })
     }
-
 }

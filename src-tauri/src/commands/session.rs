@@ -14,5 +14,7 @@ pub fn session_get() -> SessionInfo {
 #[tauri::command]
 pub fn session_set_name(name: String) -> Result<SessionInfo, ApiError> {
     let _ = name;
-    Err(ApiError::bad_request("the window records decisions as the OS user running it; only a browser login gives a name"))
+    Err(ApiError::bad_request(
+        "the window records decisions as the OS user running it; only a browser login gives a name",
+    ))
 }
