@@ -240,7 +240,7 @@ async function main(page, context, pageErrors) {
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(path.dirname(path.resolve(screenshotPath)), `${name}.png`) });
   };
-  const t = { page, context, pageErrors, origin, approver: APPROVER, slackFeedback: SLACK_FEEDBACK, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
+  const t = { page, context, pageErrors, origin, approver: APPROVER, slackFeedback: SLACK_FEEDBACK, hubspotToken: SANDBOX_TOKEN, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
   for (const screenChecks of SCREENS) await screenChecks(t);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
   await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
