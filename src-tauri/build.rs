@@ -48,6 +48,8 @@ fn main() {
         "policy_presets",
         "preferences_get",
         "preferences_set",
+        "session_get",
+        "session_set_name",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed (see the message above)");

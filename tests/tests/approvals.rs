@@ -171,3 +171,156 @@ async fn st_ts(gw: &Gateway, token: &str, text: &str) -> String {
         .expect("the posted message is in the channel")
         .to_string()
 }
+
+/// `METHOD /api/control/v1{path}` as a logged-in browser: the session cookie and our `Origin`.
+async fn as_browser(gw: &Gateway, cookie: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = switchboard_tests::client().request(method, format!("{}/api/control/v1{path}", gw.url)).header("cookie", cookie).header("origin", &gw.url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("the gateway answers");
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_login_decides_under_the_name_it_gave_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    gw.control(Method::PUT, &format!("/connections/{conn_id}/scopes"), Some(json!({ "scopes": ["channels:read", "channels:history", "chat:write"] }))).await;
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "feedback-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write"] {
+        gw.control(Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": tier }))).await;
+    }
+    let draft = |text: &str| json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": text } });
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(draft("Named approvers only."))).await;
+    let approval = queued["approval_id"].as_str().expect("approval id").to_string();
+
+    // Log in with a login URL, as a person would.
+    let login = gw.app.issue_login_url(switchboard_core::ActorKind::User, "cli").await.expect("login url");
+    let resp = switchboard_tests::client().get(&login.url).send().await.expect("login");
+    let cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie").split(';').next().expect("cookie pair").to_string();
+
+    let (status, session) = as_browser(&gw, &cookie, Method::GET, "/session", None).await;
+    assert_eq!((status, session.clone()), (200, json!({ "name": null, "kind": "browser" })), "a fresh login has no name yet: {session}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!((status, code(&body)), (428, "approver_name_required"), "a browser login must give its name before deciding: {body}");
+    let (_, still) = gw.control(Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!(still["status"], "pending", "a refused decision must leave the draft pending: {still}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": "delete" }))).await;
+    assert_eq!((status, code(&body)), (428, "approver_name_required"), "granting from an unnamed browser login must ask for the name too: {body}");
+
+    for bad in ["   ", "robin:admin"] {
+        let (status, body) = as_browser(&gw, &cookie, Method::PUT, "/session/name", Some(json!({ "name": bad }))).await;
+        assert_eq!((status, code(&body)), (400, "bad_request"), "the name {bad:?} must be refused: {body}");
+    }
+    let (status, session) = as_browser(&gw, &cookie, Method::PUT, "/session/name", Some(json!({ "name": "  Robin Ortiz " }))).await;
+    assert_eq!((status, session.clone()), (200, json!({ "name": "Robin Ortiz", "kind": "browser" })), "the name should be kept, trimmed: {session}");
+    let (_, session) = as_browser(&gw, &cookie, Method::GET, "/session", None).await;
+    assert_eq!(session["name"], "Robin Ortiz", "the session should remember the name: {session}");
+
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!((status, body["decided_by"].as_str()), (200, Some("browser:Robin Ortiz")), "the approval should name the browser's approver: {body}");
+    assert_eq!(gw.settled_approval(&approval).await["status"], "executed", "the named approval should run");
+    let (_, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(draft("Reject me."))).await;
+    let rejected = queued["approval_id"].as_str().expect("approval id").to_string();
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, &format!("/approvals/{rejected}/reject"), Some(json!({ "reason": "no" }))).await;
+    assert_eq!((status, body["decided_by"].as_str()), (200, Some("browser:Robin Ortiz")), "the rejection should name the browser's approver: {body}");
+    let (status, body) = as_browser(&gw, &cookie, Method::POST, "/grants", Some(json!({ "agent": "feedback-bot", "connection": conn_id, "tier": "delete" }))).await;
+    assert_eq!(status, 200, "a named browser login may grant: {body}");
+
+    // The audit log names the person for each decision, and the naming itself.
+    let (_, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    let approved = chain.as_array().expect("rows").iter().find(|r| r["action"] == "approval.approved").cloned().expect("an approval row");
+    assert_eq!(approved["actor_id"], "browser:Robin Ortiz", "the approval's audit row must name who decided: {approved}");
+    let (_, page) = gw.control(Method::GET, "/audit?limit=200", None).await;
+    let rows = page["rows"].as_array().expect("rows");
+    let by = |action: &str| rows.iter().find(|r| r["action"] == action).map(|r| r["actor_id"].as_str().unwrap_or("").to_string());
+    assert_eq!(by("control.session_named").as_deref(), Some("browser:Robin Ortiz"), "giving the name is audited");
+    assert!(rows.iter().any(|r| r["action"].as_str().is_some_and(|a| a.starts_with("grant")) && r["actor_id"] == "browser:Robin Ortiz"), "the grant's audit row must name who granted");
+
+    // The CLI has no browser session to name.
+    let (status, body) = gw.control(Method::GET, "/session", None).await;
+    assert_eq!((status, code(&body)), (400, "bad_request"), "the control token has no session: {body}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crm_update_waits_as_old_to_new_read_from_the_record_itself() {
+    use switchboard_sandbox::hubspot::{NEW_LEAD_CONTACT, NEW_LEAD_DEAL, PRIVATE_APP_TOKEN};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let scopes = ["crm.objects.contacts.read", "crm.objects.deals.read", "crm.objects.contacts.write", "crm.objects.deals.write"];
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "hubspot-sandbox", "label": "Sales", "api_key": PRIVATE_APP_TOKEN, "scopes": scopes }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "crm-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write"] {
+        let (status, g) = gw.control(Method::POST, "/grants", Some(json!({ "agent": "crm-bot", "connection": conn_id, "tier": tier }))).await;
+        assert_eq!(status, 200, "{g}");
+    }
+    let call = |tool: &str, input: Value| {
+        let (gw, token) = (&gw, &token);
+        let path = format!("/tools/hubspot_{tool}");
+        async move { gw.agent(token, Method::POST, &path, Some(json!({ "input": input }))).await }
+    };
+    let (status, contact) = call("get_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": ["lifecyclestage", "jobtitle"] })).await;
+    assert_eq!(status, 200, "{contact}");
+    let old_stage = contact["result"]["properties"]["lifecyclestage"].as_str().map(str::to_string);
+    let old_title = contact["result"]["properties"]["jobtitle"].as_str().map(str::to_string);
+    assert_ne!(old_stage.as_deref(), Some("customer"), "the seeded lead should not be a customer yet");
+
+    // A contact update: each property it changes, with the value the record holds now.
+    let (status, queued) = call("update_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": { "lifecyclestage": "customer", "jobtitle": "Head of Ops" } })).await;
+    assert_eq!(status, 202, "a CRM change waits for a person: {queued}");
+    let approval = queued["approval_id"].as_str().expect("approval id").to_string();
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{approval}"), None).await;
+    assert_eq!(shown["preview"]["kind"], "crm_change", "{shown}");
+    let mut changes = shown["preview"]["changes"].as_array().expect("changes").clone();
+    changes.sort_by(|a, b| a["property"].as_str().cmp(&b["property"].as_str()));
+    assert_eq!(
+        changes,
+        vec![
+            json!({ "property": "jobtitle", "old": old_title, "old_known": true, "new": "Head of Ops" }),
+            json!({ "property": "lifecyclestage", "old": old_stage, "old_known": true, "new": "customer" }),
+        ],
+        "the draft must show each property as it is now → as it will be: {shown}"
+    );
+    assert_eq!(shown["preview"]["old_unknown"], Value::Null, "{shown}");
+    let (_, chain) = gw.control(Method::GET, &format!("/audit/chain/{approval}"), None).await;
+    let lookup = chain.as_array().expect("rows").iter().find(|r| r["action"] == "approval.lookup").cloned().expect("the read of the record is audited");
+    assert_eq!((lookup["outcome"].as_str(), lookup["summary"]["looked_up"].as_str()), (Some("ok"), Some("hubspot_get_contact")), "{lookup}");
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{approval}/approve"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(gw.settled_approval(&approval).await["status"], "executed", "the approved change should be written");
+    let (_, after) = call("get_contact", json!({ "contact_id": NEW_LEAD_CONTACT, "properties": ["lifecyclestage"] })).await;
+    assert_eq!(after["result"]["properties"]["lifecyclestage"], "customer", "the approved change reached HubSpot: {after}");
+
+    // A deal stage move reads the deal's stage (HubSpot's `dealstage`).
+    let (_, deal) = call("get_deal", json!({ "deal_id": NEW_LEAD_DEAL, "properties": ["dealstage"] })).await;
+    let old_deal_stage = deal["result"]["properties"]["dealstage"].as_str().expect("the deal has a stage").to_string();
+    let (status, queued) = call("update_deal_stage", json!({ "deal_id": NEW_LEAD_DEAL, "stage": "qualifiedtobuy" })).await;
+    assert_eq!(status, 202, "{queued}");
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", queued["approval_id"].as_str().unwrap_or_default()), None).await;
+    assert_eq!(
+        shown["preview"]["changes"],
+        json!([{ "property": "dealstage", "old": old_deal_stage, "old_known": true, "new": "qualifiedtobuy" }]),
+        "a stage move shows the stage now → after: {shown}"
+    );
+
+    // A record that cannot be read: the old values are unknown, and the draft says why.
+    let (status, queued) = call("update_contact", json!({ "contact_id": "987654", "properties": { "jobtitle": "Nobody" } })).await;
+    assert_eq!(status, 202, "{queued}");
+    let (_, shown) = gw.control(Method::GET, &format!("/approvals/{}", queued["approval_id"].as_str().unwrap_or_default()), None).await;
+    assert_eq!(
+        shown["preview"]["changes"],
+        json!([{ "property": "jobtitle", "old": null, "old_known": false, "new": "Nobody" }]),
+        "an unread old value must be marked unknown, never shown as empty: {shown}"
+    );
+    assert!(shown["preview"]["old_unknown"].as_str().is_some_and(|m| m.contains("404")), "the draft says why the old values are unknown: {shown}");
+    gw.stop().await;
+}

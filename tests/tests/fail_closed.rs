@@ -3,11 +3,16 @@
 //! half-written remains. Real refusals from the kernel: a small tmpfs that fills up, and the
 //! immutable attribute on the data dir's files (a read-only remount is refused while the
 //! database is open, so `chattr +i` is how a live gateway's disk is made read-only). Both need
-//! root, which the test command has.
+//! root, which the test command has. Provider writes too: an agent's write and an approval under
+//! read-only or full storage never reach the simulated Slack, and nothing is lost once the disk
+//! can record again.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use reqwest::Method;
+use serde_json::json;
+use switchboard_sandbox::slack::{BOT_TOKEN, CUSTOMER_FEEDBACK, SlackSandbox};
 use switchboard_store::StoreOptions;
 use switchboard_tests::{Gateway, client};
 
@@ -148,5 +153,124 @@ async fn the_database_size_limit_refuses_the_action_without_half_writes() {
     let (rows, intact) = rows_and_verify(&gw).await;
     assert!(intact, "hitting the size limit left a broken chain");
     assert_eq!(rows, rows_at_start + acked as i64, "rows on disk must be exactly the acknowledged actions");
+    gw.stop().await;
+}
+
+/// How many messages in #customer-feedback carry `text`, read straight from the simulated Slack
+/// (Slack has no idempotency key, so its effect count is the messages with that text).
+async fn slack_effects(slack_url: &str, text: &str) -> usize {
+    let resp = client()
+        .post(format!("{slack_url}/api/conversations.history"))
+        .bearer_auth(BOT_TOKEN)
+        .form(&[("channel", CUSTOMER_FEEDBACK), ("limit", "999")])
+        .send()
+        .await
+        .expect("the simulated Slack answers");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["ok"], true, "reading the channel at the simulated Slack should work: {body}");
+    body["messages"].as_array().expect("messages").iter().filter(|m| m["text"] == text).count()
+}
+
+fn slack_url(gw: &Gateway) -> String {
+    gw.app.sandbox_urls().iter().find(|(id, _)| *id == "slack-sandbox").map(|(_, u)| u.clone()).expect("the simulated Slack runs")
+}
+
+/// An auto-sent agent write and the approval of a queued draft, both while storage cannot record
+/// them: each must be refused with a storage code from `expected`, and nothing may reach Slack.
+/// Returns what went wrong (empty when nothing did), so the caller can make the disk writable
+/// again before failing.
+async fn refused_writes(gw: &Gateway, token: &str, draft: &str, text: &str, expected: &[&str], why: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (status, body) = gw.agent(token, Method::POST, "/tools/slack_post_message", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": text } }))).await;
+    if status != 503 || !expected.contains(&body["code"].as_str().unwrap_or("")) {
+        problems.push(format!("{why}: an agent's write should be refused with 503 and one of {expected:?}, got {status} {body}"));
+    }
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{draft}/approve"), None).await;
+    if status != 503 || !expected.contains(&body["code"].as_str().unwrap_or("")) {
+        problems.push(format!("{why}: approving a draft should be refused with 503 and one of {expected:?}, got {status} {body}"));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let url = slack_url(gw);
+    if slack_effects(&url, text).await != 0 {
+        problems.push(format!("{why}: the refused agent write reached Slack"));
+    }
+    if slack_effects(&url, HELD).await != 0 {
+        problems.push(format!("{why}: the draft whose approval was refused reached Slack"));
+    }
+    problems
+}
+
+const HELD: &str = "Held while the disk could not record it.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_writes_never_happen_while_storage_cannot_record_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let slack_sb = SlackSandbox::default();
+    let start = |limit: Option<u64>| {
+        let slack_sb = slack_sb.clone();
+        let data = data.clone();
+        async move {
+            Gateway::start_with(&data, move |o| {
+                o.sandbox = true;
+                o.store = StoreOptions { max_page_count: limit };
+                let sims: Vec<Box<dyn switchboard_sandbox::SimulatedProvider>> = vec![Box::new(slack_sb)];
+                o.sandbox_providers = Some(sims);
+            })
+            .await
+        }
+    };
+    let gw = start(Some(128)).await;
+    let (status, conn) = gw.control(Method::POST, "/connections", Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN }))).await;
+    assert_eq!(status, 200, "{conn}");
+    let slack = conn["id"].as_str().expect("connection id").to_string();
+    gw.control(Method::PUT, &format!("/connections/{slack}/scopes"), Some(json!({ "scopes": ["channels:read", "channels:history", "chat:write"] }))).await;
+    let (_, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "digest-bot" }))).await;
+    let token = agent["token"].as_str().expect("agent token").to_string();
+    for tier in ["read", "write"] {
+        let (status, g) = gw.control(Method::POST, "/grants", Some(json!({ "agent": "digest-bot", "connection": slack, "tier": tier }))).await;
+        assert_eq!(status, 200, "{g}");
+    }
+    // One draft waits for a person; then a policy lets this agent post to the channel alone.
+    let (status, queued) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": HELD } }))).await;
+    assert_eq!(status, 202, "{queued}");
+    let draft = queued["approval_id"].as_str().expect("approval id").to_string();
+    let policy = format!("id = \"digest\"\nname = \"Digest\"\nagent = \"digest-bot\"\nactions = [\"slack_post_message\"]\n\n[conditions]\nchannels = [\"{CUSTOMER_FEEDBACK}\"]\n\n[caps]\nper_hour = 100\nper_day = 1000\n");
+    let (status, body) = gw.control(Method::POST, "/policies", Some(json!({ "format": "toml", "text": policy }))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = gw.agent(&token, Method::POST, "/tools/slack_post_message", Some(json!({ "input": { "channel": CUSTOMER_FEEDBACK, "text": "Digest while healthy." } }))).await;
+    assert_eq!(status, 200, "on a healthy disk the policy sends at once: {body}");
+    assert_eq!(slack_effects(&slack_url(&gw), "Digest while healthy.").await, 1, "the healthy write should reach Slack once");
+
+    // Read-only data dir: neither the agent's write nor the approval reaches Slack.
+    immutable(&data, "+i");
+    let problems = refused_writes(&gw, &token, &draft, "Digest on a read-only disk.", &["audit_unavailable", "storage_read_only"], "read-only disk").await;
+    immutable(&data, "-i");
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // Full database: the same.
+    let (acked, status, body) = act_until_refused(&gw, 50_000).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("storage_full")), "filling the database should end in storage_full after {acked} rows: {body}");
+    let problems = refused_writes(&gw, &token, &draft, "Digest on a full disk.", &["storage_full"], "full database").await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    let (_, intact) = rows_and_verify(&gw).await;
+    assert!(intact, "the audit chain must verify after the refusals");
+    gw.stop().await;
+
+    // Room again (the size limit lifted): nothing was lost, nothing half-done is sent.
+    let gw = start(None).await;
+    let (status, shown) = gw.control(Method::GET, &format!("/approvals/{draft}"), None).await;
+    assert_eq!((status, shown["status"].as_str()), (200, Some("pending")), "the draft must still wait for a person: {shown}");
+    let url = slack_url(&gw);
+    for text in ["Digest on a read-only disk.", "Digest on a full disk.", HELD] {
+        assert_eq!(slack_effects(&url, text).await, 0, "'{text}' must not have been sent later either");
+    }
+    assert_eq!(slack_effects(&url, "Digest while healthy.").await, 1, "the message sent while healthy is still there, once");
+    let (status, body) = gw.control(Method::POST, &format!("/approvals/{draft}/approve"), None).await;
+    assert_eq!(status, 200, "approving works once the disk can record it: {body}");
+    assert_eq!(gw.settled_approval(&draft).await["status"], "executed", "the approved draft should be sent");
+    assert_eq!(slack_effects(&url, HELD).await, 1, "the approved draft reaches Slack exactly once");
+    let (_, intact) = rows_and_verify(&gw).await;
+    assert!(intact, "the audit chain must verify after recovery");
     gw.stop().await;
 }

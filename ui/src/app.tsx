@@ -11,6 +11,7 @@ import { PlannerScreen } from './features/planner/PlannerScreen';
 import { RateLimitsScreen } from './features/rate-limits/RateLimitsScreen';
 import { ScopesScreen } from './features/scopes/ScopesScreen';
 import { SettingsScreen } from './features/settings/SettingsScreen';
+import { ApproverName } from './features/session/ApproverName';
 import { SessionExpired } from './features/session/SessionExpired';
 import { parseRoute, routeHref, ROUTES, type RouteId } from './routes';
 
@@ -170,11 +171,40 @@ function Screen({ route, gateway }: { route: RouteId; gateway: GatewayState }) {
   }
 }
 
+/**
+ * Whether to ask for the approver's name: a browser login that has not given one yet (asked
+ * once per login), or any decision the gateway refused with `approver_name_required`.
+ */
+function useNeedsApproverName(stopped: boolean): [boolean, () => void] {
+  const [needed, setNeeded] = useState(false);
+  useEffect(() => {
+    if (stopped || api.transportKind() !== 'http') return;
+    let live = true;
+    api.session().then(
+      (s) => {
+        if (live && s.kind === 'browser' && s.name === null) setNeeded(true);
+      },
+      () => {
+        // Failures reach the shell's listener (session expired, unreachable).
+      },
+    );
+    const off = onFailure((failure) => {
+      if (failure.code === 'approver_name_required') setNeeded(true);
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [stopped]);
+  return [needed, useCallback(() => setNeeded(false), [])];
+}
+
 export function App() {
   const route = useRoute();
   const [sessionExpired, setSessionExpired] = useState(false);
   const [gateway, refreshGateway] = useGatewayState(sessionExpired);
   const pending = usePendingCount(!sessionExpired);
+  const [needsName, named] = useNeedsApproverName(sessionExpired);
 
   useEffect(
     () =>
@@ -201,6 +231,7 @@ export function App() {
         {/* Keyed so each screen starts fresh when the route changes. */}
         <Screen key={route} route={route} gateway={gateway} />
       </main>
+      {needsName && <ApproverName onNamed={named} />}
     </div>
   );
 }

@@ -159,13 +159,6 @@ pub fn validate_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn user_row(action: &str, actor_id: &str, summary: serde_json::Value) -> NewAuditRow {
-    let mut row = NewAuditRow::system(action, summary);
-    row.actor_kind = ActorKind::User;
-    row.actor_id = actor_id.into();
-    row
-}
-
 enum Change {
     Done(i64),
     Unknown,
@@ -200,7 +193,7 @@ impl App {
         let hash = digest(token.expose());
         let hash_hex = hex::encode(hash);
         let now = self.clock().now_ms();
-        let row = user_row("agent.added", actor_id, serde_json::json!({ "agent": name }));
+        let row = NewAuditRow::user("agent.added", actor_id, serde_json::json!({ "agent": name }));
         let owned = name.to_string();
         let change = self
             .writer()
@@ -227,7 +220,7 @@ impl App {
     /// changes nothing; an unknown name is `not_found`.
     pub async fn agent_revoke(&self, actor_id: &str, name: &str) -> Result<(), ApiError> {
         let now = self.clock().now_ms();
-        let row = user_row("agent.revoked", actor_id, serde_json::json!({ "agent": name }));
+        let row = NewAuditRow::user("agent.revoked", actor_id, serde_json::json!({ "agent": name }));
         let owned = name.to_string();
         let change = self
             .writer()
@@ -327,7 +320,7 @@ impl App {
 
     async fn set_paused(&self, actor_id: &str, paused: bool) -> Result<PauseState, ApiError> {
         let action = if paused { "agents.paused" } else { "agents.resumed" };
-        let row = user_row(action, actor_id, serde_json::json!({ "was_paused": self.agents_paused() }));
+        let row = NewAuditRow::user(action, actor_id, serde_json::json!({ "was_paused": self.agents_paused() }));
         self.writer()
             .transact(Durability::Full, move |conn, audit| {
                 audit.append(&row)?;

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_connectors::ActionSpec;
+use switchboard_connectors::{ActionSpec, PreviewKind};
 use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Tier};
 use switchboard_store::approvals::{self as stored, ApprovalRecord, ClientRequestRecord, OutboxRecord};
 use switchboard_store::connections::{self as stored_connections, ConnectionRecord};
@@ -99,9 +99,22 @@ pub struct PreviewField {
     pub value: String,
 }
 
+/// One property a draft changes on an existing record: its value now → the value it will have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PropertyChange {
+    pub property: String,
+    /// The record's value when the draft was queued (`null`: not set at the provider).
+    pub old: Option<String>,
+    /// Whether `old` was read; false when the record could not be read (see
+    /// `Preview.old_unknown`) or the property was added by an edit after it was read.
+    pub old_known: bool,
+    pub new: String,
+}
+
 /// A draft shown as what it is: an email with its headers and body, a chat message in its
-/// channel, a CRM change, an invoice, a refund. Values are the agent's (or approver's) input,
-/// shown as text; `html` is provider-bound HTML that the UI renders only in a sandboxed frame.
+/// channel, a CRM change (old → new for an existing record), an invoice, a refund. Values are
+/// the agent's (or approver's) input, shown as text; `html` is provider-bound HTML that the UI
+/// renders only in a sandboxed frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Preview {
     /// `email`, `chat_message`, `crm_change`, `invoice`, `refund`, `credit`, `calendar_event` or `action`.
@@ -113,6 +126,10 @@ pub struct Preview {
     pub text: Option<String>,
     /// HTML body, if any (untrusted: render sandboxed, scripts off).
     pub html: Option<String>,
+    /// For a change to an existing record: each property it changes, old → new.
+    pub changes: Vec<PropertyChange>,
+    /// Why the record's current values could not be read when the draft was queued, if so.
+    pub old_unknown: Option<String>,
 }
 
 /// A draft as the approvals screen and `switchboard approvals show` see it.
@@ -203,7 +220,8 @@ fn info(a: ApprovalRecord) -> ApprovalInfo {
     let action = switchboard_connectors::action(&a.tool);
     let input = parse_json(&a.input);
     let edited_input = a.edited_input.as_deref().map(parse_json);
-    let preview = preview(action, &a.tool, edited_input.as_ref().unwrap_or(&input));
+    let before = a.before.as_deref().map(parse_json);
+    let preview = preview(action, &a.tool, edited_input.as_ref().unwrap_or(&input), before.as_ref());
     ApprovalInfo {
         description: action.map(|x| x.description.to_string()).unwrap_or_default(),
         tier: Tier::parse(&a.tier).unwrap_or(Tier::Write),
@@ -236,20 +254,30 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-/// The draft as a person reads it. Built from the input alone (no provider call), so the
-/// preview is exactly what will be sent.
-pub fn preview(action: Option<&ActionSpec>, tool: &str, input: &Value) -> Preview {
-    let provider = action.map_or("", |a| a.provider);
-    let kind = match (provider, tool) {
-        ("gmail", _) => "email",
-        ("slack", _) => "chat_message",
-        ("hubspot", _) => "crm_change",
-        ("google-calendar", _) => "calendar_event",
-        ("stripe", t) if t.contains("refund") => "refund",
-        ("stripe", t) if t.contains("credit") => "credit",
-        ("stripe", t) if t.contains("invoice") => "invoice",
-        _ => "action",
-    };
+/// The draft as a person reads it, built from the input (so it is exactly what will be sent) and,
+/// for a change to an existing record, from `before`: the record's values read when the draft
+/// was queued (`{"values": {…}, "unknown": reason|null}`). The kind comes from the action catalog.
+pub fn preview(action: Option<&ActionSpec>, tool: &str, input: &Value, before: Option<&Value>) -> Preview {
+    let preview_kind = action.map_or(PreviewKind::Action, |a| a.preview);
+    let kind = preview_kind.as_str();
+    let mut changes = Vec::new();
+    let mut old_unknown = None;
+    if let (PreviewKind::CrmUpdate { .. }, Some(a)) = (preview_kind, action) {
+        let values = before.and_then(|b| b.get("values")).and_then(Value::as_object);
+        old_unknown = match before {
+            None => Some("the record was not read when this draft was queued".to_string()),
+            Some(b) => b.get("unknown").and_then(Value::as_str).map(str::to_string),
+        };
+        for (property, new) in changed_properties(a, input) {
+            let old = values.and_then(|v| v.get(&property));
+            changes.push(PropertyChange {
+                old_known: old.is_some(),
+                old: old.filter(|v| !v.is_null()).map(text_of),
+                new: text_of(&new),
+                property,
+            });
+        }
+    }
     let mut fields = Vec::new();
     let (mut text, mut html) = (None, None);
     if let Some(o) = input.as_object() {
@@ -257,6 +285,7 @@ pub fn preview(action: Option<&ActionSpec>, tool: &str, input: &Value) -> Previe
             match k.as_str() {
                 "text" if kind == "email" || kind == "chat_message" => text = Some(text_of(v)),
                 "html" => html = Some(text_of(v)),
+                "properties" if v.is_object() && !changes.is_empty() => {}
                 "properties" if v.is_object() => {
                     for (p, pv) in v.as_object().into_iter().flatten() {
                         fields.push(PreviewField { label: p.clone(), value: format!("→ {}", text_of(pv)) });
@@ -281,7 +310,18 @@ pub fn preview(action: Option<&ActionSpec>, tool: &str, input: &Value) -> Previe
         ),
         _ => action.map_or_else(|| tool.to_string(), |a| a.description.trim_end_matches('.').to_string()),
     };
-    Preview { kind: kind.into(), title, fields, text, html }
+    Preview { kind: kind.into(), title, fields, text, html, changes, old_unknown }
+}
+
+/// The properties a record update sets and their new values: the `properties` of the request
+/// body the action builds from `input` (empty when the input does not build).
+fn changed_properties(action: &ActionSpec, input: &Value) -> Vec<(String, Value)> {
+    (action.build)(input)
+        .ok()
+        .and_then(|c| c.json)
+        .and_then(|j| j.get("properties").and_then(Value::as_object).cloned())
+        .map(|o| o.into_iter().collect())
+        .unwrap_or_default()
 }
 
 fn user_row(action: &str, actor_id: &str, a: &ApprovalRecord, outcome: &str, summary: Value) -> NewAuditRow {
@@ -308,21 +348,28 @@ fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("there is no approval '{id}'; `switchboard approvals list` shows them"))
 }
 
+/// An agent call the policy decision did not simply allow: it is queued for a person
+/// ([`App::queue_for_approval`]) or sent under an auto-send policy ([`App::auto_send`]).
+pub(crate) struct DecidedCall<'a> {
+    pub agent: &'a AgentId,
+    pub action: &'static ActionSpec,
+    pub connection: &'a ConnectionRecord,
+    pub input: Value,
+    pub call_id: String,
+    /// What started the call (`http:POST …`, `event:<id>`), carried by its audit rows.
+    pub trigger: &'a str,
+    /// The rule that decided (`default:outbound-queues`, `policy:<id>`).
+    pub rule: &'a str,
+    /// The agent's `client_request_id`, to remember the answer under.
+    pub client_request: Option<ClientRequestRecord>,
+    /// The account definitions the input was checked against, if any.
+    pub checked_against: Option<&'static str>,
+}
+
 impl App {
     /// Turns a held agent call into a pending draft (see the module docs).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn queue_for_approval(
-        &self,
-        agent: &AgentId,
-        action: &'static ActionSpec,
-        connection: &ConnectionRecord,
-        input: Value,
-        call_id: String,
-        trigger: &str,
-        rule: &str,
-        client_request: Option<ClientRequestRecord>,
-        checked_against: Option<&'static str>,
-    ) -> Result<CallResult, ApiError> {
+    pub(crate) async fn queue_for_approval(&self, call: DecidedCall<'_>) -> Result<CallResult, ApiError> {
+        let DecidedCall { agent, action, connection, input, call_id, trigger, rule, client_request, checked_against } = call;
         let now = self.clock().now_ms();
         let ttl = i64::try_from(APPROVAL_TTL.as_millis()).unwrap_or(i64::MAX);
         let record = ApprovalRecord {
@@ -343,6 +390,7 @@ impl App {
             reason: None,
             result: None,
             finished_at_ms: None,
+            before: self.record_before(&agent.name, action, connection, &input, &call_id).await,
         };
         let mut summary = serde_json::json!({
             "tool": record.tool, "call_id": call_id, "approval_id": record.id, "rule": rule, "input": audited_input(&input),
@@ -373,6 +421,63 @@ impl App {
             connection: Some(connection.id.clone()),
         });
         Ok(pending_result(&record))
+    }
+
+    /// For a draft that changes an existing record: the record's current values of the properties
+    /// it changes, read through the connection (paced, with its credential) and audited as a
+    /// lookup (`approval.lookup`), as `{"values": {…}, "unknown": reason|null}`. A record that
+    /// cannot be read leaves the old values unknown, and the draft says so; it never blocks it.
+    async fn record_before(&self, agent: &str, action: &ActionSpec, connection: &ConnectionRecord, input: &Value, call_id: &str) -> Option<String> {
+        let PreviewKind::CrmUpdate { read_tool, id_field } = action.preview else { return None };
+        let properties: Vec<String> = changed_properties(action, input).into_iter().map(|(p, _)| p).collect();
+        let read = switchboard_connectors::action(read_tool)?;
+        let holds_scopes = read.scopes.iter().all(|s| connection.granted_scopes.iter().any(|g| g == s));
+        let values = if holds_scopes {
+            self.read_record(agent, read, connection, (id_field, input.get(id_field)), &properties, call_id).await
+        } else {
+            Err(format!("the connection does not hold {} to read the record", read.scopes.join(", ")))
+        };
+        let (values, unknown) = match values {
+            Ok(v) => (v, None),
+            Err(why) => (serde_json::Map::new(), Some(why)),
+        };
+        let mut row = NewAuditRow::system(
+            "approval.lookup",
+            serde_json::json!({ "for": action.tool_name(), "call_id": call_id, "looked_up": read_tool, "properties": properties, "scope_held": holds_scopes, "unknown": unknown }),
+        );
+        row.correlation_id = Some(call_id.to_string());
+        row.connection_id = Some(connection.id.clone());
+        row.outcome = if unknown.is_none() { "ok".into() } else { "unknown".into() };
+        if let Err(e) = self.writer().append(row, Durability::Normal).await {
+            tracing::warn!(error = %e, "could not audit the read of a record's current values; they are shown as unknown");
+            return Some(serde_json::json!({ "values": {}, "unknown": "the read could not be audited" }).to_string());
+        }
+        Some(serde_json::json!({ "values": values, "unknown": unknown }).to_string())
+    }
+
+    /// `properties` of the record as the provider holds them now (`null` when unset); the record
+    /// is named to `read` by the same input field (`contact_id`, `deal_id`) the update names it by.
+    async fn read_record(
+        &self,
+        agent: &str,
+        read: &ActionSpec,
+        connection: &ConnectionRecord,
+        (id_field, id): (&str, Option<&Value>),
+        properties: &[String],
+        call_id: &str,
+    ) -> Result<serde_json::Map<String, Value>, String> {
+        let catalog = self.provider_catalog();
+        let entry = catalog.providers.iter().find(|p| p.id == connection.provider).ok_or("the connection's provider is not in this gateway's catalog")?;
+        let mut input = serde_json::json!({ "properties": properties });
+        input[id_field] = id.cloned().unwrap_or(Value::Null);
+        let call = (read.build)(&input).map_err(|m| format!("the record could not be named: {m}"))?;
+        let (status, body) = self.send_to_provider(entry, connection, agent, read, &call, &format!("{call_id}-lookup")).await.map_err(|e| e.message)?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{} answered HTTP {status} when the record was read", entry.name));
+        }
+        let record: Value = serde_json::from_slice(&body).map_err(|_| "the record's answer was not JSON".to_string())?;
+        let held = record.get("properties").and_then(Value::as_object).ok_or("the record's answer carries no properties")?;
+        Ok(properties.iter().map(|p| (p.clone(), held.get(p).cloned().unwrap_or(Value::Null))).collect())
     }
 
     /// The current answer for a draft, as the agent call that created it would give it.
@@ -563,7 +668,20 @@ impl App {
     pub async fn audit_chain(&self, id: &str) -> Result<Vec<switchboard_core::AuditRow>, ApiError> {
         let call_id = if id.starts_with("apr_") { self.approval_record(id).await?.call_id } else { id.to_string() };
         let db = self.db().clone();
-        let rows = blocking(move || Ok(switchboard_store::audit::chain(&db.reader()?, &call_id)?)).await?;
+        let rows = blocking(move || {
+            let conn = db.reader()?;
+            let mut rows = switchboard_store::audit::chain(&conn, &call_id)?;
+            // A call made in response to a provider event starts with the event's arrival.
+            if let Some(event_id) = rows.first().and_then(|r| r.trigger.as_deref()).and_then(|t| t.strip_prefix("event:")).map(str::to_string) {
+                let arrival: Vec<_> = switchboard_store::audit::chain(&conn, &event_id)?
+                    .into_iter()
+                    .filter(|r| (r.action == "webhook.received" || r.action == "pull.received") && r.decision == "allow")
+                    .collect();
+                rows.splice(0..0, arrival);
+            }
+            Ok(rows)
+        })
+        .await?;
         if rows.is_empty() {
             return Err(ApiError::new(ErrorCode::NotFound, format!("no audit rows carry the id '{id}'")));
         }
@@ -777,20 +895,8 @@ impl App {
     /// Runs an outbound call an auto-send policy allowed: the decision row and an outbox row
     /// (already in flight, keyed by the call id) commit together before the provider is called,
     /// so a crash leaves it to the same recovery as an approved draft.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn auto_send(
-        &self,
-        agent: &AgentId,
-        action: &'static ActionSpec,
-        connection: &ConnectionRecord,
-        entry: &switchboard_connectors::ProviderEntry,
-        input: Value,
-        call_id: String,
-        trigger: &str,
-        rule: &str,
-        client_request: Option<ClientRequestRecord>,
-        checked_against: Option<&'static str>,
-    ) -> Result<CallResult, ApiError> {
+    pub(crate) async fn auto_send(&self, call: DecidedCall<'_>, entry: &switchboard_connectors::ProviderEntry) -> Result<CallResult, ApiError> {
+        let DecidedCall { agent, action, connection, input, call_id, trigger, rule, client_request, checked_against } = call;
         let call = (action.build)(&input).map_err(|m| ApiError::bad_request(format!("{}: {m}", action.tool_name())))?;
         let now = self.clock().now_ms();
         let o = OutboxRecord {

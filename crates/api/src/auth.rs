@@ -61,6 +61,67 @@ impl OneTimeSet {
     }
 }
 
+/// The longest approver name a browser login may give.
+pub const APPROVER_NAME_MAX: usize = 64;
+
+/// Browser sessions, keyed by digest, each with its expiry and the display name the person gave
+/// once after logging in (the name their decisions are recorded under).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    entries: Mutex<HashMap<[u8; 32], SessionEntry>>,
+}
+
+/// A session's expiry (UTC ms) and the name it gave, if any.
+type SessionEntry = (i64, Option<String>);
+
+impl Sessions {
+    pub fn insert(&self, secret: &Sensitive<String>, expires_at_ms: i64) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(digest(secret.expose()), (expires_at_ms, None));
+    }
+
+    /// `None` when the session is unknown or expired; `Some(name)` otherwise (the name may be unset).
+    pub fn get(&self, secret: &str, now_ms: i64) -> Option<Option<String>> {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (exp, _)| *exp > now_ms);
+        map.get(&digest(secret)).map(|(_, name)| name.clone())
+    }
+
+    /// Names a live session; false when it is unknown or expired.
+    pub fn set_name(&self, secret: &str, name: &str, now_ms: i64) -> bool {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (exp, _)| *exp > now_ms);
+        match map.get_mut(&digest(secret)) {
+            Some(entry) => {
+                entry.1 = Some(name.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Checks a name typed for the audit log: trimmed, 1–64 characters, no control characters and
+/// no `:` (it follows `browser:` in the actor). Returns the trimmed name.
+pub fn approver_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(
+            "type your name: it is recorded with every approval, rejection and grant you make"
+                .into(),
+        );
+    }
+    if name.chars().count() > APPROVER_NAME_MAX {
+        return Err(format!(
+            "the name may be at most {APPROVER_NAME_MAX} characters"
+        ));
+    }
+    if name.chars().any(|c| c.is_control() || c == ':') {
+        return Err("the name may not contain control characters or ':'".into());
+    }
+    Ok(name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,20 +131,96 @@ mod tests {
         let set = OneTimeSet::default();
         let code = random_token();
         set.insert(&code, 1_000);
-        assert!(set.is_valid(code.expose(), 999), "a fresh code should be valid");
-        assert!(!set.is_valid(code.expose(), 1_000), "an expired code must not be valid");
+        assert!(
+            set.is_valid(code.expose(), 999),
+            "a fresh code should be valid"
+        );
+        assert!(
+            !set.is_valid(code.expose(), 1_000),
+            "an expired code must not be valid"
+        );
         let code2 = random_token();
         set.insert(&code2, 5_000);
         assert!(set.take(code2.expose(), 10), "first use should succeed");
-        assert!(!set.take(code2.expose(), 11), "a login code must not work twice");
+        assert!(
+            !set.take(code2.expose(), 11),
+            "a login code must not work twice"
+        );
         assert!(!set.take("made-up", 11), "an unknown code must not work");
+    }
+
+    #[test]
+    fn sessions_carry_a_name_given_once_and_expire_with_it() {
+        let sessions = Sessions::default();
+        let s = random_token();
+        sessions.insert(&s, 1_000);
+        assert_eq!(
+            sessions.get(s.expose(), 10),
+            Some(None),
+            "a fresh session has no name yet"
+        );
+        assert!(
+            sessions.set_name(s.expose(), "Robin", 20),
+            "naming a live session should work"
+        );
+        assert_eq!(
+            sessions.get(s.expose(), 30),
+            Some(Some("Robin".into())),
+            "the session should remember its name"
+        );
+        assert_eq!(
+            sessions.get(s.expose(), 1_000),
+            None,
+            "an expired session must not be valid"
+        );
+        assert!(
+            !sessions.set_name(s.expose(), "Robin", 1_001),
+            "an expired session must not take a name"
+        );
+        assert!(
+            !sessions.set_name("made-up", "Robin", 1),
+            "an unknown session must not take a name"
+        );
+    }
+
+    #[test]
+    fn approver_names_are_trimmed_and_checked() {
+        assert_eq!(
+            approver_name("  Robin Ortiz ").as_deref(),
+            Ok("Robin Ortiz"),
+            "a name should be trimmed"
+        );
+        assert!(
+            approver_name("   ").is_err(),
+            "a blank name must be refused"
+        );
+        assert!(
+            approver_name(&"x".repeat(65)).is_err(),
+            "a name over 64 characters must be refused"
+        );
+        assert!(
+            approver_name("robin:admin").is_err(),
+            "':' would make the actor ambiguous"
+        );
+        assert!(
+            approver_name("rob\nin").is_err(),
+            "control characters must be refused"
+        );
+        assert!(
+            approver_name(&"é".repeat(64)).is_ok(),
+            "64 non-ASCII characters are within the limit"
+        );
     }
 
     #[test]
     fn tokens_are_long_and_distinct() {
         let a = random_token();
         let b = random_token();
-        assert_eq!(a.expose().len(), 43, "32 bytes base64url should be 43 chars");
+        assert_eq!(
+            a.expose().len(),
+            43,
+            "32 bytes base64url should be 43 chars"
+        );
         assert_ne!(a.expose(), b.expose(), "two tokens collided");
         assert!(secrets_equal(a.expose(), a.expose()));
         assert!(!secrets_equal(a.expose(), b.expose()));
@@ -94,7 +231,11 @@ mod tests {
 /// `cli:alex`), or the surface alone when the environment names no user. Read once.
 pub fn os_actor(surface: &str) -> String {
     static USER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let user = USER.get_or_init(|| std::env::var("USER").ok().or_else(|| std::env::var("USERNAME").ok()));
+    let user = USER.get_or_init(|| {
+        std::env::var("USER")
+            .ok()
+            .or_else(|| std::env::var("USERNAME").ok())
+    });
     actor_for(surface, user.as_deref())
 }
 
@@ -111,8 +252,20 @@ mod actor_tests {
 
     #[test]
     fn decisions_name_the_surface_and_the_os_user() {
-        assert_eq!(actor_for("window", Some("alex")), "window:alex", "the OS user names who decided");
-        assert_eq!(actor_for("window", Some("  ")), "window", "a blank user name must not leave 'window:' dangling");
-        assert_eq!(actor_for("cli", None), "cli", "without a user name the surface still names itself");
+        assert_eq!(
+            actor_for("window", Some("alex")),
+            "window:alex",
+            "the OS user names who decided"
+        );
+        assert_eq!(
+            actor_for("window", Some("  ")),
+            "window",
+            "a blank user name must not leave 'window:' dangling"
+        );
+        assert_eq!(
+            actor_for("cli", None),
+            "cli",
+            "without a user name the surface still names itself"
+        );
     }
 }

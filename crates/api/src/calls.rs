@@ -48,6 +48,7 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::agents::AgentId;
+use crate::approvals::DecidedCall;
 
 mod preflight;
 pub(crate) use preflight::DefinitionCache;
@@ -89,6 +90,12 @@ pub struct CallRequest {
     /// auto-send policies that name one.
     #[serde(default)]
     pub template_tag: Option<String>,
+    /// The provider event (its `id` in `GET /api/agent/v1/events`) this call responds to, e.g.
+    /// the webhook that told the agent a deal moved. It must be a stored event of a connection
+    /// the agent may read; the call's audit rows then carry `event:<id>` as their trigger, and
+    /// the call's causal chain starts with the event's arrival.
+    #[serde(default)]
+    pub trigger_event_id: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -437,6 +444,27 @@ impl App {
         .await
     }
 
+    /// Whether `event_id` names a stored provider event of a connection `agent` holds a live read
+    /// grant on: `Ok(Err(why))` when it does not (the call is refused as `bad_request`).
+    async fn check_trigger_event(&self, agent: &str, event_id: &str, grants: &[GrantRecord], now: i64) -> Result<Result<(), String>, ApiError> {
+        if event_id.is_empty() || event_id.len() > 200 || event_id.chars().any(char::is_control) {
+            return Ok(Err("trigger_event_id must be 1–200 printable characters: the `id` of an event from GET /api/agent/v1/events".into()));
+        }
+        let db = self.db().clone();
+        let id = event_id.to_string();
+        let holders = blocking(move || Ok(switchboard_store::events::connections_with_event(&db.reader()?, &id)?)).await?;
+        let readable = holders.iter().any(|c| {
+            grants.iter().any(|g| g.agent == agent && &g.connection_id == c && g.tier == "read" && g.expires_at_ms.is_none_or(|e| e > now))
+        });
+        if readable {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(format!(
+                "trigger_event_id '{event_id}' is not a stored event of a connection agent '{agent}' may read; pass the `id` of an event from GET /api/agent/v1/events"
+            )))
+        }
+    }
+
     /// Runs one tool for an agent. See the module docs for the order of checks.
     pub async fn agent_call(&self, agent: &AgentId, tool: &str, req: CallRequest, trigger: &str) -> Result<CallResult, ApiError> {
         if let Some(answer) = self.builtin_call(agent, tool, &req.input).await {
@@ -446,11 +474,28 @@ impl App {
         let Some(action) = switchboard_connectors::action(tool) else {
             return Err(ApiError::new(ErrorCode::NotFound, format!("there is no tool '{tool}'; `GET /api/agent/v1/tools` lists the ones this agent may call")));
         };
+        let (connections, grants) = self.connections_and_grants(&agent.name).await?;
+        let now = self.clock().now_ms();
+        let event_trigger;
+        let trigger = match req.trigger_event_id.as_deref() {
+            None => trigger,
+            Some(event_id) => match self.check_trigger_event(&agent.name, event_id, &grants, now).await? {
+                Ok(()) => {
+                    event_trigger = format!("event:{event_id}");
+                    event_trigger.as_str()
+                }
+                Err(message) => {
+                    let summary = serde_json::json!({ "tool": tool, "call_id": call_id, "reason": message });
+                    self.writer()
+                        .append(agent_row(&agent.name, action, trigger, &call_id, "deny", ErrorCode::BadRequest.as_str(), None, summary), Durability::Normal)
+                        .await?;
+                    return Err(ApiError::bad_request(message));
+                }
+            },
+        };
         let row = |decision: &str, outcome: &str, connection: Option<&str>, summary: Value| {
             agent_row(&agent.name, action, trigger, &call_id, decision, outcome, connection, summary)
         };
-        let (connections, grants) = self.connections_and_grants(&agent.name).await?;
-        let now = self.clock().now_ms();
         let checked = choose_connection(action, &agent.name, req.connection.as_deref(), &connections, &grants, now).and_then(|c| {
             check_connection(action, c)?;
             let call = (action.build)(&req.input).map_err(|m| refuse(ErrorCode::BadRequest, Some(&c.id), format!("{tool}: {m}")))?;
@@ -515,10 +560,12 @@ impl App {
                 return Err(ApiError::new(code, decision.reason));
             }
             switchboard_policy::Verdict::Queue => {
-                return self.queue_for_approval(agent, action, &connection, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
+                let held = DecidedCall { agent, action, connection: &connection, input: req.input, call_id, trigger, rule: &decision.rule, client_request, checked_against };
+                return self.queue_for_approval(held).await;
             }
             switchboard_policy::Verdict::Allow if decision.rule.starts_with("policy:") => {
-                return self.auto_send(agent, action, &connection, &entry, req.input, call_id, trigger, &decision.rule, client_request, checked_against).await;
+                let held = DecidedCall { agent, action, connection: &connection, input: req.input, call_id, trigger, rule: &decision.rule, client_request, checked_against };
+                return self.auto_send(held, &entry).await;
             }
             switchboard_policy::Verdict::Allow => {}
         }

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow};
+use switchboard_core::{ApiError, ErrorCode, NewAuditRow};
 use switchboard_store::Durability;
 use switchboard_store::connections as stored;
 
@@ -25,14 +25,6 @@ use crate::types::Notice;
 pub const ROTATION_MAX_DAYS: i64 = 3650;
 /// How often due rotations are looked for.
 const ROTATION_CHECK_EVERY: Duration = Duration::from_secs(3600);
-
-fn user_row(action: &str, actor_id: &str, connection_id: &str, summary: serde_json::Value) -> NewAuditRow {
-    let mut row = NewAuditRow::system(action, summary);
-    row.actor_kind = ActorKind::User;
-    row.actor_id = actor_id.into();
-    row.connection_id = Some(connection_id.into());
-    row
-}
 
 impl App {
     /// Replaces the scopes a connection lets agents use (the ticked checklist).
@@ -65,10 +57,9 @@ impl App {
             .find(|p| p.id == record.provider)
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("provider '{}' is not in this gateway's catalog", record.provider)))?;
         let chosen = choose_scopes(entry, Some(scopes))?;
-        let row = user_row(
+        let row = NewAuditRow::user(
             "connection.scopes_set",
             actor_id,
-            id,
             serde_json::json!({
                 "connection": id,
                 "before": record.granted_scopes,
@@ -76,7 +67,8 @@ impl App {
                 // What the change did not do: an OAuth grant at the provider is unchanged.
                 "at_provider": if signed_in { "unchanged: the sign-in keeps its scopes until disconnected" } else { "not applicable: a pasted key" },
             }),
-        );
+        )
+        .on_connection(id);
         let owned = id.to_string();
         self.writer()
             .transact(Durability::Full, move |conn, audit| {
@@ -93,12 +85,12 @@ impl App {
             return Err(ApiError::bad_request(format!("a rotation schedule is from 1 to {ROTATION_MAX_DAYS} days, or none")));
         }
         let record = self.live_connection(id).await?;
-        let row = user_row(
+        let row = NewAuditRow::user(
             "connection.rotation_set",
             actor_id,
-            id,
             serde_json::json!({ "connection": id, "before_days": record.rotate_every_days, "every_days": every_days }),
-        );
+        )
+        .on_connection(id);
         let owned = id.to_string();
         self.writer()
             .transact(Durability::Full, move |conn, audit| {

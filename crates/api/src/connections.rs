@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_connectors::{AuthMode, KeyHeader, ProviderEntry, key_check};
-use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Sensitive};
+use switchboard_core::{ApiError, ErrorCode, NewAuditRow, Sensitive};
 use switchboard_store::connections::{self as stored, ConnectionRecord, NewConnection};
 use switchboard_store::Durability;
 use ts_rs::TS;
@@ -167,15 +167,6 @@ pub(crate) fn choose_scopes(entry: &ProviderEntry, requested: Option<&[String]>)
         )));
     }
     Ok(entry.scopes.iter().map(|s| s.scope.clone()).filter(|s| requested.contains(s)).collect())
-}
-
-pub(crate) fn user_row(action: &str, actor_id: &str, connection_id: &str, outcome: &str, summary: serde_json::Value) -> NewAuditRow {
-    let mut row = NewAuditRow::system(action, summary);
-    row.actor_kind = ActorKind::User;
-    row.actor_id = actor_id.into();
-    row.connection_id = Some(connection_id.into());
-    row.outcome = outcome.into();
-    row
 }
 
 /// Replaces every occurrence of the key in provider-supplied text, then shortens it.
@@ -330,13 +321,13 @@ impl App {
         }
         let now = self.clock().now_ms();
         let new = NewConnection { id: id.clone(), provider: entry.id.clone(), label: label.clone(), auth_mode: mode.as_str().into(), granted_scopes: granted_scopes.clone(), token_expires_at_ms: None, now_ms: now };
-        let row = user_row(
+        let row = NewAuditRow::user(
             "connection.added",
             actor_id,
-            &id,
-            "ok",
             serde_json::json!({ "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "scopes": granted_scopes, "stored_in": self.secrets().describe() }),
-        );
+        )
+        .on_connection(&id)
+        .with_outcome("ok");
         self.commit_new_connection(new, row).await
     }
 
@@ -378,7 +369,7 @@ impl App {
             Ok(()) => ("ok", serde_json::json!({ "connection": id, "provider": record.provider })),
             Err(f) => ("error", serde_json::json!({ "connection": id, "provider": record.provider, "error_code": f.code })),
         };
-        let row = user_row("connection.tested", actor_id, id, outcome, summary);
+        let row = NewAuditRow::user("connection.tested", actor_id, summary).on_connection(id).with_outcome(outcome);
         let failure = result.err().map(|f| (f.code, f.message, if f.refused { stored::RECONNECT_NEEDED } else { stored::ERROR }));
         let record = self
             .writer()
@@ -424,7 +415,7 @@ impl App {
                 summary["not_revoked_because"] = serde_json::Value::String(why.clone());
             }
             let now = self.clock().now_ms();
-            let row = user_row("connection.removed", actor_id, id, "ok", summary);
+            let row = NewAuditRow::user("connection.removed", actor_id, summary).on_connection(id).with_outcome("ok");
             let owned = id.to_string();
             self.writer()
                 .transact(Durability::Full, move |conn, audit| {

@@ -36,7 +36,6 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::agents::AgentId;
-use crate::connections::user_row;
 use crate::gateway::blocking;
 
 /// Largest webhook body accepted (Stripe events are well under this; HubSpot batches 100).
@@ -270,13 +269,13 @@ impl App {
         })
         .await?;
         let url = format!("{}/hooks/{connection_id}", self.url());
-        let row = user_row(
+        let row = NewAuditRow::user(
             "connection.webhook_secret_set",
             actor_id,
-            connection_id,
-            "ok",
             serde_json::json!({ "connection": connection_id, "scheme": scheme.as_str(), "replaced": previous.is_some(), "stored_in": self.secrets().describe() }),
-        );
+        )
+        .on_connection(connection_id)
+        .with_outcome("ok");
         if let Err(e) = self.writer().append(row, Durability::Full).await {
             // Unaudited changes do not stand: put back what was there.
             let secrets = self.secrets().clone();

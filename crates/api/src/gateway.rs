@@ -72,7 +72,7 @@ struct Inner {
     audit_key: Sensitive<Vec<u8>>,
     control_token: Sensitive<String>,
     login_codes: OneTimeSet,
-    sessions: OneTimeSet,
+    sessions: auth::Sessions,
     started_at_ms: i64,
     url: RwLock<String>,
     lock: Mutex<Option<InstanceLock>>,
@@ -241,7 +241,7 @@ impl App {
                 audit_key,
                 control_token,
                 login_codes: OneTimeSet::default(),
-                sessions: OneTimeSet::default(),
+                sessions: auth::Sessions::default(),
                 started_at_ms,
                 url: RwLock::new(String::new()),
                 lock: Mutex::new(Some(lock)),
@@ -503,7 +503,11 @@ impl App {
 
     /// Whether a browser session cookie is valid.
     pub fn check_session(&self, token: &str) -> bool {
-        self.inner.sessions.is_valid(token, self.inner.clock.now_ms())
+        self.inner.sessions.get(token, self.inner.clock.now_ms()).is_some()
+    }
+
+    pub(crate) fn sessions(&self) -> &auth::Sessions {
+        &self.inner.sessions
     }
 
     /// Asks the desktop window of this gateway to come to the front (a second launch).

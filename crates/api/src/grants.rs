@@ -10,7 +10,7 @@
 //! call.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Tier};
+use switchboard_core::{ApiError, ErrorCode, NewAuditRow, Tier};
 use switchboard_store::grants::{self as stored, GrantRecord};
 use switchboard_store::{Durability, agents as stored_agents, connections as stored_connections};
 use ts_rs::TS;
@@ -66,15 +66,6 @@ pub(crate) fn info(g: GrantRecord, now_ms: i64) -> GrantInfo {
 /// Whether `grant` lets `tool` run at `now_ms`.
 pub(crate) fn allows(g: &GrantRecord, tool: &str, now_ms: i64) -> bool {
     g.expires_at_ms.is_none_or(|e| e > now_ms) && g.actions.as_ref().is_none_or(|a| a.iter().any(|t| t == tool))
-}
-
-fn user_row(action: &str, actor_id: &str, connection: &str, tier: Tier, summary: serde_json::Value) -> NewAuditRow {
-    let mut row = NewAuditRow::system(action, summary);
-    row.actor_kind = ActorKind::User;
-    row.actor_id = actor_id.into();
-    row.connection_id = Some(connection.into());
-    row.tier = Some(tier);
-    row
 }
 
 impl App {
@@ -148,13 +139,13 @@ impl App {
             granted_at_ms: now,
             granted_by: actor_id.into(),
         };
-        let row = user_row(
+        let row = NewAuditRow::user(
             "grant.set",
             actor_id,
-            &req.connection,
-            req.tier,
             serde_json::json!({ "agent": req.agent, "connection": req.connection, "tier": req.tier.as_str(), "actions": req.actions, "expires_at_ms": req.expires_at_ms }),
-        );
+        )
+        .on_connection(&req.connection)
+        .with_tier(req.tier);
         let stored_record = record.clone();
         self.writer()
             .transact(Durability::Full, move |conn, audit| {
@@ -167,13 +158,13 @@ impl App {
 
     /// Revokes one tier; `not_found` when the agent did not hold it.
     pub async fn grant_revoke(&self, actor_id: &str, agent: &str, connection: &str, tier: Tier) -> Result<(), ApiError> {
-        let row = user_row(
+        let row = NewAuditRow::user(
             "grant.revoked",
             actor_id,
-            connection,
-            tier,
             serde_json::json!({ "agent": agent, "connection": connection, "tier": tier.as_str() }),
-        );
+        )
+        .on_connection(connection)
+        .with_tier(tier);
         let (a, c) = (agent.to_string(), connection.to_string());
         let existed = self
             .writer()

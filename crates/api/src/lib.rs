@@ -28,6 +28,7 @@
 //! - [`preferences`]: the person's gateway-wide preferences (desktop notifications on/off).
 //! - [`live`]: small change events (drafts, audit rows, pacing, grants, pause) derived from
 //!   what the audit writer commits, for live screens, the SSE stream and the tray.
+//! - [`session`]: the name a browser login gives once, recorded with its decisions.
 //! - [`catalog`] exposes the provider catalog (from `switchboard-connectors`) to every adapter.
 //!
 //! Must not depend on: Tauri, axum or any HTTP framework, clap. It may depend on every library
@@ -57,10 +58,11 @@ pub mod live;
 pub mod oauth;
 pub mod planner;
 pub mod offline;
-pub mod pull;
 pub mod policies;
 pub mod preferences;
+pub mod pull;
 pub mod rate_limits;
+pub mod session;
 pub mod ts_exports;
 pub mod types;
 

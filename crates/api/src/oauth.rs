@@ -60,7 +60,7 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::auth::{random_token, secrets_equal};
-use crate::connections::{ADD_LOCK, ConnectionInfo, LABEL_MAX, choose_scopes, secret_key, user_row};
+use crate::connections::{ADD_LOCK, ConnectionInfo, LABEL_MAX, choose_scopes, secret_key};
 use crate::gateway::blocking;
 
 /// How long a flow's `state` is accepted.
@@ -837,16 +837,11 @@ impl App {
             token_expires_at_ms: tokens.expires_at_ms,
             now_ms: now,
         };
-        let row = user_row(
-            "connection.added",
-            actor_id,
-            &id,
-            "ok",
-            serde_json::json!({
-                "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "scopes": tokens.scopes,
-                "refresh_token": tokens.refresh_token.is_some(), "stored_in": self.secrets().describe()
-            }),
-        );
+        let summary = serde_json::json!({
+            "connection": id, "provider": entry.id, "label": label, "auth_mode": mode.as_str(), "scopes": tokens.scopes,
+            "refresh_token": tokens.refresh_token.is_some(), "stored_in": self.secrets().describe()
+        });
+        let row = NewAuditRow::user("connection.added", actor_id, summary).on_connection(&id).with_outcome("ok");
         self.commit_new_connection(new, row).await
     }
 

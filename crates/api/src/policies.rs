@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_connectors::ActionSpec;
-use switchboard_core::{ActorKind, ApiError, ErrorCode, NewAuditRow, Tier};
+use switchboard_core::{ApiError, ErrorCode, NewAuditRow, Tier};
 use switchboard_policy::{ActionKind, Channel, Decision, EmailAddress, Facts, Money, Policy, PolicyUsage, Preset, TemplateTag, Usage};
 use switchboard_store::Durability;
 use switchboard_store::approvals as stored;
@@ -141,13 +141,6 @@ fn parse_stored(body: &str) -> Option<Policy> {
     serde_json::from_str(body).ok()
 }
 
-fn user_row(action: &str, actor_id: &str, summary: Value) -> NewAuditRow {
-    let mut row = NewAuditRow::system(action, summary);
-    row.actor_kind = ActorKind::User;
-    row.actor_id = actor_id.into();
-    row
-}
-
 impl App {
     /// Every stored policy with its recent use.
     pub async fn policies_list(&self) -> Result<Vec<PolicyInfo>, ApiError> {
@@ -186,7 +179,7 @@ impl App {
         }
         let body = serde_json::to_string(&policy).map_err(|e| ApiError::internal(e.to_string()))?;
         let now = self.clock().now_ms();
-        let row = user_row("policy.added", actor_id, serde_json::json!({ "policy": policy }));
+        let row = NewAuditRow::user("policy.added", actor_id, serde_json::json!({ "policy": policy }));
         let (id, by, text) = (policy.id.clone(), actor_id.to_string(), body);
         self.writer()
             .transact(Durability::Full, move |conn, audit| {
@@ -199,7 +192,7 @@ impl App {
 
     /// Removes a policy; `not_found` when there is none with that id.
     pub async fn policy_remove(&self, actor_id: &str, id: &str) -> Result<(), ApiError> {
-        let row = user_row("policy.removed", actor_id, serde_json::json!({ "id": id }));
+        let row = NewAuditRow::user("policy.removed", actor_id, serde_json::json!({ "id": id }));
         let key = id.to_string();
         let removed = self
             .writer()

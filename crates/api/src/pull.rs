@@ -36,7 +36,6 @@ use switchboard_webhooks::Event;
 use ts_rs::TS;
 
 use crate::App;
-use crate::connections::user_row;
 use crate::gateway::blocking;
 
 /// The interval a periodic pull gets when none is given.
@@ -813,13 +812,13 @@ impl App {
         }
         let setting = enabled.then_some(every);
         let now = self.clock().now_ms();
-        let row = user_row(
+        let row = NewAuditRow::user(
             "connection.pull_schedule_set",
             actor_id,
-            connection_id,
-            "ok",
             json!({ "connection": connection_id, "enabled": enabled, "every_seconds": setting }),
-        );
+        )
+        .on_connection(connection_id)
+        .with_outcome("ok");
         let id = connection_id.to_string();
         self.writer()
             .transact(Durability::Full, move |conn, audit| {

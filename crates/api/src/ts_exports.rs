@@ -9,7 +9,8 @@ use ts_rs::{Config, TS};
 /// `(file name, file content)` for every exported type.
 pub fn generated() -> Vec<(String, String)> {
     fn one<T: TS + 'static>(cfg: &Config) -> (String, String) {
-        let content = T::export_to_string(cfg).unwrap_or_else(|e| format!("// export failed: {e}\n"));
+        let content =
+            T::export_to_string(cfg).unwrap_or_else(|e| format!("// export failed: {e}\n"));
         (format!("{}.ts", T::ident(cfg)), content)
     }
     let cfg = Config::new();
@@ -25,6 +26,9 @@ pub fn generated() -> Vec<(String, String)> {
         one::<switchboard_core::VerifyReport>(&cfg),
         one::<crate::types::GatewayStatus>(&cfg),
         one::<crate::types::LoginUrl>(&cfg),
+        one::<crate::session::SessionInfo>(&cfg),
+        one::<crate::session::SessionKind>(&cfg),
+        one::<crate::session::SessionNameRequest>(&cfg),
         one::<crate::agents::AgentInfo>(&cfg),
         one::<crate::agents::NewAgent>(&cfg),
         one::<crate::agents::AgentWhoami>(&cfg),
@@ -45,6 +49,7 @@ pub fn generated() -> Vec<(String, String)> {
         one::<crate::approvals::ApprovalInfo>(&cfg),
         one::<crate::approvals::Preview>(&cfg),
         one::<crate::approvals::PreviewField>(&cfg),
+        one::<crate::approvals::PropertyChange>(&cfg),
         one::<crate::approvals::ApproveRequest>(&cfg),
         one::<crate::approvals::RejectRequest>(&cfg),
         one::<crate::approvals::ConfirmRequest>(&cfg),

@@ -71,6 +71,27 @@ pub async fn run(data_dir: &Path, cmd: ApprovalsCommand, json: bool) -> Result<(
     }
 }
 
+/// A change to an existing record as `property: old → new`, one a line; an old value that could
+/// not be read says so, and why.
+fn changes(p: &switchboard_api::approvals::Preview) -> String {
+    if p.changes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("  changes (now → after approval):\n");
+    for c in &p.changes {
+        let old = match (&c.old, c.old_known) {
+            (Some(v), true) => v.clone(),
+            (None, true) => "(not set)".into(),
+            (_, false) => "(unknown)".into(),
+        };
+        out.push_str(&format!("    {}: {old} → {}\n", c.property, c.new));
+    }
+    if let Some(why) = &p.old_unknown {
+        out.push_str(&format!("  current values unknown: {why}\n"));
+    }
+    out
+}
+
 fn describe(d: &ApprovalInfo) -> String {
     let mut out = format!(
         "{}  {}\n  {}\n  agent {} via {} ({}, {} tier), asked {}, expires {}\n  rule: {}\n",
@@ -88,6 +109,7 @@ fn describe(d: &ApprovalInfo) -> String {
     for f in &d.preview.fields {
         out.push_str(&format!("  {}: {}\n", f.label, f.value));
     }
+    out.push_str(&changes(&d.preview));
     if let Some(text) = &d.preview.text {
         out.push_str(&format!("\n{text}\n\n"));
     }
@@ -105,4 +127,38 @@ fn describe(d: &ApprovalInfo) -> String {
         out.push_str(&format!("  result: {result}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_api::approvals::{Preview, PropertyChange};
+
+    use super::changes;
+
+    #[test]
+    fn record_changes_read_as_old_to_new_and_unknowns_say_so() {
+        let change = |property: &str, old: Option<&str>, old_known: bool, new: &str| PropertyChange {
+            property: property.into(),
+            old: old.map(str::to_string),
+            old_known,
+            new: new.into(),
+        };
+        let mut p = Preview {
+            kind: "crm_change".into(),
+            title: "Update contact 101".into(),
+            fields: vec![],
+            text: None,
+            html: None,
+            changes: vec![change("lifecyclestage", Some("lead"), true, "customer"), change("phone", None, true, "+1 555 0100")],
+            old_unknown: None,
+        };
+        assert_eq!(changes(&p), "  changes (now → after approval):\n    lifecyclestage: lead → customer\n    phone: (not set) → +1 555 0100\n");
+        p.changes = vec![change("dealstage", None, false, "closedwon")];
+        p.old_unknown = Some("HubSpot answered HTTP 404 when the record was read".into());
+        let shown = changes(&p);
+        assert!(shown.contains("dealstage: (unknown) → closedwon"), "an unread old value must say unknown: {shown}");
+        assert!(shown.contains("current values unknown: HubSpot answered HTTP 404"), "the reason must be shown: {shown}");
+        p.changes.clear();
+        assert_eq!(changes(&p), "", "a draft that changes no record shows no change list");
+    }
 }

@@ -36,7 +36,7 @@ mod keycheck;
 mod model;
 
 pub use actions::{
-    ActionInfo, ActionSpec, HttpCall, Preflight, ProviderFailure, action, actions, failure_in_success, preflight, quota_method,
+    ActionInfo, ActionSpec, HttpCall, Preflight, PreviewKind, ProviderFailure, action, actions, failure_in_success, preflight, quota_method,
     refused_input,
 };
 pub use keycheck::{KeyCheck, KeyHeader, key_check};

@@ -103,6 +103,32 @@ impl NewAuditRow {
             summary,
         }
     }
+
+    /// A row for something a person did; `actor_id` says who and where (`cli:alex`,
+    /// `window:alex`, `browser:Robin Ortiz`).
+    pub fn user(action: impl Into<String>, actor_id: impl Into<String>, summary: serde_json::Value) -> Self {
+        Self { actor_kind: ActorKind::User, actor_id: actor_id.into(), ..Self::system(action, summary) }
+    }
+
+    /// The connection the row is about.
+    #[must_use]
+    pub fn on_connection(mut self, connection_id: impl Into<String>) -> Self {
+        self.connection_id = Some(connection_id.into());
+        self
+    }
+
+    /// The grant tier the row is about.
+    #[must_use]
+    pub fn with_tier(mut self, tier: Tier) -> Self {
+        self.tier = Some(tier);
+        self
+    }
+
+    #[must_use]
+    pub fn with_outcome(mut self, outcome: impl Into<String>) -> Self {
+        self.outcome = outcome.into();
+        self
+    }
 }
 
 /// A committed audit row, as stored and as shown in the UI and exports.

@@ -22,6 +22,7 @@
 //! | `provider_error` | the provider answered with an error; the message carries its status and words | read the message; retry only if it says so |
 //! | `provider_unreachable` | the provider could not be reached (network, timeout) | retry later |
 //! | `keychain_unavailable` | the OS keychain cannot be reached or is locked | start/unlock the keychain |
+//! | `approver_name_required` | a browser login decided (approve, reject, grant) before giving the name its decisions are recorded under | ask the person's name once (`PUT /api/control/v1/session/name`), then retry |
 //! | `internal` | a bug; the message says what failed | report it |
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,7 @@ pub enum ErrorCode {
     RateLimited,
     ProviderError,
     ProviderUnreachable,
+    ApproverNameRequired,
     Internal,
 }
 
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::ProviderError => "provider_error",
             Self::ProviderUnreachable => "provider_unreachable",
+            Self::ApproverNameRequired => "approver_name_required",
             Self::Internal => "internal",
         }
     }
@@ -95,6 +98,7 @@ impl ErrorCode {
             | Self::StorageReadOnly
             | Self::StorageCorrupt
             | Self::KeychainUnavailable => 503,
+            Self::ApproverNameRequired => 428,
             Self::Internal => 500,
         }
     }
@@ -116,7 +120,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
@@ -154,7 +161,11 @@ mod tests {
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).expect("serialize code");
-            assert_eq!(json, format!("\"{}\"", code.as_str()), "wire name drifted from as_str for {code:?}");
+            assert_eq!(
+                json,
+                format!("\"{}\"", code.as_str()),
+                "wire name drifted from as_str for {code:?}"
+            );
         }
     }
 }

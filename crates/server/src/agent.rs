@@ -82,7 +82,7 @@ async fn call_tool(
     body: Bytes,
 ) -> Response {
     let req: CallRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CallRequest { connection: None, input: serde_json::json!({}), client_request_id: None, template_tag: None }
+        CallRequest { input: serde_json::json!({}), ..CallRequest::default() }
     } else {
         match serde_json::from_slice(&body) {
             Ok(r) => r,

@@ -71,13 +71,17 @@ fn html_escape(s: &str) -> String {
 }
 
 /// How the caller authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Caller {
     /// The CLI (control token).
     Cli,
-    /// A logged-in browser (session cookie).
-    Browser,
+    /// A logged-in browser (session cookie), with the name it gave for the audit log, if any.
+    Browser { name: Option<String> },
 }
+
+/// The session cookie of a browser caller (for the routes that read or name the session).
+#[derive(Clone)]
+struct SessionToken(String);
 
 #[derive(Clone)]
 struct ControlState {
@@ -95,6 +99,8 @@ pub fn routes(app: App, allowed: Allowed) -> Router<App> {
         .route("/audit/export", get(audit_export))
         .route("/live", get(live))
         .route("/login-url", post(login_url))
+        .route("/session", get(session_get))
+        .route("/session/name", axum::routing::put(session_name))
         .route("/window/focus", post(focus))
         .route("/agents", get(agents_list).post(agent_add))
         .route("/agents/{name}", delete(agent_revoke))
@@ -146,6 +152,7 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    let mut session_token = None;
     let caller = if let Some(token) = bearer {
         let token = token.trim();
         if !st.app.check_control_token(token) {
@@ -160,12 +167,10 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
         }
         Caller::Cli
     } else if let Some(session) = session_cookie(headers) {
-        if !st.app.check_session(&session) {
-            return error_response(ApiError::new(
-                ErrorCode::Unauthorized,
-                "your session has expired; run `switchboard login-url` for a fresh login link",
-            ));
-        }
+        let name = match st.app.browser_session(&session) {
+            Ok(info) => info.name,
+            Err(e) => return error_response(e),
+        };
         let safe = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
         let origin_ok = headers
             .get(header::ORIGIN)
@@ -174,7 +179,8 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
         if !safe && !origin_ok {
             return error_response(ApiError::new(ErrorCode::Forbidden, "a browser request that changes state must come from the Switchboard page"));
         }
-        Caller::Browser
+        session_token = Some(SessionToken(session));
+        Caller::Browser { name }
     } else {
         return error_response(ApiError::new(
             ErrorCode::Unauthorized,
@@ -182,6 +188,9 @@ async fn require_control(State(st): State<ControlState>, mut req: Request, next:
         ));
     };
     req.extensions_mut().insert(caller);
+    if let Some(t) = session_token {
+        req.extensions_mut().insert(t);
+    }
     next.run(req).await
 }
 
@@ -259,13 +268,15 @@ async fn audit_verify(State(app): State<App>) -> Response {
 }
 
 async fn login_url(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
-    reply(app.issue_login_url(ActorKind::User, actor_id(caller)).await)
+    reply(app.issue_login_url(ActorKind::User, &actor_id(&caller)).await)
 }
 
-fn actor_id(caller: Caller) -> &'static str {
+/// Who did a non-decision action: `cli`, `browser:<name>` once the login gave a name, else `browser`.
+fn actor_id(caller: &Caller) -> String {
     match caller {
-        Caller::Cli => "cli",
-        Caller::Browser => "browser",
+        Caller::Cli => "cli".into(),
+        Caller::Browser { name: Some(n) } => switchboard_api::session::browser_actor(n),
+        Caller::Browser { name: None } => "browser".into(),
     }
 }
 
@@ -290,11 +301,11 @@ async fn agent_add(State(app): State<App>, axum::Extension(caller): axum::Extens
             )));
         }
     };
-    reply(app.agent_add(actor_id(caller), &req.name).await)
+    reply(app.agent_add(&actor_id(&caller), &req.name).await)
 }
 
 async fn agent_revoke(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(name): Path<String>) -> Response {
-    match app.agent_revoke(actor_id(caller), &name).await {
+    match app.agent_revoke(&actor_id(&caller), &name).await {
         Ok(()) => ok(serde_json::json!({ "name": name, "revoked": true })),
         Err(e) => error_response(e),
     }
@@ -330,7 +341,7 @@ async fn connection_add(State(app): State<App>, axum::Extension(caller): axum::E
         }
     };
     let key = switchboard_core::Sensitive::new(req.api_key);
-    reply(app.connection_add_key(actor_id(caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), key).await)
+    reply(app.connection_add_key(&actor_id(&caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), key).await)
 }
 
 #[derive(serde::Deserialize)]
@@ -359,7 +370,7 @@ async fn oauth_start(State(app): State<App>, axum::Extension(caller): axum::Exte
         }
     };
     let open = req.open_browser.unwrap_or(true);
-    reply(app.oauth_start(actor_id(caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), open).await)
+    reply(app.oauth_start(&actor_id(&caller), &req.provider, req.label.as_deref(), req.scopes.as_deref(), open).await)
 }
 
 /// `?wait=SECONDS` (0-30) long-polls while the flow is pending.
@@ -411,15 +422,15 @@ async fn oauth_client_set(
         }
     };
     let secret = req.client_secret.map(switchboard_core::Sensitive::new);
-    reply(app.oauth_client_set(actor_id(caller), &provider, &req.client_id, secret).await)
+    reply(app.oauth_client_set(&actor_id(&caller), &provider, &req.client_id, secret).await)
 }
 
 async fn connection_test(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.connection_test(actor_id(caller), &id).await)
+    reply(app.connection_test(&actor_id(&caller), &id).await)
 }
 
 async fn connection_remove(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.connection_remove(actor_id(caller), &id).await)
+    reply(app.connection_remove(&actor_id(&caller), &id).await)
 }
 
 async fn pause_state(State(app): State<App>) -> Response {
@@ -427,11 +438,11 @@ async fn pause_state(State(app): State<App>) -> Response {
 }
 
 async fn pause(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
-    reply(app.pause_agents(actor_id(caller)).await)
+    reply(app.pause_agents(&actor_id(&caller)).await)
 }
 
 async fn resume(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
-    reply(app.resume_agents(actor_id(caller)).await)
+    reply(app.resume_agents(&actor_id(&caller)).await)
 }
 
 async fn preferences(State(app): State<App>) -> Response {
@@ -440,7 +451,7 @@ async fn preferences(State(app): State<App>) -> Response {
 
 async fn preferences_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
     match parse_body::<switchboard_api::preferences::Preferences>(&body, r#"{"notifications": true}"#) {
-        Ok(prefs) => reply(app.set_preferences(actor_id(caller), prefs).await),
+        Ok(prefs) => reply(app.set_preferences(&actor_id(&caller), prefs).await),
         Err(r) => *r,
     }
 }
@@ -504,8 +515,12 @@ async fn grants_list(State(app): State<App>, RawQuery(query): RawQuery) -> Respo
 }
 
 async fn grant_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     match parse_body::<switchboard_api::grants::GrantRequest>(&body, r#"{"agent": "sales-bot", "connection": "hubspot-1", "tier": "read"}"#) {
-        Ok(req) => reply(app.grant_set(actor_id(caller), req).await),
+        Ok(req) => reply(app.grant_set(&who, req).await),
         Err(r) => *r,
     }
 }
@@ -515,10 +530,14 @@ async fn grant_revoke(
     axum::Extension(caller): axum::Extension<Caller>,
     Path((agent, connection, tier)): Path<(String, String, String)>,
 ) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     let Some(tier) = switchboard_core::Tier::parse(&tier) else {
         return error_response(ApiError::bad_request(format!("the tier must be read, write or delete (got '{tier}')")));
     };
-    reply(app.grant_revoke(actor_id(caller), &agent, &connection, tier).await.map(|()| serde_json::json!({ "revoked": true })))
+    reply(app.grant_revoke(&who, &agent, &connection, tier).await.map(|()| serde_json::json!({ "revoked": true })))
 }
 
 #[derive(serde::Deserialize)]
@@ -529,7 +548,7 @@ struct ScopesBody {
 
 async fn connection_scopes(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
     match parse_body::<ScopesBody>(&body, r#"{"scopes": ["crm.objects.contacts.read"]}"#) {
-        Ok(b) => reply(app.connection_set_scopes(actor_id(caller), &id, &b.scopes).await),
+        Ok(b) => reply(app.connection_set_scopes(&actor_id(&caller), &id, &b.scopes).await),
         Err(r) => *r,
     }
 }
@@ -542,7 +561,7 @@ struct RotationBody {
 
 async fn connection_rotation(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
     match parse_body::<RotationBody>(&body, r#"{"every_days": 90} (or null for no schedule)"#) {
-        Ok(b) => reply(app.connection_set_rotation(actor_id(caller), &id, b.every_days).await),
+        Ok(b) => reply(app.connection_set_rotation(&actor_id(&caller), &id, b.every_days).await),
         Err(r) => *r,
     }
 }
@@ -565,7 +584,7 @@ struct SecretBody {
 /// message does not quote it (it may hold the secret).
 async fn webhook_secret(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
     match parse_body::<SecretBody>(&body, r#"{"secret": "whsec_…"}"#) {
-        Ok(b) => reply(app.webhook_secret_set(actor_id(caller), &id, switchboard_core::Sensitive::new(b.secret)).await),
+        Ok(b) => reply(app.webhook_secret_set(&actor_id(&caller), &id, switchboard_core::Sensitive::new(b.secret)).await),
         Err(r) => *r,
     }
 }
@@ -585,7 +604,7 @@ async fn events_list(State(app): State<App>, RawQuery(query): RawQuery) -> Respo
 }
 
 async fn events_pull(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.events_pull(&switchboard_api::pull::PullActor::user(actor_id(caller)), &id).await)
+    reply(app.events_pull(&switchboard_api::pull::PullActor::user(&actor_id(&caller)), &id).await)
 }
 
 async fn pull_schedule(State(app): State<App>, Path(id): Path<String>) -> Response {
@@ -602,16 +621,43 @@ struct ScheduleBody {
 
 async fn pull_schedule_set(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
     match parse_body::<ScheduleBody>(&body, r#"{"enabled": true, "every_seconds": 60}"#) {
-        Ok(b) => reply(app.events_pull_schedule_set(actor_id(caller), &id, b.enabled, b.every_seconds).await),
+        Ok(b) => reply(app.events_pull_schedule_set(&actor_id(&caller), &id, b.enabled, b.every_seconds).await),
         Err(r) => *r,
     }
 }
 
-/// Who decided, as approvals record it: the OS user behind the CLI, or the browser session.
-fn approver(caller: Caller) -> String {
+/// Who decided, as approvals, grants and policies record it: the OS user behind the CLI, or
+/// the name the browser login gave (`approver_name_required` until it gives one).
+fn approver(caller: &Caller) -> Result<String, ApiError> {
     match caller {
-        Caller::Cli => switchboard_api::auth::os_actor("cli"),
-        Caller::Browser => "browser".into(),
+        Caller::Cli => Ok(switchboard_api::auth::os_actor("cli")),
+        Caller::Browser { name: Some(n) } => Ok(switchboard_api::session::browser_actor(n)),
+        Caller::Browser { name: None } => Err(switchboard_api::session::name_required()),
+    }
+}
+
+/// `GET /session`: `{name, kind}` of this browser login.
+async fn session_get(State(app): State<App>, session: Option<axum::Extension<SessionToken>>) -> Response {
+    match session {
+        Some(axum::Extension(SessionToken(t))) => reply(app.browser_session(&t)),
+        None => error_response(ApiError::bad_request("only a browser login has a session; the CLI decides as its OS user")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+/// `PUT /session/name {name}`: the name this browser login's decisions are recorded under.
+async fn session_name(State(app): State<App>, session: Option<axum::Extension<SessionToken>>, body: Bytes) -> Response {
+    let Some(axum::Extension(SessionToken(t))) = session else {
+        return error_response(ApiError::bad_request("only a browser login gives a name; the CLI decides as its OS user"));
+    };
+    match parse_body::<NameBody>(&body, r#"{"name": "Robin Ortiz"}"#) {
+        Ok(b) => reply(app.browser_session_set_name(&t, &b.name).await),
+        Err(r) => *r,
     }
 }
 
@@ -647,6 +693,10 @@ async fn approval_get(State(app): State<App>, Path(id): Path<String>) -> Respons
 }
 
 async fn approval_approve(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     let req = if body.iter().all(u8::is_ascii_whitespace) {
         switchboard_api::approvals::ApproveRequest::default()
     } else {
@@ -655,19 +705,27 @@ async fn approval_approve(State(app): State<App>, axum::Extension(caller): axum:
             Err(r) => return *r,
         }
     };
-    reply(app.approval_approve(&approver(caller), &id, req).await)
+    reply(app.approval_approve(&who, &id, req).await)
 }
 
 async fn approval_reject(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     match parse_body::<switchboard_api::approvals::RejectRequest>(&body, r#"{"reason": "wrong recipient"}"#) {
-        Ok(req) => reply(app.approval_reject(&approver(caller), &id, req).await),
+        Ok(req) => reply(app.approval_reject(&who, &id, req).await),
         Err(r) => *r,
     }
 }
 
 async fn approval_confirm(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     match parse_body::<switchboard_api::approvals::ConfirmRequest>(&body, r#"{"sent": true}"#) {
-        Ok(req) => reply(app.approval_confirm(&approver(caller), &id, req).await),
+        Ok(req) => reply(app.approval_confirm(&who, &id, req).await),
         Err(r) => *r,
     }
 }
@@ -679,8 +737,12 @@ struct BulkRequest {
 }
 
 async fn approvals_bulk(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     match parse_body::<BulkRequest>(&body, r#"{"ids": ["apr_…", "apr_…"]}"#) {
-        Ok(req) => reply(app.approvals_approve_bulk(&approver(caller), &req.ids).await),
+        Ok(req) => reply(app.approvals_approve_bulk(&who, &req.ids).await),
         Err(r) => *r,
     }
 }
@@ -690,14 +752,22 @@ async fn policies_list(State(app): State<App>) -> Response {
 }
 
 async fn policy_add(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, body: Bytes) -> Response {
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
     match parse_body::<switchboard_api::policies::PolicyFile>(&body, r#"{"format": "toml", "text": "id = \"…\"\n…"}"#) {
-        Ok(file) => reply(app.policy_add(&approver(caller), file).await),
+        Ok(file) => reply(app.policy_add(&who, file).await),
         Err(r) => *r,
     }
 }
 
 async fn policy_remove(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.policy_remove(&approver(caller), &id).await.map(|()| serde_json::json!({ "removed": id })))
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
+    reply(app.policy_remove(&who, &id).await.map(|()| serde_json::json!({ "removed": id })))
 }
 
 async fn policy_presets(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
@@ -718,11 +788,19 @@ async fn requests_list(State(app): State<App>, RawQuery(query): RawQuery) -> Res
 }
 
 async fn request_grant(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.access_request_grant(&approver(caller), &id).await)
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
+    reply(app.access_request_grant(&who, &id).await)
 }
 
 async fn request_dismiss(State(app): State<App>, axum::Extension(caller): axum::Extension<Caller>, Path(id): Path<String>) -> Response {
-    reply(app.access_request_dismiss(&approver(caller), &id).await)
+    let who = match approver(&caller) {
+        Ok(w) => w,
+        Err(e) => return error_response(e),
+    };
+    reply(app.access_request_dismiss(&who, &id).await)
 }
 
 async fn planner(State(app): State<App>) -> Response {

@@ -32,10 +32,13 @@ pub struct ApprovalRecord {
     /// JSON of the provider's result (executed) or `{code, message}` (failed).
     pub result: Option<String>,
     pub finished_at_ms: Option<i64>,
+    /// JSON of the current values of the properties the draft changes, read when it was queued
+    /// (`{"values": {…}, "unknown": reason|null}`); `None` when it changes no existing record.
+    pub before: Option<String>,
 }
 
 const APPROVAL_COLUMNS: &str = "id, call_id, agent, connection_id, tool, tier, input, edited_input, rule, status, \
-     created_at_ms, expires_at_ms, decided_by, decided_at_ms, reason, result, finished_at_ms";
+     created_at_ms, expires_at_ms, decided_by, decided_at_ms, reason, result, finished_at_ms, before";
 
 fn approval_from_row(r: &Row<'_>) -> rusqlite::Result<ApprovalRecord> {
     Ok(ApprovalRecord {
@@ -56,12 +59,13 @@ fn approval_from_row(r: &Row<'_>) -> rusqlite::Result<ApprovalRecord> {
         reason: r.get(14)?,
         result: r.get(15)?,
         finished_at_ms: r.get(16)?,
+        before: r.get(17)?,
     })
 }
 
 pub fn insert_approval(conn: &Connection, a: &ApprovalRecord) -> Result<(), StoreError> {
     conn.prepare_cached(&format!(
-        "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     ))?
     .execute(params![
         a.id,
@@ -80,7 +84,8 @@ pub fn insert_approval(conn: &Connection, a: &ApprovalRecord) -> Result<(), Stor
         a.decided_at_ms,
         a.reason,
         a.result,
-        a.finished_at_ms
+        a.finished_at_ms,
+        a.before
     ])?;
     Ok(())
 }
@@ -450,6 +455,7 @@ mod tests {
             reason: None,
             result: None,
             finished_at_ms: None,
+            before: None,
         }
     }
 

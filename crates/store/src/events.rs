@@ -88,6 +88,14 @@ pub fn seen(conn: &Connection, connection_id: &str, event_id: &str) -> Result<bo
         .is_some())
 }
 
+/// The connections that hold a stored event with the provider's id `event_id` (usually one).
+pub fn connections_with_event(conn: &Connection, event_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT DISTINCT connection_id FROM events WHERE event_id = ?1 ORDER BY connection_id")?
+        .query_map(params![event_id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?)
+}
+
 /// Events after `after_seq`, oldest first, at most `limit`; one connection's or every one's.
 pub fn list(
     conn: &Connection,

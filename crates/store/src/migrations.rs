@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_events", include_str!("migrations/0005_events.sql")),
     ("0006_approvals", include_str!("migrations/0006_approvals.sql")),
     ("0007_audit_filters", include_str!("migrations/0007_audit_filters.sql")),
+    ("0008_approval_before", include_str!("migrations/0008_approval_before.sql")),
 ];
 
 /// The schema version this build writes.

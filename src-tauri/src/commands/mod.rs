@@ -10,6 +10,7 @@ mod connections;
 mod gateway;
 mod planner;
 mod settings;
+mod session;
 
 /// Every command the window may invoke (each also needs its `allow-<name>` permission).
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -57,6 +58,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         settings::policy_remove,
         settings::policy_presets,
         settings::preferences_get,
-        settings::preferences_set
+        settings::preferences_set,
+        session::session_get,
+        session::session_set_name
     ]
 }

@@ -73,6 +73,16 @@ export function auditListCall(query: Partial<AuditQuery>): Call {
   };
 }
 
+// ---- Session (who decides: the window's OS user, or the name a browser login gives once) ----
+
+export function sessionGetCall(): Call {
+  return { command: 'session_get', method: 'GET', path: `${CONTROL_API}/session` };
+}
+
+export function sessionSetNameCall(name: string): Call {
+  return { command: 'session_set_name', args: { name }, method: 'PUT', path: `${CONTROL_API}/session/name`, body: { name } };
+}
+
 export function auditVerifyCall(): Call {
   return { command: 'audit_verify', method: 'POST', path: `${CONTROL_API}/audit/verify` };
 }

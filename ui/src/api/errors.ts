@@ -26,6 +26,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'rate_limited',
   'provider_error',
   'provider_unreachable',
+  'approver_name_required',
   'internal',
 ]);
 

@@ -36,6 +36,8 @@ import {
   oauthStatusCall,
   providersCall,
   rateLimitsCall,
+  sessionGetCall,
+  sessionSetNameCall,
   statusCall,
   connectionChecklistCall,
   policiesListCall,
@@ -71,6 +73,7 @@ import type { OAuthFlowStatus } from './generated/OAuthFlowStatus';
 import type { OAuthStart } from './generated/OAuthStart';
 import type { GatewayStatus } from './generated/GatewayStatus';
 import type { PauseState } from './generated/PauseState';
+import type { SessionInfo } from './generated/SessionInfo';
 import type { VerifyReport } from './generated/VerifyReport';
 import type { PolicyInfo } from './generated/PolicyInfo';
 import type { PolicyPreset } from './generated/PolicyPreset';
@@ -128,6 +131,7 @@ export type { Preferences } from './generated/Preferences';
 export type { ScopeChecklist } from './generated/ScopeChecklist';
 export type { ScopeItem } from './generated/ScopeItem';
 export type { TierItem } from './generated/TierItem';
+export type { SessionInfo } from './generated/SessionInfo';
 
 let transport: Transport | null = null;
 
@@ -214,4 +218,6 @@ export const api = {
   policyPresets: (agent: string): Promise<PolicyPreset[]> => run(policyPresetsCall(agent)),
   preferences: (): Promise<Preferences> => run(preferencesCall()),
   preferencesSet: (prefs: Preferences): Promise<Preferences> => run(preferencesSetCall(prefs)),
+  session: (): Promise<SessionInfo> => run(sessionGetCall()),
+  sessionSetName: (name: string): Promise<SessionInfo> => run(sessionSetNameCall(name)),
 };

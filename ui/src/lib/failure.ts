@@ -64,6 +64,8 @@ export function describeFailure(code: FailureCode): FailureText {
       return { title: 'The tool answered with an error', hint: 'Its answer is below.' };
     case 'provider_unreachable':
       return { title: 'The tool could not be reached', hint: 'Check the network connection and try again.' };
+    case 'approver_name_required':
+      return { title: 'Your name is needed first', hint: 'Give your name for the audit log in the prompt, then decide again.' };
     case 'internal':
       return { title: 'Something went wrong in the gateway', hint: 'Details below.' };
   }

@@ -50,6 +50,8 @@ const WRONG_TOKEN = 'pat-sandbox-na1-00000000-0000-4000-8000-00000000dead';
 const SLACK_BOT_TOKEN = 'slack-sandbox-bot-token-not-real-0001';
 const SLACK_FEEDBACK = 'C05SBXFDB1';
 const SLACK_SCOPES = ['channels:read', 'channels:history', 'users:read', 'chat:write'];
+/** The name this browser login gives for the audit log. */
+const APPROVER = 'Robin Ortiz';
 const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send';
 const INJECTION_CORPUS = new URL('../../../tests/fixtures/injection/corpus.jsonl', import.meta.url);
 const PROVIDER_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
@@ -97,6 +99,18 @@ async function main(page, context, pageErrors) {
     if (!cookies.some((c) => c.httpOnly)) {
       fail(`After login the gateway set no HttpOnly session cookie (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
     }
+  });
+
+  // The name this login's decisions are recorded under (`browser:<name>`). Set through the
+  // control API before any check decides, so the name prompt does not cover the page; the
+  // prompt itself is checked in ./screens/approver.mjs with a second login.
+  await check('this login gives its approver name once and the page asks no more', async () => {
+    const session = await controlOk(page, 'GET', '/session', undefined, 'Reading the session');
+    if (session.kind !== 'browser' || session.name !== null) fail(`A fresh browser login should have no name yet, the gateway says ${JSON.stringify(session)}`);
+    await controlOk(page, 'PUT', '/session/name', { name: APPROVER }, 'Giving the approver name');
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    const named = await controlOk(page, 'GET', '/session', undefined, 'Reading the session');
+    if (named.name !== APPROVER) fail(`The session should be named "${APPROVER}" but the gateway says ${JSON.stringify(named)}`);
   });
 
   await check('header shows the gateway running', async () => {
@@ -226,7 +240,7 @@ async function main(page, context, pageErrors) {
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(path.dirname(path.resolve(screenshotPath)), `${name}.png`) });
   };
-  const t = { page, context, pageErrors, origin, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
+  const t = { page, context, pageErrors, origin, approver: APPROVER, slackFeedback: SLACK_FEEDBACK, hubspotToken: SANDBOX_TOKEN, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
   for (const screenChecks of SCREENS) await screenChecks(t);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
   await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
@@ -443,7 +457,7 @@ async function approvalsChecks(page, failureText, pageErrors) {
     const done = await settled(page, first);
     if (done.status !== 'executed') fail(`The approved draft ended "${done.status}": ${JSON.stringify(done.result)}`);
     if (done.edited_input?.text !== edited) fail(`The gateway recorded the edit as ${JSON.stringify(done.edited_input)}`);
-    if (done.decided_by !== 'browser') fail(`The approval names "${done.decided_by}" as the approver instead of this browser login`);
+    if (done.decided_by !== `browser:${APPROVER}`) fail(`The approval names "${done.decided_by}" as the approver instead of this browser login's "${APPROVER}"`);
     const texts = await channelTexts(token);
     if (texts.filter((t) => t === edited).length !== 1) fail(`#customer-feedback holds the edited text ${texts.filter((t) => t === edited).length} times, expected once`);
     if (texts.includes(drafted)) fail("The agent's unedited text reached Slack");
@@ -563,11 +577,11 @@ async function approvalsChecks(page, failureText, pageErrors) {
     await page.getByTestId('approvals-filter').selectOption('all');
     await waitFor(async () => (await item(first).count()) === 1 && (await item(rejected).count()) === 1, async () => 'Showing all drafts does not list the decided ones');
     const approvedLine = await text(item(first).getByTestId('approval-item-decided'));
-    if (!/Approved with edits by someone in a browser/.test(approvedLine)) fail(`The edited draft says "${approvedLine}" about who decided`);
+    if (!approvedLine.includes(`Approved with edits by ${APPROVER} (in a browser)`)) fail(`The edited draft says "${approvedLine}" about who decided`);
     await item(rejected).getByTestId('approval-open').click();
     await waitCurrent(rejected, 'Clicking the rejected draft');
     const decided = await text(detail.getByTestId('approval-decided'));
-    if (!/^Rejected by someone in a browser, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(decided)) fail(`The rejected draft says "${decided}" about who decided and when`);
+    if (!new RegExp(`^Rejected by ${APPROVER} \\(in a browser\\), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`).test(decided)) fail(`The rejected draft says "${decided}" about who decided and when`);
     if ((await text(detail.getByTestId('approval-reason'))) !== 'We do not promise refunds in public.') fail('The rejected draft does not show its reason');
     await page.getByTestId('approvals-filter').selectOption('pending');
   });

@@ -16,7 +16,7 @@
 use serde_json::{Map, Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, object, opt_string, refuse_unknown};
+use super::{ActionSpec, PreviewKind, HttpCall, object, opt_string, refuse_unknown};
 
 const READ: &str = "https://www.googleapis.com/auth/calendar.events.readonly";
 const FREEBUSY: &str = "https://www.googleapis.com/auth/calendar.freebusy";
@@ -242,6 +242,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[READ],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "calendar_id": schema_calendar(),
@@ -291,6 +292,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[READ],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["event_id"], "properties": {
                 "calendar_id": schema_calendar(),
@@ -311,6 +313,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[FREEBUSY],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["time_min", "time_max"], "properties": {
                 "time_min": schema_time("Window start"),
@@ -343,6 +346,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[WRITE],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || event_schema(&["summary", "start", "end"], false),
         build: |input| {
             let o = object(input)?;
@@ -365,6 +369,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[WRITE],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || event_schema(&["event_id"], true),
         build: |input| {
             let o = object(input)?;
@@ -390,6 +395,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &[WRITE],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::CalendarEvent,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["event_id"], "properties": {
                 "calendar_id": schema_calendar(),

@@ -12,7 +12,7 @@
 use serde_json::{Map, Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, object, opt_string, refuse_unknown};
+use super::{ActionSpec, PreviewKind, HttpCall, object, opt_string, refuse_unknown};
 
 const READONLY: &str = "https://www.googleapis.com/auth/gmail.readonly";
 const COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
@@ -505,7 +505,7 @@ fn s_trash() -> Value {
 // One line per action reads better than a struct literal per action here.
 #[allow(clippy::too_many_arguments)]
 const fn spec(name: &'static str, description: &'static str, tier: Tier, scopes: &'static [&'static str], outbound: bool, idempotent: bool, input_schema: fn() -> Value, build: fn(&Value) -> Result<HttpCall, String>) -> ActionSpec {
-    ActionSpec { provider: "gmail", name, description, tier, scopes, outbound, idempotent, input_schema, build }
+    ActionSpec { provider: "gmail", name, description, tier, scopes, outbound, idempotent, preview: PreviewKind::Email, input_schema, build }
 }
 
 pub(super) const ACTIONS: &[ActionSpec] = &[

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, Preflight, object, opt_limit, opt_string, opt_string_list, properties, record_id, refuse_unknown};
+use super::{ActionSpec, PreviewKind, HttpCall, Preflight, object, opt_limit, opt_string, opt_string_list, properties, record_id, refuse_unknown};
 
 mod activities;
 mod checks;
@@ -98,6 +98,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": "Contacts per page (default 10)." },
@@ -129,6 +130,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "contact_id": schema_contact_id(),
@@ -165,6 +167,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["properties"], "properties": {
                 "properties": {
@@ -193,6 +196,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::CrmUpdate { read_tool: "hubspot_get_contact", id_field: "contact_id" },
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["contact_id", "properties"], "properties": {
                 "contact_id": schema_contact_id(),
@@ -214,6 +218,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["contact_id"], "properties": {
                 "contact_id": schema_contact_id(),
@@ -234,6 +239,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.companies.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || schema_list("Companies"),
         build: |input| build_list(input, COMPANIES),
     },
@@ -245,6 +251,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.companies.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["company_id"], "properties": {
                 "company_id": schema_record_id("company"),
@@ -261,6 +268,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || schema_list("Deals"),
         build: |input| build_list(input, DEALS),
     },
@@ -272,6 +280,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["deal_id"], "properties": {
                 "deal_id": schema_record_id("deal"),
@@ -288,6 +297,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "properties": {} }),
         build: |input| {
             refuse_unknown(object(input)?, &[])?;
@@ -302,6 +312,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["deal_id", "to_object_type"], "properties": {
                 "deal_id": schema_record_id("deal"),
@@ -327,6 +338,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::CrmUpdate { read_tool: "hubspot_get_deal", id_field: "deal_id" },
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["deal_id", "stage"], "properties": {
                 "deal_id": schema_record_id("deal"),
@@ -349,6 +361,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || search::search_schema("contact", "lastmodifieddate"),
         build: |input| search::build_search(input, "contacts"),
     },
@@ -360,6 +373,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.companies.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || search::search_schema("company", "domain"),
         build: |input| search::build_search(input, "companies"),
     },
@@ -371,6 +385,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.deals.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || search::search_schema("deal", "dealstage"),
         build: |input| search::build_search(input, "deals"),
     },
@@ -382,6 +397,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "properties": {} }),
         build: |input| {
             refuse_unknown(object(input)?, &[])?;
@@ -396,6 +412,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["record_type", "record_id", "activity_type"], "properties": {
                 "record_type": { "type": "string", "enum": ["contacts", "companies", "deals"], "description": "What kind of record the history belongs to." },
@@ -416,6 +433,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             let mut p = serde_json::Map::new();
             activities::record_schema(&mut p);
@@ -437,6 +455,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             let mut p = serde_json::Map::new();
             activities::record_schema(&mut p);
@@ -459,6 +478,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             let mut p = serde_json::Map::new();
             activities::record_schema(&mut p);
@@ -476,6 +496,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.contacts.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             let mut p = serde_json::Map::new();
             activities::record_schema(&mut p);
@@ -497,6 +518,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["crm.objects.owners.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "email": { "type": "string", "description": "Only the owner with this email." },
@@ -514,6 +536,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["automation.sequences.read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["user_id"], "properties": {
                 "user_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The HubSpot user's id (userId from list_owners)." },
@@ -532,6 +555,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["automation.sequences.enrollments.write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::CrmChange,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["sequence_id", "contact_id", "sender_email", "user_id"], "properties": {
                 "sequence_id": { "type": "string", "pattern": "^[0-9]+$", "description": "The sequence, from list_sequences." },

@@ -62,8 +62,47 @@ pub struct ActionSpec {
     pub outbound: bool,
     /// Sending it twice has the same effect as once (safe to retry after a network error).
     pub idempotent: bool,
+    /// How a person approving it sees it.
+    pub preview: PreviewKind,
     pub input_schema: fn() -> Value,
     pub build: fn(&Value) -> Result<HttpCall, String>,
+}
+
+/// How a queued call is shown to the person approving it: what kind of thing it sends or changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewKind {
+    /// An email with its headers and body.
+    Email,
+    /// A chat message in its channel.
+    ChatMessage,
+    /// A new CRM record or activity (no earlier values to compare with).
+    CrmChange,
+    /// Changes properties of an existing CRM record: the properties are the `properties` of the
+    /// request body the action builds, and their current values are read with `read_tool`
+    /// (given `id_field` from the input and `properties`), so the draft shows old → new.
+    CrmUpdate { read_tool: &'static str, id_field: &'static str },
+    CalendarEvent,
+    Invoice,
+    Refund,
+    Credit,
+    /// Anything else: shown as its fields.
+    Action,
+}
+
+impl PreviewKind {
+    /// The name drafts carry (`Preview.kind`); both CRM kinds are `crm_change`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::ChatMessage => "chat_message",
+            Self::CrmChange | Self::CrmUpdate { .. } => "crm_change",
+            Self::CalendarEvent => "calendar_event",
+            Self::Invoice => "invoice",
+            Self::Refund => "refund",
+            Self::Credit => "credit",
+            Self::Action => "action",
+        }
+    }
 }
 
 impl ActionSpec {

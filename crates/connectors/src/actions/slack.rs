@@ -14,7 +14,7 @@
 use serde_json::{Map, Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, ProviderFailure, object, opt_string, refuse_unknown};
+use super::{ActionSpec, PreviewKind, HttpCall, ProviderFailure, object, opt_string, refuse_unknown};
 
 /// Errors that mean the token itself is no good (the connection must be reconnected).
 const CREDENTIAL_ERRORS: &[&str] = &["not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive", "no_permission"];
@@ -160,6 +160,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["channels:read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "limit": { "type": "integer", "minimum": 1, "maximum": 1000, "description": "Channels per page (Slack's default 100)." },
@@ -185,6 +186,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["channels:history"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel"], "properties": {
                 "channel": schema_channel("The channel"),
@@ -215,6 +217,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["channels:history"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "ts"], "properties": {
                 "channel": schema_channel("The channel"),
@@ -241,6 +244,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["users:read.email"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["email"], "properties": {
                 "email": { "type": "string", "format": "email", "description": "The person's email address, e.g. \"omar.haddad@acme.example\"." },
@@ -265,6 +269,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["users:read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["user"], "properties": {
                 "user": { "type": "string", "pattern": "^[UW][A-Z0-9]+$", "description": "The person's user id, e.g. \"U0123ABCD\"." },
@@ -284,6 +289,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["chat:write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "text"], "properties": {
                 "channel": schema_channel("The channel"),
@@ -308,6 +314,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["chat:write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "thread_ts", "text"], "properties": {
                 "channel": schema_channel("The channel"),
@@ -338,6 +345,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["im:write"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["user"], "properties": {
                 "user": { "type": "string", "pattern": "^[UW][A-Z0-9]+$", "description": "The person's user id, e.g. \"U0123ABCD\" (lookup_user_by_email gives it)." },
@@ -359,6 +367,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["chat:write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "text"], "properties": {
                 "channel": { "type": "string", "pattern": "^D[A-Z0-9]+$", "description": "The direct-message conversation id, e.g. \"D0123ABCD\", from open_direct_message." },
@@ -383,6 +392,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["chat:write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "ts", "text"], "properties": {
                 "channel": { "type": "string", "pattern": "^[CDG][A-Z0-9]+$", "description": "The conversation id where the message is." },
@@ -409,6 +419,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["chat:write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::ChatMessage,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["channel", "ts"], "properties": {
                 "channel": { "type": "string", "pattern": "^[CDG][A-Z0-9]+$", "description": "The conversation id where the message is." },

@@ -19,7 +19,7 @@
 use serde_json::{Map, Value, json};
 use switchboard_core::Tier;
 
-use super::{ActionSpec, HttpCall, object, opt_limit, opt_string, refuse_unknown};
+use super::{ActionSpec, PreviewKind, HttpCall, object, opt_limit, opt_string, refuse_unknown};
 
 // ---- input checks
 
@@ -191,6 +191,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["customer_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["email"], "properties": {
                 "email": { "type": "string", "format": "email", "description": "The customer's email address, matched exactly (case-sensitive, as Stripe matches)." },
@@ -217,6 +218,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["customer_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "required": ["customer_id"], "properties": { "customer_id": s_id("cus", "customer") } }),
         build: |input| {
             let o = object(input)?;
@@ -232,6 +234,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["subscription_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -271,6 +274,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["event_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "types": { "type": "array", "maxItems": 20, "items": { "type": "string" }, "description": "Only these event types, e.g. [\"invoice.paid\", \"customer.*\"]." },
@@ -322,6 +326,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Invoice,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -356,6 +361,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Invoice,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "required": ["invoice_id"], "properties": { "invoice_id": s_id("in", "invoice") } }),
         build: |input| {
             let o = object(input)?;
@@ -371,6 +377,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["charge_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -401,6 +408,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["payment_intent_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Action,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -427,6 +435,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Invoice,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["customer_id", "days_until_due"], "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -468,6 +477,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Invoice,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["customer_id", "invoice_id", "description", "amount"], "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -504,6 +514,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_write"],
         outbound: true,
         idempotent: true,
+        preview: PreviewKind::Invoice,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "required": ["invoice_id"], "properties": { "invoice_id": s_id("in", "draft invoice") } }),
         build: |input| {
             let o = object(input)?;
@@ -519,6 +530,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["invoice_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Invoice,
         input_schema: || json!({ "type": "object", "additionalProperties": false, "required": ["invoice_id"], "properties": { "invoice_id": s_id("in", "open invoice") } }),
         build: |input| {
             let o = object(input)?;
@@ -534,6 +546,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["customer_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Credit,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["customer_id", "amount", "currency"], "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -564,6 +577,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["credit_note_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Credit,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "required": ["invoice_id"], "properties": {
                 "invoice_id": s_id("in", "finalized invoice"),
@@ -615,6 +629,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["credit_note_read"],
         outbound: false,
         idempotent: true,
+        preview: PreviewKind::Credit,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "customer_id": s_id("cus", "customer"),
@@ -645,6 +660,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         scopes: &["charge_write"],
         outbound: true,
         idempotent: false,
+        preview: PreviewKind::Refund,
         input_schema: || {
             json!({ "type": "object", "additionalProperties": false, "properties": {
                 "charge_id": s_id("ch", "charge"),

@@ -22,4 +22,11 @@ client_request_id: string | null,
  * The template the message was written from (e.g. `appointment-confirmation`), for
  * auto-send policies that name one.
  */
-template_tag: string | null, };
+template_tag: string | null, 
+/**
+ * The provider event (its `id` in `GET /api/agent/v1/events`) this call responds to, e.g.
+ * the webhook that told the agent a deal moved. It must be a stored event of a connection
+ * the agent may read; the call's audit rows then carry `event:<id>` as their trigger, and
+ * the call's causal chain starts with the event's arrival.
+ */
+trigger_event_id: string | null, };

@@ -3,4 +3,4 @@
 /**
  * Stable, machine-readable error codes.
  */
-export type ErrorCode = "bad_request" | "payload_too_large" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "paused" | "audit_unavailable" | "storage_full" | "storage_read_only" | "storage_corrupt" | "keychain_unavailable" | "not_granted" | "scope_not_granted" | "reconnect_needed" | "rate_limited" | "provider_error" | "provider_unreachable" | "internal";
+export type ErrorCode = "bad_request" | "payload_too_large" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "paused" | "audit_unavailable" | "storage_full" | "storage_read_only" | "storage_corrupt" | "keychain_unavailable" | "not_granted" | "scope_not_granted" | "reconnect_needed" | "rate_limited" | "provider_error" | "provider_unreachable" | "approver_name_required" | "internal";

@@ -116,19 +116,25 @@ export function DraftPreview({ draft }: { draft: ApprovalInfo }) {
         <div class="draft-preview draft-crm" data-testid="draft-preview" data-kind="crm_change">
           <Rows rows={view.target} />
           {view.changes.length > 0 ? (
-            <table class="change-table" data-testid="crm-changes">
-              <caption class="visually-hidden">Fields this change sets</caption>
+            <table class="change-table" data-testid="crm-changes" data-has-old={view.hasOld ? 'true' : 'false'}>
+              <caption class="visually-hidden">Fields this change sets{view.hasOld ? ', with their values now' : ''}</caption>
               <thead>
                 <tr>
                   <th scope="col">Field</th>
-                  <th scope="col">New value</th>
+                  {view.hasOld && <th scope="col">Now</th>}
+                  <th scope="col">{view.hasOld ? 'After approval' : 'New value'}</th>
                 </tr>
               </thead>
               <tbody>
                 {view.changes.map((c, i) => (
-                  <tr key={`${c.field}-${i}`}>
+                  <tr key={`${c.field}-${i}`} data-testid="crm-change" data-field={c.field}>
                     <th scope="row">{c.field}</th>
-                    <td>
+                    {view.hasOld && (
+                      <td data-testid="crm-old">
+                        {!c.oldKnown ? <span class="muted">unknown</span> : c.old === null || c.old === '' ? <span class="muted">not set</span> : c.old}
+                      </td>
+                    )}
+                    <td data-testid="crm-new">
                       <span aria-hidden="true" class="muted">
                         →{' '}
                       </span>
@@ -140,6 +146,11 @@ export function DraftPreview({ draft }: { draft: ApprovalInfo }) {
             </table>
           ) : (
             <p class="muted">No fields change; the record above is the whole action.</p>
+          )}
+          {view.oldUnknown !== null && (
+            <p class="muted" data-testid="crm-old-unknown">
+              The values now could not be read: {view.oldUnknown}
+            </p>
           )}
         </div>
       );

@@ -47,7 +47,7 @@ function draft(over: DraftOver = {}): ApprovalInfo {
     result: null,
     finished_at_ms: null,
     ...rest,
-    preview: { kind: 'chat_message', title: 'Message in C05SBXFDB1', fields: [], text: null, html: null, ...preview },
+    preview: { kind: 'chat_message', title: 'Message in C05SBXFDB1', fields: [], text: null, html: null, changes: [], old_unknown: null, ...preview },
   };
 }
 
@@ -170,12 +170,48 @@ describe('draftView: each draft as what it is', () => {
       kind: 'crm',
       target: [{ label: 'Contact id', value: '901' }],
       changes: [
-        { field: 'lifecyclestage', value: 'customer' },
-        { field: 'phone', value: '' },
+        { field: 'lifecyclestage', value: 'customer', old: null, oldKnown: false },
+        { field: 'phone', value: '', old: null, oldKnown: false },
       ],
+      hasOld: false,
+      oldUnknown: null,
     });
     const stage = draftView(draft({ preview: { kind: 'crm_change', fields: [{ label: 'deal id', value: '7' }, { label: 'stage', value: 'closedwon' }] } }));
     expect(stage).toMatchObject({ changes: [{ field: 'stage', value: 'closedwon' }] });
+  });
+
+  it('a change to an existing record shows each property old → new, and says when the old value is unknown', () => {
+    const v = draftView(
+      draft({
+        tool: 'hubspot_update_deal_stage',
+        preview: {
+          kind: 'crm_change',
+          fields: [
+            { label: 'deal id', value: '7' },
+            { label: 'stage', value: 'closedwon' },
+          ],
+          changes: [{ property: 'dealstage', old: 'appointmentscheduled', old_known: true, new: 'closedwon' }],
+        },
+      }),
+    );
+    expect(v).toEqual({
+      kind: 'crm',
+      target: [{ label: 'Deal id', value: '7' }],
+      changes: [{ field: 'dealstage', value: 'closedwon', old: 'appointmentscheduled', oldKnown: true }],
+      hasOld: true,
+      oldUnknown: null,
+    });
+    const unknown = draftView(
+      draft({
+        preview: {
+          kind: 'crm_change',
+          fields: [{ label: 'contact id', value: '9' }],
+          changes: [{ property: 'phone', old: null, old_known: false, new: '+1 555 0100' }],
+          old_unknown: 'HubSpot answered HTTP 404 when the record was read',
+        },
+      }),
+    );
+    expect(unknown).toMatchObject({ hasOld: true, oldUnknown: 'HubSpot answered HTTP 404 when the record was read', changes: [{ oldKnown: false }] });
   });
 
   it('an invoice line shows its description and amount in the currency', () => {

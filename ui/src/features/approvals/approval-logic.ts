@@ -112,13 +112,18 @@ export function resultWords(d: ApprovalInfo): string | null {
 // ---------- The draft as what it is ----------
 
 export type Row = { label: string; value: string };
-export type Change = { field: string; value: string };
+/**
+ * One field a CRM draft sets. For a change to an existing record `old` is its value when the draft
+ * was queued (`null`: not set) and `oldKnown` says whether it could be read; for a new record
+ * there is no old value (`hasOld` false on the view).
+ */
+export type Change = { field: string; value: string; old: string | null; oldKnown: boolean };
 export type Line = { description: string; amount: string };
 
 export type DraftView =
   | { kind: 'email'; headers: Row[]; text: string | null; html: string | null; rows: Row[] }
   | { kind: 'chat'; channel: string | null; thread: string | null; text: string | null; html: string | null; rows: Row[] }
-  | { kind: 'crm'; target: Row[]; changes: Change[] }
+  | { kind: 'crm'; target: Row[]; changes: Change[]; hasOld: boolean; oldUnknown: string | null }
   | { kind: 'invoice'; rows: Row[]; lines: Line[]; memo: string | null }
   | { kind: 'money'; verb: 'Refund' | 'Credit'; amount: string; target: Row[]; rows: Row[] }
   | { kind: 'other'; rows: Row[]; text: string | null; html: string | null };
@@ -186,13 +191,17 @@ export function draftView(d: ApprovalInfo): DraftView {
       return { kind: 'chat', channel, thread, text: p.text, html: p.html, rows };
     }
     case 'crm_change': {
-      const target: Row[] = [];
-      const changes: Change[] = [];
-      for (const f of fields) {
-        if (/(^|\s)id$/.test(norm(f.label))) target.push(row(f));
-        else changes.push({ field: f.label, value: f.value.replace(/^→\s?/, '') });
+      const isId = (label: string) => /(^|\s)id$/.test(norm(label));
+      const target = fields.filter((f) => isId(f.label)).map(row);
+      // A change to an existing record: the gateway read the old values when it was queued.
+      if (p.changes.length > 0) {
+        const changes = p.changes.map((c) => ({ field: c.property, value: c.new, old: c.old, oldKnown: c.old_known }));
+        return { kind: 'crm', target, changes, hasOld: true, oldUnknown: p.old_unknown };
       }
-      return { kind: 'crm', target, changes };
+      const changes: Change[] = fields
+        .filter((f) => !isId(f.label))
+        .map((f) => ({ field: f.label, value: f.value.replace(/^→\s?/, ''), old: null, oldKnown: false }));
+      return { kind: 'crm', target, changes, hasOld: false, oldUnknown: null };
     }
     case 'invoice': {
       const isLine = d.tool.includes('invoice_item');
