@@ -8,6 +8,7 @@
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
+//! | `POST, GET, DELETE /mcp` | MCP clients (Streamable HTTP) | agent token (bearer) only; sessions bound to the agent (see `switchboard_mcp`) |
 //! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
@@ -22,8 +23,8 @@
 //! Must not contain business logic: each handler parses input, calls one `switchboard_api::App`
 //! method and maps the result. Must not depend on Tauri.
 //!
-//! How to add a route: add the handler in the module for its audience (`control`, later
-//! `agent`, `mcp`, `hooks`), register it in [`router`], and document it in the table above.
+//! How to add a route: add the handler in the module for its audience (`control`, `agent`,
+//! `hooks`; MCP lives in the `switchboard_mcp` crate), register it in [`router`], and document it in the table above.
 
 mod agent;
 mod control;
@@ -57,14 +58,16 @@ pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
     })
 }
 
-/// The routes, for a gateway listening on `port`.
-pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
+/// The routes, for a gateway listening on `port`. Cancelling `shutdown` closes MCP sessions
+/// and streams.
+pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>, shutdown: switchboard_mcp::CancellationToken) -> Router {
     let allowed = Allowed::for_port(port);
     Router::new()
         .route("/healthz", get(control::healthz))
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
         .nest("/api/agent/v1", agent::routes(app.clone()))
+        .nest_service("/mcp", switchboard_mcp::router(app.clone(), shutdown))
         .route("/hooks/{connection_id}", axum::routing::post(hooks::receive))
         .fallback_service(static_ui::service(ui_dir))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
@@ -108,11 +111,14 @@ impl ServerHandle {
 pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> Result<ServerHandle, ApiError> {
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
-    let router = router(app.clone(), port, ui_dir);
+    let mcp_shutdown = switchboard_mcp::CancellationToken::new();
+    let router = router(app.clone(), port, ui_dir, mcp_shutdown.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;
+            // Open MCP streams would otherwise hold the graceful shutdown forever.
+            mcp_shutdown.cancel();
         });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");
