@@ -151,8 +151,16 @@ impl ServerHandler for AgentServer {
                     !peer.is_transport_closed() && peer.notify_tool_list_changed().await.is_ok()
                 }
             };
-            this.watch_grants(agent, notify, std::future::pending())
-                .await;
+            // Ends with the session (checked now and then; a change for a closed session ends it too).
+            let closed = {
+                let peer = peer.clone();
+                async move {
+                    while !peer.is_transport_closed() {
+                        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    }
+                }
+            };
+            this.watch_grants(agent, notify, closed).await;
         });
     }
 

@@ -241,6 +241,38 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_events_are_the_ones_after_the_returned_seq() {
+        let conn = db();
+        assert_eq!(
+            after_for_newest(&conn, "stripe-1", 2).expect("empty"),
+            0,
+            "no events: read from the start"
+        );
+        for i in 0..5 {
+            insert_if_new(&conn, &event("stripe-1", &format!("evt_{i}"), 1_000 + i))
+                .expect("insert");
+            insert_if_new(&conn, &event("stripe-2", &format!("evt_{i}"), 1_000 + i))
+                .expect("insert");
+        }
+        let after = after_for_newest(&conn, "stripe-1", 2).expect("after");
+        let newest: Vec<String> = list(&conn, Some("stripe-1"), after, 2)
+            .expect("list")
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(
+            newest,
+            vec!["evt_3", "evt_4"],
+            "the two newest of this connection, oldest first"
+        );
+        assert_eq!(
+            after_for_newest(&conn, "stripe-1", 10).expect("after"),
+            0,
+            "fewer events than asked: all of them"
+        );
+    }
+
+    #[test]
     fn an_event_is_stored_once_per_connection() {
         let conn = db();
         let first = insert_if_new(&conn, &event("stripe-1", "evt_1", 1_000)).expect("insert");
