@@ -83,6 +83,9 @@ struct Inner {
     /// Small change events for live screens and the tray ([`crate::live`]).
     live: broadcast::Sender<crate::live::LiveEvent>,
     live_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The name of each agent whose tools may have changed (grant set or revoked, access
+    /// granted, agent revoked, connection removed); MCP sessions re-list their tools.
+    grant_changes: broadcast::Sender<String>,
     rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Every provider call goes through this: one rate-limit budget per connection, shared by
     /// every agent.
@@ -223,6 +226,7 @@ impl App {
         let (focus, _) = broadcast::channel(4);
         let (notices, _) = broadcast::channel(64);
         let (live, _) = broadcast::channel(256);
+        let (grant_changes, _) = broadcast::channel(256);
         let paced = match switchboard_http::PacedClient::with_config(switchboard_http::ClientConfig { clock: clock.clone(), ..Default::default() }) {
             Ok(p) => p,
             Err(e) => {
@@ -250,6 +254,7 @@ impl App {
                 notices,
                 live,
                 live_task: Mutex::new(None),
+                grant_changes,
                 rotation_task: Mutex::new(None),
                 paced,
                 anchor_task: Mutex::new(None),
@@ -523,6 +528,17 @@ impl App {
     /// Notices for a person (the desktop shell shows each as a notification).
     pub fn notices(&self) -> broadcast::Receiver<crate::types::Notice> {
         self.inner.notices.subscribe()
+    }
+
+    /// The names of agents whose grants changed, as they change. A lagging receiver should treat
+    /// a `Lagged` error as "every agent may have changed".
+    pub fn grant_changes(&self) -> broadcast::Receiver<String> {
+        self.inner.grant_changes.subscribe()
+    }
+
+    /// Tells every listener that `agent`'s tools may have changed (none listening is fine).
+    pub(crate) fn grants_changed(&self, agent: &str) {
+        let _ = self.inner.grant_changes.send(agent.to_string());
     }
 
     pub(crate) fn notify(&self, notice: crate::types::Notice) {

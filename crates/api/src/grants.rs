@@ -153,6 +153,7 @@ impl App {
                 stored::upsert(conn, &stored_record)
             })
             .await?;
+        self.grants_changed(&record.agent);
         Ok(info(record, now))
     }
 
@@ -177,6 +178,7 @@ impl App {
             })
             .await?;
         if existed {
+            self.grants_changed(agent);
             Ok(())
         } else {
             Err(ApiError::new(ErrorCode::NotFound, format!("agent '{agent}' holds no {} grant on '{connection}'", tier.as_str())))

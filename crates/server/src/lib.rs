@@ -9,6 +9,7 @@
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
 //! | `GET /api/control/v1/live` | the UI | as above; Server-Sent Events: one `event: <kind>` per [`switchboard_api::live::LiveEvent`] (JSON data), `ready` first, keep-alive comments |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
+//! | `POST, GET, DELETE /mcp` | MCP clients (Streamable HTTP) | agent token (bearer) only; sessions bound to the agent (see `switchboard_mcp`) |
 //! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
@@ -23,8 +24,8 @@
 //! Must not contain business logic: each handler parses input, calls one `switchboard_api::App`
 //! method and maps the result. Must not depend on Tauri.
 //!
-//! How to add a route: add the handler in the module for its audience (`control`, later
-//! `agent`, `mcp`, `hooks`), register it in [`router`], and document it in the table above.
+//! How to add a route: add the handler in the module for its audience (`control`, `agent`,
+//! `hooks`; MCP lives in the `switchboard_mcp` crate), register it in [`router`], and document it in the table above.
 
 mod agent;
 mod control;
@@ -63,14 +64,16 @@ pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
 #[derive(Clone)]
 pub(crate) struct Closing(pub(crate) tokio::sync::watch::Receiver<bool>);
 
-/// The routes, for a gateway listening on `port`.
-fn router(app: App, port: u16, ui_dir: Option<PathBuf>, closing: Closing) -> Router {
+/// The routes, for a gateway listening on `port`. `closing` ends the live event stream and
+/// cancelling `shutdown` closes MCP sessions and streams, so a graceful stop never waits on them.
+fn router(app: App, port: u16, ui_dir: Option<PathBuf>, closing: Closing, shutdown: switchboard_mcp::CancellationToken) -> Router {
     let allowed = Allowed::for_port(port);
     Router::new()
         .route("/healthz", get(control::healthz))
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
         .nest("/api/agent/v1", agent::routes(app.clone()))
+        .nest_service("/mcp", switchboard_mcp::router(app.clone(), shutdown))
         .route("/hooks/{connection_id}", axum::routing::post(hooks::receive))
         .fallback_service(static_ui::service(ui_dir))
         .layer(axum::Extension(closing))
@@ -118,11 +121,14 @@ pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> 
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
-    let router = router(app.clone(), port, ui_dir, Closing(closing_rx));
+    let mcp_shutdown = switchboard_mcp::CancellationToken::new();
+    let router = router(app.clone(), port, ui_dir, Closing(closing_rx), mcp_shutdown.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;
+            // Open MCP streams would otherwise hold the graceful shutdown forever.
+            mcp_shutdown.cancel();
         });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

@@ -117,6 +117,23 @@ pub fn list(
     Ok(rows)
 }
 
+/// The `after` that leaves only a connection's `newest` latest events: the sequence number of
+/// the event just before them, or 0 when it has no more than that many.
+pub fn after_for_newest(
+    conn: &Connection,
+    connection_id: &str,
+    newest: u32,
+) -> Result<i64, StoreError> {
+    let seq: Option<i64> = conn
+        .prepare_cached(
+            "SELECT seq FROM events WHERE connection_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2",
+        )?
+        .query_map(params![connection_id, i64::from(newest)], |r| r.get(0))?
+        .next()
+        .transpose()?;
+    Ok(seq.unwrap_or(0))
+}
+
 /// How many events a connection has.
 pub fn count(conn: &Connection, connection_id: &str) -> Result<i64, StoreError> {
     Ok(conn
@@ -229,6 +246,38 @@ mod tests {
             source: WEBHOOK,
             payload: "{}".into(),
         }
+    }
+
+    #[test]
+    fn the_newest_events_are_the_ones_after_the_returned_seq() {
+        let conn = db();
+        assert_eq!(
+            after_for_newest(&conn, "stripe-1", 2).expect("empty"),
+            0,
+            "no events: read from the start"
+        );
+        for i in 0..5 {
+            insert_if_new(&conn, &event("stripe-1", &format!("evt_{i}"), 1_000 + i))
+                .expect("insert");
+            insert_if_new(&conn, &event("stripe-2", &format!("evt_{i}"), 1_000 + i))
+                .expect("insert");
+        }
+        let after = after_for_newest(&conn, "stripe-1", 2).expect("after");
+        let newest: Vec<String> = list(&conn, Some("stripe-1"), after, 2)
+            .expect("list")
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(
+            newest,
+            vec!["evt_3", "evt_4"],
+            "the two newest of this connection, oldest first"
+        );
+        assert_eq!(
+            after_for_newest(&conn, "stripe-1", 10).expect("after"),
+            0,
+            "fewer events than asked: all of them"
+        );
     }
 
     #[test]
