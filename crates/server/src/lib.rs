@@ -8,7 +8,8 @@
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
-//! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET approvals/{id}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `GET /api/agent/v1/openapi.json` | anyone local | none; the agent API's OpenAPI 3.1 document |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
@@ -29,6 +30,7 @@ mod agent;
 mod control;
 mod guard;
 mod hooks;
+mod openapi;
 mod static_ui;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -42,6 +44,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use guard::Allowed;
+pub use openapi::{agent_api_document, agent_api_routes};
 pub use static_ui::default_ui_dir;
 
 /// Binds 127.0.0.1:`port` (`0` picks a free port). A port in use is an error naming the port.
