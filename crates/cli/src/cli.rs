@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Folder of the built web UI (default: ui/ beside the binary, or the repository's ui/dist).
     #[arg(long, env = "SWITCHBOARD_UI_DIR", value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// Test only: also serve the MCP conformance suite's fixture tools, resources and prompts at
+    /// /mcp-conformance (no token; nothing behind them touches a provider).
+    #[arg(long, hide = true)]
+    pub mcp_conformance: bool,
 }
 
 #[derive(Debug, Subcommand)]

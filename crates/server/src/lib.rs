@@ -11,6 +11,7 @@
 //! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET approvals/{id}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `GET /api/agent/v1/openapi.json` | anyone local | none; the agent API's OpenAPI 3.1 document |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
+//! | `/mcp-conformance` | the MCP conformance suite | none; only with `serve --mcp-conformance` (test-only fixtures, see `mcp_conformance`) |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an
@@ -30,6 +31,7 @@ mod agent;
 mod control;
 mod guard;
 mod hooks;
+pub mod mcp_conformance;
 mod openapi;
 mod static_ui;
 
@@ -60,10 +62,27 @@ pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
     })
 }
 
+/// What a gateway serves beyond the standard routes (test-only profiles).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// Mount the MCP conformance fixtures at `/mcp-conformance` (`serve --mcp-conformance`).
+    pub mcp_conformance: bool,
+}
+
 /// The routes, for a gateway listening on `port`.
 pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
+    router_with(app, port, ui_dir, Extras::default())
+}
+
+/// [`router`] plus the test-only [`Extras`] asked for.
+pub fn router_with(app: App, port: u16, ui_dir: Option<PathBuf>, extras: Extras) -> Router {
     let allowed = Allowed::for_port(port);
-    Router::new()
+    let base = if extras.mcp_conformance {
+        Router::new().nest_service(mcp_conformance::PATH, mcp_conformance::service())
+    } else {
+        Router::new()
+    };
+    base
         .route("/healthz", get(control::healthz))
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
@@ -109,9 +128,14 @@ impl ServerHandle {
 
 /// Serves `app` on `listener` and records the start (`gateway.start`, `gateway.json`).
 pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> Result<ServerHandle, ApiError> {
+    serve_with(app, listener, ui_dir, Extras::default()).await
+}
+
+/// [`serve`] with test-only [`Extras`].
+pub async fn serve_with(app: App, listener: TcpListener, ui_dir: Option<PathBuf>, extras: Extras) -> Result<ServerHandle, ApiError> {
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
-    let router = router(app.clone(), port, ui_dir);
+    let router = router_with(app.clone(), port, ui_dir, extras);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
