@@ -244,6 +244,7 @@ impl App {
         match change {
             Change::Done(id) => {
                 self.agents().active.write().unwrap_or_else(|p| p.into_inner()).retain(|_, a| a.id != id);
+                self.grants_changed(name);
                 Ok(())
             }
             Change::Unchanged => Ok(()),

@@ -432,6 +432,15 @@ impl App {
                     stored::mark_removed(conn, &owned, now)
                 })
                 .await?;
+            // Agents holding grants on it lose its tools.
+            let (db, owned) = (self.db().clone(), id.to_string());
+            let holders = blocking(move || Ok(switchboard_store::grants::list(&db.reader()?, None)?)).await.unwrap_or_default();
+            let mut names: Vec<String> = holders.into_iter().filter(|g| g.connection_id == owned).map(|g| g.agent).collect();
+            names.sort();
+            names.dedup();
+            for name in names {
+                self.grants_changed(&name);
+            }
         }
         let secrets = self.secrets().clone();
         let secret = secret_key(id);

@@ -530,6 +530,23 @@ impl App {
         Ok(page(events, limit))
     }
 
+    /// The newest `limit` events of `connection` (oldest of them first), for an agent holding an
+    /// unexpired read grant on it; checked and audited as [`App::agent_events`].
+    pub async fn agent_recent_events(
+        &self,
+        agent: &AgentId,
+        connection: &str,
+        limit: u32,
+    ) -> Result<EventPage, ApiError> {
+        let limit = checked_limit(Some(limit))?;
+        let db = self.db().clone();
+        let conn_id = connection.to_string();
+        let after =
+            blocking(move || Ok(stored::after_for_newest(&db.reader()?, &conn_id, limit)?)).await?;
+        self.agent_events(agent, connection, Some(after), Some(limit))
+            .await
+    }
+
     /// Events of `connection` for an agent holding an unexpired read grant on it. A refusal is
     /// audited (`decision=deny`), as is the read.
     pub async fn agent_events(

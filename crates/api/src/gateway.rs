@@ -80,6 +80,9 @@ struct Inner {
     focus: broadcast::Sender<()>,
     /// Things a person should hear about even with the window closed (desktop notifications).
     notices: broadcast::Sender<crate::types::Notice>,
+    /// The name of each agent whose tools may have changed (grant set or revoked, access
+    /// granted, agent revoked, connection removed); MCP sessions re-list their tools.
+    grant_changes: broadcast::Sender<String>,
     rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Every provider call goes through this: one rate-limit budget per connection, shared by
     /// every agent.
@@ -219,6 +222,7 @@ impl App {
         let started_at_ms = clock.now_ms();
         let (focus, _) = broadcast::channel(4);
         let (notices, _) = broadcast::channel(64);
+        let (grant_changes, _) = broadcast::channel(256);
         let paced = match switchboard_http::PacedClient::with_config(switchboard_http::ClientConfig { clock: clock.clone(), ..Default::default() }) {
             Ok(p) => p,
             Err(e) => {
@@ -244,6 +248,7 @@ impl App {
                 stopped: AtomicBool::new(false),
                 focus,
                 notices,
+                grant_changes,
                 rotation_task: Mutex::new(None),
                 paced,
                 anchor_task: Mutex::new(None),
@@ -436,6 +441,17 @@ impl App {
     /// Notices for a person (the desktop shell shows each as a notification).
     pub fn notices(&self) -> broadcast::Receiver<crate::types::Notice> {
         self.inner.notices.subscribe()
+    }
+
+    /// The names of agents whose grants changed, as they change. A lagging receiver should treat
+    /// a `Lagged` error as "every agent may have changed".
+    pub fn grant_changes(&self) -> broadcast::Receiver<String> {
+        self.inner.grant_changes.subscribe()
+    }
+
+    /// Tells every listener that `agent`'s tools may have changed (none listening is fine).
+    pub(crate) fn grants_changed(&self, agent: &str) {
+        let _ = self.inner.grant_changes.send(agent.to_string());
     }
 
     pub(crate) fn notify(&self, notice: crate::types::Notice) {

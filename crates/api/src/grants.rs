@@ -162,6 +162,7 @@ impl App {
                 stored::upsert(conn, &stored_record)
             })
             .await?;
+        self.grants_changed(&record.agent);
         Ok(info(record, now))
     }
 
@@ -186,6 +187,7 @@ impl App {
             })
             .await?;
         if existed {
+            self.grants_changed(agent);
             Ok(())
         } else {
             Err(ApiError::new(ErrorCode::NotFound, format!("agent '{agent}' holds no {} grant on '{connection}'", tier.as_str())))

@@ -8,10 +8,11 @@
 //! | `GET /api/control/v1/providers` | the UI and the CLI | as above; the provider catalog (`Catalog`) |
 //! | `GET, POST /api/control/v1/agents`, `DELETE /api/control/v1/agents/{name}` | the UI and the CLI | as above; list, add (`{name}` → `{name, token}`), revoke |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
+//! | `POST, GET, DELETE /mcp` | MCP clients (Streamable HTTP) | agent token (bearer) only; sessions bound to the agent (see `switchboard_mcp`) |
 //! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET approvals/{id}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
 //! | `GET /api/agent/v1/openapi.json` | anyone local | none; the agent API's OpenAPI 3.1 document |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
-//! | `/mcp-conformance` | the MCP conformance suite | none; only with `serve --mcp-conformance` (test-only fixtures, see `mcp_conformance`) |
+//! | `/mcp-conformance` | the MCP conformance suite | none; only with `serve --mcp-conformance` (test-only fixtures, see `switchboard_mcp::conformance`) |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an
@@ -24,14 +25,13 @@
 //! Must not contain business logic: each handler parses input, calls one `switchboard_api::App`
 //! method and maps the result. Must not depend on Tauri.
 //!
-//! How to add a route: add the handler in the module for its audience (`control`, later
-//! `agent`, `mcp`, `hooks`), register it in [`router`], and document it in the table above.
+//! How to add a route: add the handler in the module for its audience (`control`, `agent`,
+//! `hooks`; MCP lives in the `switchboard_mcp` crate), register it in [`router`], and document it in the table above.
 
 mod agent;
 mod control;
 mod guard;
 mod hooks;
-pub mod mcp_conformance;
 mod openapi;
 mod static_ui;
 
@@ -69,16 +69,17 @@ pub struct Extras {
     pub mcp_conformance: bool,
 }
 
-/// The routes, for a gateway listening on `port`.
-pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>) -> Router {
-    router_with(app, port, ui_dir, Extras::default())
+/// The routes, for a gateway listening on `port`. Cancelling `shutdown` closes MCP sessions
+/// and streams.
+pub fn router(app: App, port: u16, ui_dir: Option<PathBuf>, shutdown: switchboard_mcp::CancellationToken) -> Router {
+    router_with(app, port, ui_dir, shutdown, Extras::default())
 }
 
 /// [`router`] plus the test-only [`Extras`] asked for.
-pub fn router_with(app: App, port: u16, ui_dir: Option<PathBuf>, extras: Extras) -> Router {
+pub fn router_with(app: App, port: u16, ui_dir: Option<PathBuf>, shutdown: switchboard_mcp::CancellationToken, extras: Extras) -> Router {
     let allowed = Allowed::for_port(port);
     let base = if extras.mcp_conformance {
-        Router::new().nest_service(mcp_conformance::PATH, mcp_conformance::service())
+        Router::new().nest_service(switchboard_mcp::conformance::PATH, switchboard_mcp::conformance::router(shutdown.clone()))
     } else {
         Router::new()
     };
@@ -87,6 +88,7 @@ pub fn router_with(app: App, port: u16, ui_dir: Option<PathBuf>, extras: Extras)
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
         .nest("/api/agent/v1", agent::routes(app.clone()))
+        .nest_service("/mcp", switchboard_mcp::router(app.clone(), shutdown))
         .route("/hooks/{connection_id}", axum::routing::post(hooks::receive))
         .fallback_service(static_ui::service(ui_dir))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::host_and_origin))
@@ -135,11 +137,14 @@ pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> 
 pub async fn serve_with(app: App, listener: TcpListener, ui_dir: Option<PathBuf>, extras: Extras) -> Result<ServerHandle, ApiError> {
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
-    let router = router_with(app.clone(), port, ui_dir, extras);
+    let mcp_shutdown = switchboard_mcp::CancellationToken::new();
+    let router = router_with(app.clone(), port, ui_dir, mcp_shutdown.clone(), extras);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;
+            // Open MCP streams would otherwise hold the graceful shutdown forever.
+            mcp_shutdown.cancel();
         });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

@@ -109,6 +109,23 @@ pub fn list(
     Ok(rows)
 }
 
+/// The `after` that leaves only a connection's `newest` latest events: the sequence number of
+/// the event just before them, or 0 when it has no more than that many.
+pub fn after_for_newest(
+    conn: &Connection,
+    connection_id: &str,
+    newest: u32,
+) -> Result<i64, StoreError> {
+    let seq: Option<i64> = conn
+        .prepare_cached(
+            "SELECT seq FROM events WHERE connection_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2",
+        )?
+        .query_map(params![connection_id, i64::from(newest)], |r| r.get(0))?
+        .next()
+        .transpose()?;
+    Ok(seq.unwrap_or(0))
+}
+
 /// How many events a connection has.
 pub fn count(conn: &Connection, connection_id: &str) -> Result<i64, StoreError> {
     Ok(conn

@@ -4,7 +4,7 @@
 //! It exists only when `switchboard serve --mcp-conformance` asks for it (tests), never in the
 //! desktop app or a normal `serve`: no agent sees it, and it touches no connection, grant or
 //! provider. It is mounted in the same router as `/mcp`, behind the same Host/Origin guard, and
-//! uses rmcp's Streamable HTTP transport with the same session handling ([`http_config`]), so
+//! uses rmcp's Streamable HTTP transport with the same session handling ([`crate::http_config`]), so
 //! the suite exercises the gateway's real MCP stack. The suite sends no credentials, so this path
 //! needs no agent token; it answers nothing but fixtures.
 //!
@@ -31,10 +31,11 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::transport::streamable_http_server::StreamableHttpService;
 use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 /// Where the profile is mounted when enabled.
 pub const PATH: &str = "/mcp-conformance";
@@ -44,19 +45,11 @@ const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z
 /// A minimal WAV file.
 const WAV: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
 
-/// The Streamable HTTP settings for the gateway's MCP endpoints: sessions on, and rmcp's own
-/// loopback-only `Host` check kept as a second line behind the router's guard.
-pub fn http_config() -> StreamableHttpServerConfig {
-    StreamableHttpServerConfig::default().with_sse_keep_alive(Some(Duration::from_secs(15)))
-}
-
-/// The tower service to nest at [`PATH`].
-pub fn service() -> StreamableHttpService<Fixtures, LocalSessionManager> {
-    StreamableHttpService::new(
-        || Ok(Fixtures),
-        Arc::new(LocalSessionManager::default()),
-        http_config(),
-    )
+/// The profile's router, to nest at [`PATH`] behind the HTTP edge's Host/Origin guard: rmcp's
+/// Streamable HTTP service with the same settings as `/mcp` ([`crate::http_config`]).
+pub fn router(shutdown: CancellationToken) -> axum::Router {
+    let service = StreamableHttpService::new(|| Ok(Fixtures), Arc::new(LocalSessionManager::default()), crate::http_config(shutdown));
+    axum::Router::new().fallback_service(service)
 }
 
 /// The fixture server (stateless: subscriptions are acknowledged, nothing changes).
