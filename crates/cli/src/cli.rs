@@ -55,6 +55,15 @@ pub enum Command {
     /// Verify, export or search the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// stdio MCP bridge to the running gateway's /mcp, for agents that launch servers as commands.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Name of the environment variable holding the agent token (never pass the token itself).
+    #[arg(long, value_name = "VAR")]
+    pub token_env: String,
 }
 
 #[derive(Debug, Args)]

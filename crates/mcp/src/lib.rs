@@ -13,6 +13,8 @@
 //!   each connection the agent may read, and `notifications/tools/list_changed` whenever the
 //!   agent's grants change (`App::grant_changes`).
 //! - The agent's token is used only to find the agent: it is never forwarded or logged.
+//! - [`bridge`] is the stdio bridge of `switchboard mcp`: an rmcp stdio server relaying to
+//!   `/mcp` through an rmcp Streamable HTTP client, notifications included.
 //! - [`conformance`] is the test-only fixture server for the official MCP conformance suite,
 //!   mounted at `/mcp-conformance` only by `switchboard serve --mcp-conformance`, with the same
 //!   Streamable HTTP settings ([`http_config`]).
@@ -22,6 +24,7 @@
 //! method in [`handler`], keep shaping that is pure in [`tools`] with unit tests, and cover it
 //! with a journey in `tests/tests/mcp.rs`.
 
+pub mod bridge;
 pub mod conformance;
 pub mod handler;
 pub mod tools;
