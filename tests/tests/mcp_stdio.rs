@@ -3,13 +3,27 @@
 //! client spawning the real binary; the gateway, keychain, SQLite and sandbox are real.
 
 use reqwest::Method;
-use rmcp::ServiceExt;
+use std::sync::Arc;
+use std::time::Duration;
+
 use rmcp::model::CallToolRequestParams;
+use rmcp::service::NotificationContext;
 use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::json;
 use switchboard_tests::{Gateway, switchboard_bin};
 
 const TOKEN: &str = "pat-sandbox-na1-00000000-0000-4000-8000-000000000001";
+
+/// An MCP client that counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+struct Watcher(Arc<tokio::sync::Notify>);
+
+impl ClientHandler for Watcher {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.0.notify_one();
+    }
+}
 
 fn bridge(data_dir: &std::path::Path, token: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(switchboard_bin());
@@ -48,7 +62,12 @@ async fn an_agent_reaches_its_tools_through_the_stdio_bridge() {
     assert_eq!(status, 200, "granting read failed: {g}");
 
     let transport = TokioChildProcess::new(bridge(&data, &token)).expect("spawn switchboard mcp");
-    let client = ().serve(transport).await.expect("the stdio bridge did not complete initialize");
+    let watcher = Watcher::default();
+    let changed = watcher.0.clone();
+    let client = watcher
+        .serve(transport)
+        .await
+        .expect("the stdio bridge did not complete initialize");
     let info = client
         .peer_info()
         .expect("the bridge answered initialize with server info");
@@ -94,6 +113,32 @@ async fn an_agent_reaches_its_tools_through_the_stdio_bridge() {
         body["results"][0]["id"].is_string(),
         "the sandbox contacts have no ids: {body}"
     );
+
+    // A person grants more: the gateway's tools/list_changed reaches the agent through stdio.
+    let (status, g) = gw
+        .control(
+            Method::POST,
+            "/grants",
+            Some(json!({ "agent": "desk-bot", "connection": conn_id, "tier": "write" })),
+        )
+        .await;
+    assert_eq!(status, 200, "granting write failed: {g}");
+    let notified = tokio::time::timeout(Duration::from_secs(10), changed.notified()).await;
+    assert!(
+        notified.is_ok(),
+        "no tools/list_changed reached the agent through the stdio bridge within 10 s of a new grant"
+    );
+    let after = client
+        .list_all_tools()
+        .await
+        .expect("tools/list after the grant");
+    assert!(
+        after.len() > tools.len(),
+        "the tool list did not grow after a write grant: {} then {}",
+        tools.len(),
+        after.len()
+    );
+
     client.cancel().await.expect("close the bridge");
     gw.stop().await;
 }
