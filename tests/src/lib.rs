@@ -153,3 +153,13 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("http client")
 }
+
+/// The built `switchboard` binary beside this test binary (`cargo build -p switchboard-cli`;
+/// `./x test` builds every binary first).
+pub fn switchboard_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe.parent().and_then(Path::parent).expect("the target profile folder");
+    let bin = dir.join(format!("switchboard{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: build it first with `cargo build -p switchboard-cli`", bin.display());
+    bin
+}

@@ -7,6 +7,7 @@
 
 mod audit;
 mod batch;
+mod gateway;
 mod workday;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,9 @@ enum Bench {
     /// HubSpot and label it, against Gmail's quota units per minute and HubSpot's per-10-second
     /// limit: wall time vs the slower provider's documented rate, and 429s.
     Workday(workday::Args),
+    /// What the gateway adds to one sandbox read: direct, through the agent REST API, through
+    /// /mcp and through the stdio bridge, at 1 and 8 concurrent agents.
+    Gateway(gateway::Args),
 }
 
 fn main() {
@@ -38,6 +42,7 @@ fn main() {
         Bench::Audit(args) => audit::run(&args),
         Bench::Batch(args) => batch::run(&args),
         Bench::Workday(args) => workday::run(&args),
+        Bench::Gateway(args) => gateway::run(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

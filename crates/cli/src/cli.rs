@@ -58,6 +58,15 @@ pub enum Command {
     /// Verify, export or search the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// stdio MCP bridge to the running gateway's /mcp, for agents that launch servers as commands.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Name of the environment variable holding the agent token (never pass the token itself).
+    #[arg(long, value_name = "VAR")]
+    pub token_env: String,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +80,10 @@ pub struct ServeArgs {
     /// Folder of the built web UI (default: ui/ beside the binary, or the repository's ui/dist).
     #[arg(long, env = "SWITCHBOARD_UI_DIR", value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// Test only: also serve the MCP conformance suite's fixture tools, resources and prompts at
+    /// /mcp-conformance (no token; nothing behind them touches a provider).
+    #[arg(long, hide = true)]
+    pub mcp_conformance: bool,
 }
 
 #[derive(Debug, Subcommand)]

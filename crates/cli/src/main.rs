@@ -19,6 +19,7 @@ mod client;
 mod connections;
 mod events;
 mod grants;
+mod mcp;
 mod output;
 mod plan;
 mod policies;
@@ -59,6 +60,7 @@ fn main() {
             Command::Pause => agents::pause(&data_dir, true, json).await,
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),
+            Command::Mcp(args) => mcp::run(&data_dir, args).await,
         }
     });
     if let Err(e) = result {

@@ -13,7 +13,8 @@ pub async fn run(data_dir: PathBuf, args: ServeArgs, json: bool) -> Result<(), A
     let listener = switchboard_server::bind(args.port).await?;
     let app = App::start(AppOptions { sandbox: args.sandbox, ..AppOptions::new(data_dir) }).await?;
     let ui_dir = args.ui_dir.or_else(switchboard_server::default_ui_dir);
-    let handle = match switchboard_server::serve(app.clone(), listener, ui_dir).await {
+    let extras = switchboard_server::Extras { mcp_conformance: args.mcp_conformance };
+    let handle = match switchboard_server::serve_with(app.clone(), listener, ui_dir, extras).await {
         Ok(h) => h,
         Err(e) => {
             app.shutdown("start failed").await;

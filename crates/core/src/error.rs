@@ -55,6 +55,31 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the table above (the agent API's OpenAPI document lists
+    /// exactly these).
+    pub const ALL: [ErrorCode; 20] = [
+        Self::BadRequest,
+        Self::PayloadTooLarge,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::Paused,
+        Self::AuditUnavailable,
+        Self::StorageFull,
+        Self::StorageReadOnly,
+        Self::StorageCorrupt,
+        Self::KeychainUnavailable,
+        Self::NotGranted,
+        Self::ScopeNotGranted,
+        Self::ReconnectNeeded,
+        Self::RateLimited,
+        Self::ProviderError,
+        Self::ProviderUnreachable,
+        Self::ApproverNameRequired,
+        Self::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
@@ -139,27 +164,31 @@ mod tests {
 
     #[test]
     fn codes_serialize_as_their_documented_names() {
-        for code in [
-            ErrorCode::BadRequest,
-            ErrorCode::PayloadTooLarge,
-            ErrorCode::Unauthorized,
-            ErrorCode::Forbidden,
-            ErrorCode::NotFound,
-            ErrorCode::Conflict,
-            ErrorCode::Paused,
-            ErrorCode::AuditUnavailable,
-            ErrorCode::StorageFull,
-            ErrorCode::StorageReadOnly,
-            ErrorCode::StorageCorrupt,
-            ErrorCode::KeychainUnavailable,
-            ErrorCode::NotGranted,
-            ErrorCode::ScopeNotGranted,
-            ErrorCode::ReconnectNeeded,
-            ErrorCode::RateLimited,
-            ErrorCode::ProviderError,
-            ErrorCode::ProviderUnreachable,
-            ErrorCode::Internal,
-        ] {
+        for code in ErrorCode::ALL {
+            // A new variant must be added to `ALL`: this match stops compiling until it is
+            // listed here, as a reminder.
+            match code {
+                ErrorCode::BadRequest
+                | ErrorCode::PayloadTooLarge
+                | ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
+                | ErrorCode::NotFound
+                | ErrorCode::Conflict
+                | ErrorCode::Paused
+                | ErrorCode::AuditUnavailable
+                | ErrorCode::StorageFull
+                | ErrorCode::StorageReadOnly
+                | ErrorCode::StorageCorrupt
+                | ErrorCode::KeychainUnavailable
+                | ErrorCode::NotGranted
+                | ErrorCode::ScopeNotGranted
+                | ErrorCode::ReconnectNeeded
+                | ErrorCode::RateLimited
+                | ErrorCode::ProviderError
+                | ErrorCode::ProviderUnreachable
+                | ErrorCode::ApproverNameRequired
+                | ErrorCode::Internal => {}
+            }
             let json = serde_json::to_string(&code).expect("serialize code");
             assert_eq!(
                 json,
@@ -167,5 +196,7 @@ mod tests {
                 "wire name drifted from as_str for {code:?}"
             );
         }
+        let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
+        assert_eq!(distinct.len(), ErrorCode::ALL.len(), "ErrorCode::ALL lists a code twice");
     }
 }

@@ -13,12 +13,19 @@
 //!   each connection the agent may read, and `notifications/tools/list_changed` whenever the
 //!   agent's grants change (`App::grant_changes`).
 //! - The agent's token is used only to find the agent: it is never forwarded or logged.
+//! - [`bridge`] is the stdio bridge of `switchboard mcp`: an rmcp stdio server relaying to
+//!   `/mcp` through an rmcp Streamable HTTP client, notifications included.
+//! - [`conformance`] is the test-only fixture server for the official MCP conformance suite,
+//!   mounted at `/mcp-conformance` only by `switchboard serve --mcp-conformance`, with the same
+//!   Streamable HTTP settings ([`http_config`]).
 //!
 //! Must not contain business logic (that is `switchboard_api`'s) and must not depend on the
 //! server crate, Tauri or clap. How to add an MCP capability: implement the `ServerHandler`
 //! method in [`handler`], keep shaping that is pure in [`tools`] with unit tests, and cover it
 //! with a journey in `tests/tests/mcp.rs`.
 
+pub mod bridge;
+pub mod conformance;
 pub mod handler;
 pub mod tools;
 
@@ -47,11 +54,7 @@ const SESSION_HEADER: &str = "mcp-session-id";
 pub fn router(app: App, shutdown: CancellationToken) -> Router {
     let sessions = Arc::new(LocalSessionManager::default());
     let factory_app = app.clone();
-    let config = StreamableHttpServerConfig::default()
-        // The HTTP edge checks Host and Origin against the gateway's own port before this.
-        .disable_allowed_hosts()
-        .with_json_response(true)
-        .with_cancellation_token(shutdown);
+    let config = http_config(shutdown);
     let service = StreamableHttpService::new(
         move || Ok(AgentServer::new(factory_app.clone())),
         sessions.clone(),
@@ -65,6 +68,16 @@ pub fn router(app: App, shutdown: CancellationToken) -> Router {
     Router::new()
         .fallback_service(service)
         .layer(axum::middleware::from_fn_with_state(state, authenticate))
+}
+
+/// The Streamable HTTP settings of every MCP endpoint the gateway mounts (`/mcp`, and the
+/// test-only `/mcp-conformance`), so both have the same session handling.
+pub fn http_config(shutdown: CancellationToken) -> StreamableHttpServerConfig {
+    StreamableHttpServerConfig::default()
+        // The HTTP edge checks Host and Origin against the gateway's own port before this.
+        .disable_allowed_hosts()
+        .with_json_response(true)
+        .with_cancellation_token(shutdown)
 }
 
 #[derive(Clone)]

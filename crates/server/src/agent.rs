@@ -13,13 +13,19 @@
 //!   rejected with the reason, expired, executed with the provider's result, failed).
 //! - `GET /events?connection=ID&after=SEQ&limit=N` — the connection's provider events (webhooks
 //!   and pulls alike), oldest first, for an agent holding a read grant on it.
+//! - `GET /openapi.json` — the OpenAPI 3.1 document of the routes above (no token needed; see
+//!   `crate::openapi`).
+//!
+//! How to add a route: add it to [`mounted`] (which is what [`routes`] mounts) and describe it in
+//! `crate::openapi`; the OpenAPI test fails until both agree.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, RawQuery, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Router};
 use switchboard_api::App;
 use switchboard_api::agents::AgentId;
@@ -28,14 +34,27 @@ use switchboard_core::{ApiError, ErrorCode};
 
 use crate::control::{error_response, ok, reply};
 
+/// Every route behind the agent token, as (method, path under `/api/agent/v1`, handler): the one
+/// list [`routes`] mounts and the OpenAPI document is checked against.
+pub(crate) fn mounted() -> Vec<(Method, &'static str, MethodRouter<App>)> {
+    vec![
+        (Method::GET, "/whoami", get(whoami)),
+        (Method::GET, "/tools", get(tools)),
+        (Method::POST, "/tools/{tool}", post(call_tool)),
+        (Method::GET, "/events", get(events)),
+        (Method::GET, "/approvals/{id}", get(approval_status)),
+    ]
+}
+
+/// Routes that need no agent token (still Host/Origin-guarded like every route).
+pub(crate) fn public() -> Vec<(Method, &'static str, MethodRouter<App>)> {
+    vec![(Method::GET, "/openapi.json", get(crate::openapi::serve))]
+}
+
 pub fn routes(app: App) -> Router<App> {
-    Router::new()
-        .route("/whoami", get(whoami))
-        .route("/tools", get(tools))
-        .route("/tools/{tool}", axum::routing::post(call_tool))
-        .route("/events", get(events))
-        .route("/approvals/{id}", get(approval_status))
-        .layer(axum::middleware::from_fn_with_state(app, require_agent))
+    let guarded = mounted().into_iter().fold(Router::new(), |r, (_, path, handler)| r.route(path, handler));
+    let guarded = guarded.layer(axum::middleware::from_fn_with_state(app, require_agent));
+    public().into_iter().fold(guarded, |r, (_, path, handler)| r.route(path, handler))
 }
 
 /// Authenticates the agent token, then refuses every request while agents are paused.

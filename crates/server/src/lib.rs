@@ -10,8 +10,10 @@
 //! | `GET /api/control/v1/live` | the UI | as above; Server-Sent Events: one `event: <kind>` per [`switchboard_api::live::LiveEvent`] (JSON data), `ready` first, keep-alive comments |
 //! | `GET, POST /api/control/v1/pause`, `POST /api/control/v1/resume` | the UI and the CLI | as above; the switch that stops every agent |
 //! | `POST, GET, DELETE /mcp` | MCP clients (Streamable HTTP) | agent token (bearer) only; sessions bound to the agent (see `switchboard_mcp`) |
-//! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `/api/agent/v1/…` (`GET whoami`, `GET tools`, `POST tools/{tool}`, `GET approvals/{id}`, `GET events`) | agents | agent token (bearer) only; `paused` (503) while paused |
+//! | `GET /api/agent/v1/openapi.json` | anyone local | none; the agent API's OpenAPI 3.1 document |
 //! | `POST /hooks/{connection_id}` | provider webhooks | the provider's signature over the raw body only (no token, cookie or `Origin` rule; loopback `Host` still checked); body ≤ 1 MiB |
+//! | `/mcp-conformance` | the MCP conformance suite | none; only with `serve --mcp-conformance` (test-only fixtures, see `switchboard_mcp::conformance`) |
 //! | `/` and assets | the UI in a browser | none (the data behind it needs the session) |
 //!
 //! Every request's `Host` must be a loopback name with our port, and a request carrying an
@@ -31,6 +33,7 @@ mod agent;
 mod control;
 mod guard;
 mod hooks;
+mod openapi;
 mod static_ui;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -44,6 +47,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use guard::Allowed;
+pub use openapi::{agent_api_document, agent_api_routes};
 pub use static_ui::default_ui_dir;
 
 /// Binds 127.0.0.1:`port` (`0` picks a free port). A port in use is an error naming the port.
@@ -64,11 +68,24 @@ pub async fn bind(port: u16) -> Result<TcpListener, ApiError> {
 #[derive(Clone)]
 pub(crate) struct Closing(pub(crate) tokio::sync::watch::Receiver<bool>);
 
-/// The routes, for a gateway listening on `port`. `closing` ends the live event stream and
-/// cancelling `shutdown` closes MCP sessions and streams, so a graceful stop never waits on them.
-fn router(app: App, port: u16, ui_dir: Option<PathBuf>, closing: Closing, shutdown: switchboard_mcp::CancellationToken) -> Router {
+/// What a gateway serves beyond the standard routes (test-only profiles).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// Mount the MCP conformance fixtures at `/mcp-conformance` (`serve --mcp-conformance`).
+    pub mcp_conformance: bool,
+}
+
+/// The routes, for a gateway listening on `port`, plus the test-only [`Extras`] asked for.
+/// `closing` ends the live event stream and cancelling `shutdown` closes MCP sessions and
+/// streams, so a graceful stop never waits on them.
+fn router(app: App, port: u16, ui_dir: Option<PathBuf>, closing: Closing, shutdown: switchboard_mcp::CancellationToken, extras: Extras) -> Router {
     let allowed = Allowed::for_port(port);
-    Router::new()
+    let base = if extras.mcp_conformance {
+        Router::new().nest_service(switchboard_mcp::conformance::PATH, switchboard_mcp::conformance::router(shutdown.clone()))
+    } else {
+        Router::new()
+    };
+    base
         .route("/healthz", get(control::healthz))
         .route("/login", get(control::login))
         .nest("/api/control/v1", control::routes(app.clone(), allowed.clone()))
@@ -118,11 +135,16 @@ impl ServerHandle {
 
 /// Serves `app` on `listener` and records the start (`gateway.start`, `gateway.json`).
 pub async fn serve(app: App, listener: TcpListener, ui_dir: Option<PathBuf>) -> Result<ServerHandle, ApiError> {
+    serve_with(app, listener, ui_dir, Extras::default()).await
+}
+
+/// [`serve`] with test-only [`Extras`].
+pub async fn serve_with(app: App, listener: TcpListener, ui_dir: Option<PathBuf>, extras: Extras) -> Result<ServerHandle, ApiError> {
     let port = listener.local_addr().map_err(|e| ApiError::internal(format!("listener has no address: {e}")))?.port();
     app.mark_listening(port).await?;
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
     let mcp_shutdown = switchboard_mcp::CancellationToken::new();
-    let router = router(app.clone(), port, ui_dir, Closing(closing_rx), mcp_shutdown.clone());
+    let router = router(app.clone(), port, ui_dir, Closing(closing_rx), mcp_shutdown.clone(), extras);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
