@@ -170,9 +170,15 @@ fn html_page(status: StatusCode, title: &str, body: &str) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Browsers apply form-action to the redirect that follows the consent form's POST, so the
+    // loopback redirect URIs this server accepts (RFC 8252, any port) must be allowed too (CSP cannot
+    // name an IPv6 literal, so a `[::1]` redirect still needs a browser that does not enforce it), or a
+    // browser stays on the consent page after Approve.
     h.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'",
+        ),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
