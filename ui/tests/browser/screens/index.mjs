@@ -9,9 +9,10 @@ import approver from './approver.mjs';
 import audit from './audit.mjs';
 import connections from './connections.mjs';
 import crmDiff from './crm-diff.mjs';
+import journey from './journey.mjs';
 import planner from './planner.mjs';
 import rateLimits from './rate-limits.mjs';
 import scopes from './scopes.mjs';
 import settings from './settings.mjs';
 
-export const SCREENS = [approver, crmDiff, agents, planner, scopes, rateLimits, settings, connections, audit];
+export const SCREENS = [approver, crmDiff, agents, planner, scopes, rateLimits, settings, connections, audit, journey];
