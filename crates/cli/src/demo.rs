@@ -382,23 +382,25 @@ async fn ensure_gateway(data_dir: &Path) -> Result<Option<tokio::process::Child>
             ApiError::internal(format!("cannot start `switchboard serve --sandbox`: {e}"))
         })?;
     println!("Starting a sandbox gateway for {} ...", data_dir.display());
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| ApiError::internal(format!("cannot build the HTTP client: {e}")))?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(gateway_failed(&log_path, &format!("it exited ({status})")));
         }
-        if let Ok(rt) = client::running_url(data_dir) {
-            if let Ok(r) = reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .map_err(|_| ())
-                .and_then(|c| Ok(c.get(format!("{}/healthz", rt.url))))
-            {
-                if r.send().await.is_ok_and(|r| r.status().is_success()) {
-                    println!("Sandbox gateway running at {}.", rt.url);
-                    return Ok(Some(child));
-                }
-            }
+        if let Ok(rt) = client::running_url(data_dir)
+            && http
+                .get(format!("{}/healthz", rt.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        {
+            println!("Sandbox gateway running at {}.", rt.url);
+            return Ok(Some(child));
         }
         if tokio::time::Instant::now() > deadline {
             let _ = child.kill().await;
