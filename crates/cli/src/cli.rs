@@ -60,6 +60,21 @@ pub enum Command {
     Audit(AuditCommand),
     /// stdio MCP bridge to the running gateway's /mcp, for agents that launch servers as commands.
     Mcp(McpArgs),
+    /// Scripted demos against the simulated providers (starts `serve --sandbox` if none runs).
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// A scripted agent over /mcp: read the newest HubSpot lead, find free slots in Google
+    /// Calendar, email two times through Gmail, move the deal stage, post a summary to Slack;
+    /// each outbound step waits for a person's approval. Ends with the audit chain.
+    LeadFollowUp {
+        /// Approve each queued step through the control API (a separate step, for unattended runs).
+        #[arg(long)]
+        auto_approve: bool,
+    },
 }
 
 #[derive(Debug, Args)]

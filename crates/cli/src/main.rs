@@ -3,7 +3,7 @@
 //! 2 (usage error).
 //!
 //! `serve` runs the gateway; `audit verify|export|search` work on the data dir directly; every
-//! other command talks to the gateway running for the data dir (found through its
+//! other command talks (`demo` starts a sandbox gateway first when none runs) to the gateway running for the data dir (found through its
 //! `gateway.json`) with the control token from the OS keychain.
 //!
 //! Must not contain business logic and must not depend on Tauri.
@@ -17,6 +17,7 @@ mod audit;
 mod cli;
 mod client;
 mod connections;
+mod demo;
 mod events;
 mod grants;
 mod mcp;
@@ -61,6 +62,7 @@ fn main() {
             Command::Resume => agents::pause(&data_dir, false, json).await,
             Command::Audit(cmd) => audit::run(&data_dir, cmd, json),
             Command::Mcp(args) => mcp::run(&data_dir, args).await,
+            Command::Demo(cli::DemoCommand::LeadFollowUp { auto_approve }) => demo::lead_follow_up(&data_dir, auto_approve).await,
         }
     });
     if let Err(e) = result {
