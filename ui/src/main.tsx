@@ -1,3 +1,5 @@
+// First: a usable navigator.language before any library formats with it (see the module).
+import './lib/locale-guard';
 import { render } from 'preact';
 import { App } from './app';
 import './styles.css';
