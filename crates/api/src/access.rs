@@ -201,10 +201,15 @@ impl App {
         Ok(info(record))
     }
 
-    /// Access requests, newest first (`status`: pending, granted, dismissed; `None` = all).
+    /// Agents' access requests with `status` pending, granted or dismissed; `None`, empty or
+    /// `all` means every status. Any other status is `bad_request`.
     pub async fn access_requests_list(&self, status: Option<&str>) -> Result<Vec<AccessRequestInfo>, ApiError> {
+        let status = match status {
+            None | Some("" | "all") => None,
+            Some(s @ ("pending" | "granted" | "dismissed")) => Some(s.to_string()),
+            Some(other) => return Err(ApiError::bad_request(format!("unknown status '{other}'; use pending, granted, dismissed or all"))),
+        };
         let db = self.db().clone();
-        let status = status.map(str::to_string);
         let rows = blocking(move || Ok(stored::list_access_requests(&db.reader()?, status.as_deref())?)).await?;
         Ok(rows.into_iter().map(info).collect())
     }

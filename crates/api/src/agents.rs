@@ -248,6 +248,19 @@ impl App {
         }
     }
 
+    /// Checks the `Authorization` header of an agent request (`Bearer sb_agent_…`) as
+    /// [`Self::authenticate_agent`] does; a missing or non-bearer header is `unauthorized` too.
+    /// The REST agent API and the MCP endpoint both authenticate through here.
+    pub fn authenticate_agent_header(&self, authorization: Option<&str>) -> Result<AgentId, ApiError> {
+        let token = authorization.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "this endpoint needs an agent token as `Authorization: Bearer sb_agent_…` (`switchboard agents add NAME` creates one)",
+            )
+        })?;
+        self.authenticate_agent(token)
+    }
+
     /// Checks an agent token (SHA-256, then a constant-time comparison of digests). Unknown,
     /// revoked and control tokens are all `unauthorized`. Updates the agent's last-seen time.
     pub fn authenticate_agent(&self, token: &str) -> Result<AgentId, ApiError> {

@@ -104,19 +104,8 @@ fn refuse(e: ApiError) -> Response {
 /// Authenticates the agent token, binds sessions to the agent that opened them, and hands the
 /// agent to the handler through the request's extensions.
 async fn authenticate(State(edge): State<Edge>, mut req: Request, next: Next) -> Response {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = bearer else {
-        return refuse(ApiError::new(
-            ErrorCode::Unauthorized,
-            "the MCP endpoint needs an agent token as `Authorization: Bearer sb_agent_…` (`switchboard agents add NAME` creates one)",
-        ));
-    };
-    let agent = match edge.app.authenticate_agent(token) {
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let agent = match edge.app.authenticate_agent_header(authorization) {
         Ok(a) => a,
         Err(e) => return refuse(e),
     };

@@ -30,7 +30,7 @@ use axum::{Extension, Router};
 use switchboard_api::App;
 use switchboard_api::agents::AgentId;
 use switchboard_api::calls::{CallRequest, CallState};
-use switchboard_core::{ApiError, ErrorCode};
+use switchboard_core::ApiError;
 
 use crate::control::{error_response, ok, reply};
 
@@ -59,19 +59,8 @@ pub fn routes(app: App) -> Router<App> {
 
 /// Authenticates the agent token, then refuses every request while agents are paused.
 async fn require_agent(State(app): State<App>, mut req: Request, next: Next) -> Response {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = bearer else {
-        return error_response(ApiError::new(
-            ErrorCode::Unauthorized,
-            "this endpoint needs an agent token as `Authorization: Bearer sb_agent_…` (`switchboard agents add NAME` creates one)",
-        ));
-    };
-    let agent = match app.authenticate_agent(token) {
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let agent = match app.authenticate_agent_header(authorization) {
         Ok(a) => a,
         Err(e) => return error_response(e),
     };

@@ -284,63 +284,9 @@ export function AuditScreen() {
             ))}
           </select>
         </div>
-        <div class="field">
-          <label for="audit-decision">Decision</label>
-          <input
-            id="audit-decision"
-            type="text"
-            list="audit-decisions"
-            data-testid="audit-decision"
-            placeholder="Any decision"
-            autocomplete="off"
-            spellcheck={false}
-            value={decision}
-            onInput={(e) => setDecision(e.currentTarget.value)}
-          />
-          <datalist id="audit-decisions">
-            {decisions.map((d) => (
-              <option key={d} value={d} />
-            ))}
-          </datalist>
-        </div>
-        <div class="field">
-          <label for="audit-agent">Agent</label>
-          <input
-            id="audit-agent"
-            type="text"
-            list="audit-agents"
-            data-testid="audit-agent"
-            placeholder="Any agent"
-            autocomplete="off"
-            spellcheck={false}
-            value={agent}
-            onInput={(e) => setAgent(e.currentTarget.value)}
-          />
-          <datalist id="audit-agents">
-            {suggest.agents.map((a) => (
-              <option key={a} value={a} />
-            ))}
-          </datalist>
-        </div>
-        <div class="field">
-          <label for="audit-connection">Connection</label>
-          <input
-            id="audit-connection"
-            type="text"
-            list="audit-connections"
-            data-testid="audit-connection"
-            placeholder="Any connection"
-            autocomplete="off"
-            spellcheck={false}
-            value={connection}
-            onInput={(e) => setConnection(e.currentTarget.value)}
-          />
-          <datalist id="audit-connections">
-            {suggest.connections.map((c) => (
-              <option key={c} value={c} />
-            ))}
-          </datalist>
-        </div>
+        <SuggestField id="audit-decision" label="Decision" listId="audit-decisions" placeholder="Any decision" value={decision} onChange={setDecision} options={decisions} />
+        <SuggestField id="audit-agent" label="Agent" listId="audit-agents" placeholder="Any agent" value={agent} onChange={setAgent} options={suggest.agents} />
+        <SuggestField id="audit-connection" label="Connection" listId="audit-connections" placeholder="Any connection" value={connection} onChange={setConnection} options={suggest.connections} />
         <div class="field">
           <label for="audit-tier">Tier</label>
           <select id="audit-tier" data-testid="audit-tier" value={tier ?? ''} onChange={(e) => setTier(parseTier(e.currentTarget.value))}>
@@ -352,25 +298,7 @@ export function AuditScreen() {
             ))}
           </select>
         </div>
-        <div class="field">
-          <label for="audit-outcome">Outcome</label>
-          <input
-            id="audit-outcome"
-            type="text"
-            list="audit-outcomes"
-            data-testid="audit-outcome"
-            placeholder="Any outcome"
-            autocomplete="off"
-            spellcheck={false}
-            value={outcome}
-            onInput={(e) => setOutcome(e.currentTarget.value)}
-          />
-          <datalist id="audit-outcomes">
-            {suggest.outcomes.map((o) => (
-              <option key={o} value={o} />
-            ))}
-          </datalist>
-        </div>
+        <SuggestField id="audit-outcome" label="Outcome" listId="audit-outcomes" placeholder="Any outcome" value={outcome} onChange={setOutcome} options={suggest.outcomes} />
         <div class="field">
           <label for="audit-range">When</label>
           <select id="audit-range" data-testid="audit-range" value={range} onChange={(e) => setRange(parseTimeRange(e.currentTarget.value))}>
@@ -449,5 +377,38 @@ export function AuditScreen() {
         )}
       </div>
     </>
+  );
+}
+
+/** A free-text filter with the values seen so far offered as suggestions (`<datalist>`). */
+function SuggestField(props: {
+  id: string;
+  label: string;
+  listId: string;
+  placeholder: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: readonly string[];
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="text"
+        list={props.listId}
+        data-testid={props.id}
+        placeholder={props.placeholder}
+        autocomplete="off"
+        spellcheck={false}
+        value={props.value}
+        onInput={(e) => props.onChange(e.currentTarget.value)}
+      />
+      <datalist id={props.listId}>
+        {props.options.map((o) => (
+          <option key={o} value={o} />
+        ))}
+      </datalist>
+    </div>
   );
 }
