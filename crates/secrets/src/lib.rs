@@ -2,7 +2,8 @@
 //!
 //! [`SecretStore`] is the trait the rest of Switchboard uses. [`KeychainStore`] is the real
 //! implementation (keyring-core with the platform's store: Secret Service on Linux, Keychain on
-//! macOS, Credential Manager on Windows); [`MemoryStore`] exists for unit tests of pure logic
+//! macOS, Credential Manager on Windows); the gateway reads it through [`CachedStore`], which
+//! keeps each secret in process memory after the first read; [`MemoryStore`] exists for unit tests of pure logic
 //! only. There is deliberately no file-backed fallback: when the keychain cannot be reached the
 //! caller gets [`SecretError::Unavailable`] with a message that says what to start.
 //!
@@ -15,9 +16,11 @@
 //! How to add a secret kind: pick a key name in [`keys`] and use `get`/`set`/`delete`; never
 //! copy the value anywhere but the keychain and the outgoing provider request.
 
+mod cached;
 mod keychain;
 mod memory;
 
+pub use cached::CachedStore;
 pub use keychain::KeychainStore;
 pub use memory::MemoryStore;
 
@@ -56,6 +59,11 @@ pub trait SecretStore: Send + Sync + 'static {
     fn set(&self, key: &str, value: &Sensitive<String>) -> Result<(), SecretError>;
     /// Deletes the entry; deleting a missing entry is not an error.
     fn delete(&self, key: &str) -> Result<(), SecretError>;
+    /// Reads the entry from the backing store itself, past any copy kept in memory
+    /// ([`CachedStore`]), and keeps what it found.
+    fn reload(&self, key: &str) -> Result<Option<Sensitive<String>>, SecretError> {
+        self.get(key)
+    }
     /// A short description for status screens ("Secret Service", "memory (tests)").
     fn describe(&self) -> String;
 }
