@@ -210,7 +210,7 @@ impl App {
             Some(other) => return Err(ApiError::bad_request(format!("unknown status '{other}'; use pending, granted, dismissed or all"))),
         };
         let db = self.db().clone();
-        let rows = blocking(move || Ok(stored::list_access_requests(&db.reader()?, status.as_deref())?)).await?;
+        let rows = blocking(move || Ok(stored::list_access_requests(&*db.reader()?, status.as_deref())?)).await?;
         Ok(rows.into_iter().map(info).collect())
     }
 
@@ -232,7 +232,7 @@ impl App {
     async fn pending_access_request(&self, id: &str) -> Result<AccessRequestRecord, ApiError> {
         let db = self.db().clone();
         let key = id.to_string();
-        let r = blocking(move || Ok(stored::get_access_request(&db.reader()?, &key)?))
+        let r = blocking(move || Ok(stored::get_access_request(&*db.reader()?, &key)?))
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("there is no access request '{id}'; `switchboard requests list` shows them")))?;
         if r.status != "pending" {

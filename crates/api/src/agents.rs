@@ -169,7 +169,7 @@ impl App {
     /// Every agent, revoked ones included, oldest first. Never the token or its hash.
     pub async fn agents_list(&self) -> Result<Vec<AgentInfo>, ApiError> {
         let db = self.db().clone();
-        let records = blocking(move || Ok(stored::list(&db.reader()?)?)).await?;
+        let records = blocking(move || Ok(stored::list(&*db.reader()?)?)).await?;
         let registry = self.agents();
         Ok(records
             .into_iter()

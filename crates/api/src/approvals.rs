@@ -489,7 +489,7 @@ impl App {
     async fn approval_record(&self, id: &str) -> Result<ApprovalRecord, ApiError> {
         let db = self.db().clone();
         let key = id.to_string();
-        blocking(move || Ok(stored::get_approval(&db.reader()?, &key)?)).await?.ok_or_else(|| not_found(id))
+        blocking(move || Ok(stored::get_approval(&*db.reader()?, &key)?)).await?.ok_or_else(|| not_found(id))
     }
 
     /// Drafts newest first (expired ones marked first), optionally one status.
@@ -497,7 +497,7 @@ impl App {
         self.expire_due().await?;
         let db = self.db().clone();
         let limit = limit.clamp(1, 1000);
-        let rows = blocking(move || Ok(stored::list_approvals(&db.reader()?, status.map(ApprovalStatus::as_str), None, limit)?)).await?;
+        let rows = blocking(move || Ok(stored::list_approvals(&*db.reader()?, status.map(ApprovalStatus::as_str), None, limit)?)).await?;
         Ok(rows.into_iter().map(info).collect())
     }
 
@@ -505,7 +505,7 @@ impl App {
     pub async fn approvals_pending_count(&self) -> Result<u64, ApiError> {
         self.expire_due().await?;
         let db = self.db().clone();
-        blocking(move || Ok(stored::count_pending(&db.reader()?)?)).await
+        blocking(move || Ok(stored::count_pending(&*db.reader()?)?)).await
     }
 
     pub async fn approval_get(&self, id: &str) -> Result<ApprovalInfo, ApiError> {
@@ -692,7 +692,7 @@ impl App {
     async fn expire_due(&self) -> Result<(), ApiError> {
         let now = self.clock().now_ms();
         let db = self.db().clone();
-        let due = blocking(move || Ok(stored::due_for_expiry(&db.reader()?, now)?)).await?;
+        let due = blocking(move || Ok(stored::due_for_expiry(&*db.reader()?, now)?)).await?;
         for a in due {
             let row = user_row("approval.expired", "gateway", &a, "expired", serde_json::json!({ "approval_id": a.id, "tool": a.tool, "agent": a.agent }));
             let row = NewAuditRow { actor_kind: ActorKind::System, ..row };
@@ -738,7 +738,7 @@ impl App {
     /// where the provider honours one, otherwise `unknown` for a person (never re-sent blindly).
     async fn recover_outbox(&self) -> Result<(), ApiError> {
         let db = self.db().clone();
-        let stuck = blocking(move || Ok(stored::outbox_in_state(&db.reader()?, "in_flight")?)).await?;
+        let stuck = blocking(move || Ok(stored::outbox_in_state(&*db.reader()?, "in_flight")?)).await?;
         for o in stuck {
             let idempotent_at_provider =
                 switchboard_connectors::action(&o.tool).is_some_and(|a| (a.build)(&parse_json(&o.input)).is_ok_and(|c| c.idempotency_key) || a.idempotent);
@@ -784,7 +784,7 @@ impl App {
     /// Sends every ready row, oldest first.
     async fn run_outbox(&self) -> Result<(), ApiError> {
         let db = self.db().clone();
-        let ready = blocking(move || Ok(stored::outbox_in_state(&db.reader()?, "ready")?)).await?;
+        let ready = blocking(move || Ok(stored::outbox_in_state(&*db.reader()?, "ready")?)).await?;
         for o in ready {
             if self.agents_paused() {
                 break;
@@ -803,7 +803,7 @@ impl App {
         let connection = {
             let db = self.db().clone();
             let id = o.connection_id.clone();
-            blocking(move || Ok(stored_connections::get(&db.reader()?, &id)?)).await?
+            blocking(move || Ok(stored_connections::get(&*db.reader()?, &id)?)).await?
         };
         let prepared = match (action, connection) {
             (None, _) => Err(format!("this version does not know the action {}", o.tool)),

@@ -452,7 +452,7 @@ impl App {
         }
         let db = self.db().clone();
         let id = event_id.to_string();
-        let holders = blocking(move || Ok(switchboard_store::events::connections_with_event(&db.reader()?, &id)?)).await?;
+        let holders = blocking(move || Ok(switchboard_store::events::connections_with_event(&*db.reader()?, &id)?)).await?;
         let readable = holders.iter().any(|c| {
             grants.iter().any(|g| g.agent == agent && &g.connection_id == c && g.tier == "read" && g.expires_at_ms.is_none_or(|e| e > now))
         });
@@ -643,7 +643,7 @@ impl App {
     async fn client_request(&self, agent: &str, id: &str) -> Result<Option<stored_approvals::ClientRequestRecord>, ApiError> {
         let db = self.db().clone();
         let (agent, id) = (agent.to_string(), id.to_string());
-        blocking(move || Ok(stored_approvals::get_client_request(&db.reader()?, &agent, &id)?)).await
+        blocking(move || Ok(stored_approvals::get_client_request(&*db.reader()?, &agent, &id)?)).await
     }
 
     /// The answer to a request repeated under its client_request_id.
@@ -683,7 +683,7 @@ impl App {
         call: &HttpCall,
         call_id: &str,
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let credential = self.connection_credential(&connection.id).await?;
+        let credential = self.credential_of(connection).await?;
         if entry.api_base_url.contains('{') {
             return Err(ApiError::new(ErrorCode::ProviderUnreachable, format!("{}'s API address depends on the account and is not set for this connection", entry.name)));
         }

@@ -15,18 +15,24 @@ impl App {
     /// running simulated provider follows its real provider as a `-sandbox` entry pointing at
     /// the loopback server ([`ProviderEntry::sandboxed`]). Reading the catalog changes nothing,
     /// so it is not audited.
-    pub fn provider_catalog(&self) -> Catalog {
-        let mut catalog = switchboard_connectors::catalog().clone();
-        for (sandbox_id, url) in self.sandbox_urls() {
-            let real_id = sandbox_id.strip_suffix(ProviderEntry::SANDBOX_SUFFIX).unwrap_or(sandbox_id);
-            let Some(pos) = catalog.providers.iter().position(|p| p.id == real_id) else {
-                tracing::warn!(sandbox = sandbox_id, "simulated provider has no catalog entry to derive from; not listed");
-                continue;
-            };
-            let entry = catalog.providers[pos].sandboxed(url);
-            catalog.providers.insert(pos + 1, entry);
-        }
-        catalog.providers.extend(self.extra_providers().iter().cloned());
-        catalog
+    pub fn provider_catalog(&self) -> &Catalog {
+        self.catalog_built()
     }
+}
+
+/// The catalog a gateway serves: the built-in one, each running simulated provider's entry after
+/// its real provider's, then the extra entries the embedding program added. Built once at start.
+pub(crate) fn build(sandbox_urls: &[(&'static str, String)], extra_providers: &[ProviderEntry]) -> Catalog {
+    let mut catalog = switchboard_connectors::catalog().clone();
+    for (sandbox_id, url) in sandbox_urls {
+        let real_id = sandbox_id.strip_suffix(ProviderEntry::SANDBOX_SUFFIX).unwrap_or(sandbox_id);
+        let Some(pos) = catalog.providers.iter().position(|p| p.id == real_id) else {
+            tracing::warn!(sandbox = sandbox_id, "simulated provider has no catalog entry to derive from; not listed");
+            continue;
+        };
+        let entry = catalog.providers[pos].sandboxed(url);
+        catalog.providers.insert(pos + 1, entry);
+    }
+    catalog.providers.extend(extra_providers.iter().cloned());
+    catalog
 }

@@ -109,7 +109,7 @@ impl App {
     /// the connections announced now.
     pub async fn check_rotations(&self) -> Result<Vec<String>, ApiError> {
         let db = self.db().clone();
-        let records = blocking(move || Ok(stored::list(&db.reader()?)?)).await?;
+        let records = blocking(move || Ok(stored::list(&*db.reader()?)?)).await?;
         let now = self.clock().now_ms();
         let mut announced = Vec::new();
         for r in records {

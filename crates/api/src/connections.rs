@@ -267,7 +267,7 @@ impl App {
     /// Every connection, removed ones included, oldest first. Never the key.
     pub async fn connections_list(&self) -> Result<Vec<ConnectionInfo>, ApiError> {
         let db = self.db().clone();
-        let records = blocking(move || Ok(stored::list(&db.reader()?)?)).await?;
+        let records = blocking(move || Ok(stored::list(&*db.reader()?)?)).await?;
         let now = self.clock().now_ms();
         Ok(records.into_iter().map(|r| info(r, now)).collect())
     }
@@ -307,7 +307,7 @@ impl App {
         let _guard = ADD_LOCK.lock().await;
         let db = self.db().clone();
         let provider = entry.id.clone();
-        let id = blocking(move || Ok(stored::next_id(&db.reader()?, &provider)?)).await?;
+        let id = blocking(move || Ok(stored::next_id(&*db.reader()?, &provider)?)).await?;
         if let Err(f) = check_key(self, &id, &entry, &key).await {
             self.paced().forget(&id);
             let code = if f.code == "provider_unreachable" || f.code == "provider_error" { ErrorCode::Internal } else { ErrorCode::BadRequest };
@@ -339,6 +339,11 @@ impl App {
         }
         let catalog = self.provider_catalog();
         let entry = catalog.providers.iter().find(|p| p.id == record.provider).cloned();
+        // A person testing the connection is told what the keychain holds now, not what this
+        // process remembered: an item deleted in a keychain manager shows up here.
+        let secrets = self.secrets().clone();
+        let item = secret_key(id);
+        blocking(move || Ok(secrets.reload(&item)?)).await?;
         // The pasted key, or the OAuth access token (refreshed first when it is about to expire).
         let key = match self.connection_credential(id).await {
             Ok(k) => Some(k),
@@ -425,7 +430,7 @@ impl App {
                 .await?;
             // Agents holding grants on it lose its tools.
             let (db, owned) = (self.db().clone(), id.to_string());
-            let holders = blocking(move || Ok(switchboard_store::grants::list(&db.reader()?, None)?)).await.unwrap_or_default();
+            let holders = blocking(move || Ok(switchboard_store::grants::list(&*db.reader()?, None)?)).await.unwrap_or_default();
             let mut names: Vec<String> = holders.into_iter().filter(|g| g.connection_id == owned).map(|g| g.agent).collect();
             names.sort();
             names.dedup();
@@ -475,7 +480,7 @@ impl App {
     pub(crate) async fn connection_record(&self, id: &str) -> Result<ConnectionRecord, ApiError> {
         let db = self.db().clone();
         let owned = id.to_string();
-        blocking(move || Ok(stored::get(&db.reader()?, &owned)?)).await?.ok_or_else(|| {
+        blocking(move || Ok(stored::get(&*db.reader()?, &owned)?)).await?.ok_or_else(|| {
             ApiError::new(ErrorCode::NotFound, format!("there is no connection '{id}'; `switchboard connections list` shows them"))
         })
     }

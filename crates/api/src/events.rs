@@ -301,7 +301,7 @@ impl App {
         &self,
         record: &ConnectionRecord,
     ) -> Result<switchboard_connectors::ProviderEntry, ApiError> {
-        self.provider_catalog().providers.into_iter().find(|p| p.id == record.provider).ok_or_else(|| {
+        self.provider_catalog().providers.iter().cloned().find(|p| p.id == record.provider).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("provider '{}' of connection '{}' is not in this gateway's catalog (sandbox providers need `serve --sandbox`)", record.provider, record.id),
@@ -519,7 +519,7 @@ impl App {
         let connection = connection.map(str::to_string);
         let events = blocking(move || {
             Ok(stored::list(
-                &db.reader()?,
+                &*db.reader()?,
                 connection.as_deref(),
                 after.unwrap_or(0),
                 limit,
@@ -541,7 +541,7 @@ impl App {
         let db = self.db().clone();
         let conn_id = connection.to_string();
         let after =
-            blocking(move || Ok(stored::after_for_newest(&db.reader()?, &conn_id, limit)?)).await?;
+            blocking(move || Ok(stored::after_for_newest(&*db.reader()?, &conn_id, limit)?)).await?;
         self.agent_events(agent, connection, Some(after), Some(limit))
             .await
     }
@@ -559,7 +559,7 @@ impl App {
         let db = self.db().clone();
         let (name, conn_id) = (agent.name.clone(), connection.to_string());
         let grant =
-            blocking(move || Ok(stored_grants::get(&db.reader()?, &name, &conn_id, "read")?))
+            blocking(move || Ok(stored_grants::get(&*db.reader()?, &name, &conn_id, "read")?))
                 .await?;
         let now = self.clock().now_ms();
         let mut row = NewAuditRow::system(

@@ -9,7 +9,7 @@ use switchboard_core::{
     ActorKind, ApiError, AuditPage, AuditQuery, Clock, ErrorCode, NewAuditRow, Sensitive, SystemClock, VerifyReport, VERSION,
 };
 use switchboard_sandbox::{SandboxHandle, SandboxServer};
-use switchboard_secrets::{KeychainStore, SecretStore, keys};
+use switchboard_secrets::{CachedStore, KeychainStore, SecretStore, keys};
 use switchboard_store::audit::{self, Anchor};
 use switchboard_store::{Database, Durability, StoreOptions, Writer};
 use tokio::sync::broadcast;
@@ -99,7 +99,8 @@ struct Inner {
     sandboxes: Mutex<Vec<SandboxHandle>>,
     /// `(catalog id, registered OAuth app)` of each running simulated provider that has OAuth.
     sandbox_clients: Vec<(&'static str, switchboard_sandbox::oauth::OAuthClient)>,
-    extra_providers: Vec<switchboard_connectors::ProviderEntry>,
+    /// The catalog with the sandbox and extra entries, built once at start (both are fixed then).
+    catalog: switchboard_connectors::Catalog,
     oauth: crate::oauth::OAuthRuntime,
     /// Account definitions read for pre-flight checks, per connection.
     definitions: crate::calls::DefinitionCache,
@@ -167,6 +168,8 @@ impl App {
                 }
             }
         };
+        // Every secret is read from the keychain once and then served from this process's memory.
+        let secrets: Arc<dyn SecretStore> = Arc::new(CachedStore::new(secrets));
         let extras = opts.extra_providers;
         match Self::start_inner(prepared.dir.clone(), lock, secrets.clone(), opts.clock, opts.store, sandboxes, extras, &mut undo).await {
             Ok(app) => Ok(app),
@@ -234,6 +237,7 @@ impl App {
                 return Err(ApiError::internal(format!("cannot build the provider HTTP client: {e}")));
             }
         };
+        let sandbox_urls: Vec<(&'static str, String)> = sandboxes.iter().map(|h| (h.id(), h.url())).collect();
         let app = Self {
             inner: Arc::new(Inner {
                 data_dir,
@@ -260,10 +264,10 @@ impl App {
                 anchor_task: Mutex::new(None),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
                 outbox_task: Mutex::new(None),
-                sandbox_urls: sandboxes.iter().map(|h| (h.id(), h.url())).collect(),
+                catalog: crate::catalog::build(&sandbox_urls, &extra_providers),
+                sandbox_urls,
                 sandbox_clients: sandboxes.iter().filter_map(|h| h.registered_client().map(|c| (h.id(), c.clone()))).collect(),
                 sandboxes: Mutex::new(sandboxes),
-                extra_providers,
                 oauth: crate::oauth::OAuthRuntime::default(),
                 definitions: crate::calls::DefinitionCache::default(),
                 pulls: crate::pull::PullRuntime::default(),
@@ -398,7 +402,7 @@ impl App {
         let db = self.inner.db.clone();
         blocking(move || {
             let mut out = Vec::new();
-            audit::export(&db.reader()?, format, &mut out)?;
+            audit::export(&*db.reader()?, format, &mut out)?;
             Ok(out)
         })
         .await
@@ -626,8 +630,8 @@ impl App {
         self.inner.sandbox_clients.iter().find(|(id, _)| *id == provider_id).map(|(_, c)| c)
     }
 
-    pub(crate) fn extra_providers(&self) -> &[switchboard_connectors::ProviderEntry] {
-        &self.inner.extra_providers
+    pub(crate) fn catalog_built(&self) -> &switchboard_connectors::Catalog {
+        &self.inner.catalog
     }
 
     pub(crate) fn oauth_runtime(&self) -> &crate::oauth::OAuthRuntime {

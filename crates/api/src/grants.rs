@@ -73,7 +73,7 @@ impl App {
     pub async fn grants_list(&self, agent: Option<&str>) -> Result<Vec<GrantInfo>, ApiError> {
         let db = self.db().clone();
         let agent = agent.map(str::to_string);
-        let rows = blocking(move || Ok(stored::list(&db.reader()?, agent.as_deref())?)).await?;
+        let rows = blocking(move || Ok(stored::list(&*db.reader()?, agent.as_deref())?)).await?;
         let now = self.clock().now_ms();
         Ok(rows.into_iter().map(|g| info(g, now)).collect())
     }

@@ -164,7 +164,7 @@ impl App {
                 let db = db.clone();
                 blocking(move || {
                     Ok(switchboard_store::audit::rows_between(
-                        &db.reader()?,
+                        &*db.reader()?,
                         from,
                         through,
                     )?)

@@ -652,7 +652,7 @@ async fn complete(ctx: &mut FlowCtx, cb: Callback) -> Result<ConnectionInfo, (St
 impl App {
     /// The catalog entry `provider_id`, or `not_found` saying where the list is.
     fn catalog_entry(&self, provider_id: &str) -> Result<ProviderEntry, ApiError> {
-        self.provider_catalog().providers.into_iter().find(|p| p.id == provider_id).ok_or_else(|| {
+        self.provider_catalog().providers.iter().cloned().find(|p| p.id == provider_id).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("there is no provider '{provider_id}' in the catalog; `switchboard providers` lists them (sandbox entries need `serve --sandbox`)"),
@@ -821,7 +821,7 @@ impl App {
         let _guard = ADD_LOCK.lock().await;
         let db = self.db().clone();
         let provider = entry.id.clone();
-        let id = blocking(move || Ok(stored::next_id(&db.reader()?, &provider)?)).await?;
+        let id = blocking(move || Ok(stored::next_id(&*db.reader()?, &provider)?)).await?;
         {
             let secrets = self.secrets().clone();
             let secret = secret_key(&id);
@@ -849,6 +849,12 @@ impl App {
     /// access token (refreshed first when it expires within [`REFRESH_MARGIN_MS`]).
     pub async fn connection_credential(&self, connection_id: &str) -> Result<Sensitive<String>, ApiError> {
         let record = self.connection_record(connection_id).await?;
+        self.credential_of(&record).await
+    }
+
+    /// [`Self::connection_credential`] for a connection record the caller already read.
+    pub(crate) async fn credential_of(&self, record: &switchboard_store::connections::ConnectionRecord) -> Result<Sensitive<String>, ApiError> {
+        let connection_id = record.id.as_str();
         if record.removed_at_ms.is_some() {
             return Err(ApiError::new(ErrorCode::Conflict, format!("connection '{connection_id}' was removed; add it again to use it")));
         }
@@ -1079,7 +1085,7 @@ impl App {
     /// The providers for which the user's own OAuth app is stored (never the id or secret).
     pub async fn oauth_clients_list(&self) -> Result<Vec<OAuthClientInfo>, ApiError> {
         let ids: Vec<String> =
-            self.provider_catalog().providers.into_iter().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).map(|p| p.id).collect();
+            self.provider_catalog().providers.iter().cloned().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).map(|p| p.id).collect();
         let secrets = self.secrets().clone();
         blocking(move || {
             let mut out = Vec::new();

@@ -484,7 +484,8 @@ impl App {
         let catalog: Vec<CatalogEntry> = self
             .provider_catalog()
             .providers
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|p| CatalogEntry {
                 id: p.id,
                 name: p.name,

@@ -173,7 +173,7 @@ impl App {
         let policy = parsed.map_err(|e| ApiError::bad_request(e.to_string()))?;
         let db = self.db().clone();
         let agent = policy.agent.clone();
-        let known = blocking(move || Ok(switchboard_store::agents::list(&db.reader()?)?.into_iter().any(|a| a.name == agent && a.revoked_at_ms.is_none()))).await?;
+        let known = blocking(move || Ok(switchboard_store::agents::list(&*db.reader()?)?.into_iter().any(|a| a.name == agent && a.revoked_at_ms.is_none()))).await?;
         if !known {
             return Err(ApiError::new(ErrorCode::NotFound, format!("policy '{}' names agent '{}', which does not exist (or was revoked)", policy.id, policy.agent)));
         }
@@ -280,7 +280,7 @@ impl App {
         let list = switchboard_connectors::action("google-calendar_list_events")?;
         let catalog = self.provider_catalog();
         let db = self.db().clone();
-        let calendars: Vec<_> = blocking(move || Ok(switchboard_store::connections::list(&db.reader()?)?))
+        let calendars: Vec<_> = blocking(move || Ok(switchboard_store::connections::list(&*db.reader()?)?))
             .await
             .ok()?
             .into_iter()

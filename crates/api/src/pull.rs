@@ -268,7 +268,7 @@ impl Pull<'_> {
     async fn cursor(&self, stream: &str) -> Result<Option<String>, ApiError> {
         let db = self.app.db().clone();
         let (id, stream) = (self.record.id.clone(), stream.to_string());
-        blocking(move || Ok(stored::cursor(&db.reader()?, &id, &stream)?)).await
+        blocking(move || Ok(stored::cursor(&*db.reader()?, &id, &stream)?)).await
     }
 
     /// Stores `events` (in this order) and moves `stream`'s cursor in one transaction, with a
@@ -843,7 +843,7 @@ impl App {
         self.connection_record(connection_id).await?;
         let db = self.db().clone();
         let id = connection_id.to_string();
-        let every = blocking(move || Ok(stored::schedule(&db.reader()?, &id)?)).await?;
+        let every = blocking(move || Ok(stored::schedule(&*db.reader()?, &id)?)).await?;
         Ok(PullSchedule {
             connection: connection_id.into(),
             enabled: every.is_some(),
@@ -861,7 +861,7 @@ impl App {
             while !app.pulls().stopping.load(Ordering::SeqCst) {
                 let woken = app.pulls().wake.notified();
                 let db = app.db().clone();
-                let due = match blocking(move || Ok(stored::schedules(&db.reader()?)?)).await {
+                let due = match blocking(move || Ok(stored::schedules(&*db.reader()?)?)).await {
                     Ok(list) => list,
                     Err(e) => {
                         tracing::warn!(error = %e.message, "could not read the periodic pull schedules");

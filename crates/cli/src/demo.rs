@@ -128,7 +128,8 @@ async fn run(data_dir: &Path, auto_approve: bool) -> Result<(), ApiError> {
             .join(", ")
     );
 
-    let transport = StreamableHttpClientTransport::from_config(
+    let transport = StreamableHttpClientTransport::with_client(
+        switchboard_mcp::bridge::loopback_client()?,
         StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", rt.url)).auth_header(token),
     );
     let mcp = DemoClient

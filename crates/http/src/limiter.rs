@@ -67,6 +67,9 @@ pub struct AccountLimiter {
     clock_at: Duration,
     gcra: Gcra,
     log: VecDeque<Entry>,
+    /// The units of every entry in `log`, kept as entries come and go, so an admission does
+    /// not sum the log (which holds thousands of entries under a high limit).
+    log_units: u64,
     paused_until: Option<Duration>,
     report: Option<Report>,
     in_flight: u32,
@@ -97,6 +100,7 @@ impl AccountLimiter {
             clock_at: now,
             gcra,
             log: VecDeque::new(),
+            log_units: 0,
             paused_until: None,
             report: None,
             in_flight: 0,
@@ -138,9 +142,11 @@ impl AccountLimiter {
         // Sliding log: the oldest admission in the window must leave it first.
         let per = self.effective.per + self.effective.per * LOG_MARGIN_PER_MILLE / 1000;
         while self.log.front().is_some_and(|e| e.at + per <= now) {
-            self.log.pop_front();
+            if let Some(e) = self.log.pop_front() {
+                self.log_units -= u64::from(e.units);
+            }
         }
-        let used: u64 = self.log.iter().map(|e| u64::from(e.units)).sum();
+        let used = self.log_units;
         let over = (used + u64::from(units)).saturating_sub(u64::from(self.effective.requests));
         if over > 0 {
             // Wait until enough of the oldest entries leave the window.
@@ -172,6 +178,7 @@ impl AccountLimiter {
             let _ = self.gcra_wait(units);
         }
         self.log.push_back(Entry { at: now, units, in_flight: true });
+        self.log_units += u64::from(units);
         self.in_flight += 1;
         Admission::Go
     }
@@ -280,7 +287,23 @@ impl AccountLimiter {
     fn settle_one(&mut self, now: Duration, units: u32) {
         let units = units.clamp(1, self.effective.requests.max(1));
         // The oldest call in flight with this cost (calls of equal cost are interchangeable).
-        if let Some(idx) = self.log.iter().position(|e| e.in_flight && e.units == units)
+        // Calls in flight sit near the back (a call moves to the back when it settles), and the
+        // log never holds more of them than `in_flight`: search from the back and stop once
+        // all of them were seen.
+        let mut oldest = None;
+        let mut seen = 0;
+        for (idx, e) in self.log.iter().enumerate().rev() {
+            if e.in_flight {
+                seen += 1;
+                if e.units == units {
+                    oldest = Some(idx);
+                }
+                if seen >= self.in_flight {
+                    break;
+                }
+            }
+        }
+        if let Some(idx) = oldest
             && let Some(e) = self.log.remove(idx)
         {
             self.log.push_back(Entry { at: e.at.max(now), units, in_flight: false });

@@ -129,7 +129,7 @@ impl Bridge {
     pub async fn connect(mcp_url: &str, token: &str) -> Result<Self, ApiError> {
         let config = StreamableHttpClientTransportConfig::with_uri(mcp_url.to_string())
             .auth_header(token.to_string());
-        let transport = StreamableHttpClientTransport::from_config(config);
+        let transport = StreamableHttpClientTransport::with_client(loopback_client()?, config);
         let downstream: Downstream = Arc::new(OnceLock::new());
         let handler = FromGateway {
             downstream: downstream.clone(),
@@ -185,4 +185,17 @@ impl Bridge {
         let _ = self.gateway.cancel().await;
         Ok(())
     }
+}
+
+/// The HTTP client the bridge talks to the gateway with. rmcp's default client opens a new
+/// TCP connection for every message (its pool is off), which costs the gateway a connection
+/// set-up per tool call; this one keeps idle connections to the gateway and reuses them. The
+/// gateway is on loopback: no proxy, no redirects.
+pub fn loopback_client() -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| ApiError::internal(format!("cannot create the HTTP client for the gateway: {e}")))
 }

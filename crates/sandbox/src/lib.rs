@@ -220,6 +220,10 @@ impl SandboxServer {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let join = tokio::spawn(async move {
+            // Like a real provider's server: replies are not held back by Nagle's algorithm.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;

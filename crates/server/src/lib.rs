@@ -147,6 +147,13 @@ pub async fn serve_with(app: App, listener: TcpListener, ui_dir: Option<PathBuf>
     let router = router(app.clone(), port, ui_dir, Closing(closing_rx), mcp_shutdown.clone(), extras);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // Replies go out as soon as they are written: without TCP_NODELAY a reply written in two
+        // parts waits for the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;
             // Open MCP streams would otherwise hold the graceful shutdown forever.

@@ -1,7 +1,9 @@
 //! Opening `switchboard.db`: header and schema checks, pragmas, migrations.
 
 use std::io::Read;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub use rusqlite::Connection;
 use rusqlite::OpenFlags;
@@ -32,6 +34,62 @@ pub struct StoreOptions {
 pub struct Database {
     path: PathBuf,
     options: StoreOptions,
+    readers: Arc<ReaderPool>,
+}
+
+/// Idle read-only connections, reused so a request does not pay for opening the file and
+/// parsing the schema again (about half a millisecond, more than the reads themselves).
+///
+/// Written by hand: `r2d2_sqlite` pins an older `rusqlite` (two bundled SQLite builds cannot
+/// link into one binary), and a checked-in list of idle connections is all readers need:
+/// a reader that is still inside a transaction when it is returned is closed, not reused.
+#[derive(Default)]
+struct ReaderPool {
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for ReaderPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let idle = self.idle.lock().map(|v| v.len()).unwrap_or(0);
+        f.debug_struct("ReaderPool").field("idle", &idle).finish()
+    }
+}
+
+/// Readers kept open when idle; more may be open at once, the extra ones close when returned.
+const IDLE_READERS: usize = 8;
+
+/// A read-only connection from [`Database::reader`]; it goes back to the pool when dropped.
+pub struct Reader {
+    conn: Option<Connection>,
+    pool: Arc<ReaderPool>,
+}
+
+impl Deref for Reader {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Only `drop` takes the connection out.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("a reader is used after it was returned"))
+    }
+}
+
+impl DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().unwrap_or_else(|| unreachable!("a reader is used after it was returned"))
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if !conn.is_autocommit() {
+            return;
+        }
+        if let Ok(mut idle) = self.pool.idle.lock()
+            && idle.len() < IDLE_READERS
+        {
+            idle.push(conn);
+        }
+    }
 }
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -71,7 +129,7 @@ impl Database {
             return Err(StoreError::Open { path: path.to_path_buf(), detail: format!("cannot enable WAL (journal_mode={mode})") });
         }
         migrations::apply(&mut conn).map_err(|e| with_path(path, e))?;
-        Ok(Self { path: path.to_path_buf(), options })
+        Ok(Self { path: path.to_path_buf(), options, readers: Arc::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -82,8 +140,18 @@ impl Database {
         &self.options
     }
 
-    /// A new read-only connection (WAL readers never block the writer).
-    pub fn reader(&self) -> Result<Connection, StoreError> {
+    /// A read-only connection (WAL readers never block the writer): an idle one from the pool,
+    /// or a new one. Each statement outside an explicit transaction sees the latest commit.
+    pub fn reader(&self) -> Result<Reader, StoreError> {
+        let pooled = self.readers.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.open_reader()?,
+        };
+        Ok(Reader { conn: Some(conn), pool: self.readers.clone() })
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

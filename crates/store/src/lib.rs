@@ -34,7 +34,7 @@ pub mod migrations;
 pub mod settings;
 pub mod writer;
 
-pub use db::{Database, Durability, StoreOptions};
+pub use db::{Database, Durability, Reader, StoreOptions};
 pub use error::StoreError;
 /// The SQLite connection type readers get from [`Database::reader`].
 pub use rusqlite::Connection;

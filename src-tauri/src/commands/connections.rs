@@ -19,7 +19,7 @@ const ACTOR: &str = "window";
 /// The provider catalog by category (with `-sandbox` entries when the gateway runs with them).
 #[tauri::command]
 pub fn providers_list(app: State<'_, App>) -> Catalog {
-    app.provider_catalog()
+    app.provider_catalog().clone()
 }
 
 /// Every connection, removed ones included. Never a key.
