@@ -884,7 +884,7 @@ impl App {
             .writer()
             .transact(Durability::Normal, move |conn, _| match health {
                 Some((code, message, status)) => stored_connections::record_error(conn, &id, code, &message, at, status),
-                None if ok => stored_connections::record_success(conn, &id, at),
+                None if ok => stored_connections::record_call_success(conn, &id, at),
                 None => Ok(()),
             })
             .await;

@@ -629,7 +629,7 @@ impl App {
                     stored_approvals::set_client_request_result(conn, agent, crid, answer)?;
                 }
                 match &health {
-                    None if is_ok => stored_connections::record_success(conn, &id, at),
+                    None if is_ok => stored_connections::record_call_success(conn, &id, at),
                     None => Ok(()),
                     Some((code, message, status)) => stored_connections::record_error(conn, &id, code, message, at, status),
                 }

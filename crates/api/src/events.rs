@@ -301,7 +301,7 @@ impl App {
         &self,
         record: &ConnectionRecord,
     ) -> Result<switchboard_connectors::ProviderEntry, ApiError> {
-        self.provider_catalog().providers.iter().cloned().find(|p| p.id == record.provider).ok_or_else(|| {
+        self.provider_catalog().providers.iter().find(|p| p.id == record.provider).cloned().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("provider '{}' of connection '{}' is not in this gateway's catalog (sandbox providers need `serve --sandbox`)", record.provider, record.id),

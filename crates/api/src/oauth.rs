@@ -652,7 +652,7 @@ async fn complete(ctx: &mut FlowCtx, cb: Callback) -> Result<ConnectionInfo, (St
 impl App {
     /// The catalog entry `provider_id`, or `not_found` saying where the list is.
     fn catalog_entry(&self, provider_id: &str) -> Result<ProviderEntry, ApiError> {
-        self.provider_catalog().providers.iter().cloned().find(|p| p.id == provider_id).ok_or_else(|| {
+        self.provider_catalog().providers.iter().find(|p| p.id == provider_id).cloned().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("there is no provider '{provider_id}' in the catalog; `switchboard providers` lists them (sandbox entries need `serve --sandbox`)"),
@@ -1085,7 +1085,7 @@ impl App {
     /// The providers for which the user's own OAuth app is stored (never the id or secret).
     pub async fn oauth_clients_list(&self) -> Result<Vec<OAuthClientInfo>, ApiError> {
         let ids: Vec<String> =
-            self.provider_catalog().providers.iter().cloned().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).map(|p| p.id).collect();
+            self.provider_catalog().providers.iter().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).cloned().map(|p| p.id).collect();
         let secrets = self.secrets().clone();
         blocking(move || {
             let mut out = Vec::new();

@@ -39,13 +39,19 @@ struct State {
 
 impl std::fmt::Debug for CachedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedStore").field("inner", &self.inner.describe()).finish_non_exhaustive()
+        f.debug_struct("CachedStore")
+            .field("inner", &self.inner.describe())
+            .finish_non_exhaustive()
     }
 }
 
 impl CachedStore {
     pub fn new(inner: Arc<dyn SecretStore>) -> Self {
-        Self { inner, state: Mutex::new(State::default()), writing: Mutex::new(()) }
+        Self {
+            inner,
+            state: Mutex::new(State::default()),
+            writing: Mutex::new(()),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -63,7 +69,9 @@ impl CachedStore {
         state.generation += 1;
         match value {
             Some(v) => {
-                state.entries.insert(key.to_string(), Zeroizing::new(v.expose().clone()));
+                state
+                    .entries
+                    .insert(key.to_string(), Zeroizing::new(v.expose().clone()));
             }
             None => {
                 state.entries.remove(key);
@@ -85,7 +93,9 @@ impl SecretStore for CachedStore {
         if let Some(v) = &value {
             let mut state = self.state();
             if state.generation == generation {
-                state.entries.insert(key.to_string(), Zeroizing::new(v.expose().clone()));
+                state
+                    .entries
+                    .insert(key.to_string(), Zeroizing::new(v.expose().clone()));
             }
         }
         Ok(value)
@@ -154,7 +164,10 @@ mod tests {
         }
         fn set(&self, key: &str, value: &Sensitive<String>) -> Result<(), SecretError> {
             if self.fail_writes.load(Ordering::SeqCst) {
-                return Err(SecretError::Failed { key: key.into(), message: "refused".into() });
+                return Err(SecretError::Failed {
+                    key: key.into(),
+                    message: "refused".into(),
+                });
             }
             self.store.set(key, value)
         }
@@ -173,19 +186,46 @@ mod tests {
     #[test]
     fn a_secret_is_read_from_the_keychain_once_and_writes_go_through() {
         let backing = Arc::new(Counting::default());
-        backing.store.set("k", &Sensitive::new("v1".into())).expect("seed");
+        backing
+            .store
+            .set("k", &Sensitive::new("v1".into()))
+            .expect("seed");
         let cached = CachedStore::new(backing.clone());
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
-        assert_eq!(backing.reads.load(Ordering::SeqCst), 1, "a second read of the same secret should not reach the keychain");
+        assert_eq!(
+            backing.reads.load(Ordering::SeqCst),
+            1,
+            "a second read of the same secret should not reach the keychain"
+        );
 
         cached.set("k", &Sensitive::new("v2".into())).expect("set");
-        assert_eq!(backing.store.get("k").expect("get").map(|v| v.expose().clone()).as_deref(), Some("v2"), "a write must reach the keychain");
-        assert_eq!(value(&cached, "k").as_deref(), Some("v2"), "a read after a write should see the new value");
+        assert_eq!(
+            backing
+                .store
+                .get("k")
+                .expect("get")
+                .map(|v| v.expose().clone())
+                .as_deref(),
+            Some("v2"),
+            "a write must reach the keychain"
+        );
+        assert_eq!(
+            value(&cached, "k").as_deref(),
+            Some("v2"),
+            "a read after a write should see the new value"
+        );
 
         cached.delete("k").expect("delete");
-        assert!(backing.store.get("k").expect("get").is_none(), "a delete must reach the keychain");
-        assert_eq!(value(&cached, "k"), None, "a deleted secret must not be served from memory");
+        assert!(
+            backing.store.get("k").expect("get").is_none(),
+            "a delete must reach the keychain"
+        );
+        assert_eq!(
+            value(&cached, "k"),
+            None,
+            "a deleted secret must not be served from memory"
+        );
     }
 
     #[test]
@@ -193,22 +233,49 @@ mod tests {
         let backing = Arc::new(Counting::default());
         let cached = CachedStore::new(backing.clone());
         assert_eq!(value(&cached, "k"), None);
-        backing.store.set("k", &Sensitive::new("later".into())).expect("seed");
-        assert_eq!(value(&cached, "k").as_deref(), Some("later"), "a secret absent earlier should be found once the keychain has it");
+        backing
+            .store
+            .set("k", &Sensitive::new("later".into()))
+            .expect("seed");
+        assert_eq!(
+            value(&cached, "k").as_deref(),
+            Some("later"),
+            "a secret absent earlier should be found once the keychain has it"
+        );
 
         backing.fail_writes.store(true, Ordering::SeqCst);
-        assert!(cached.set("k", &Sensitive::new("lost".into())).is_err(), "the keychain's refusal should reach the caller");
-        assert_eq!(value(&cached, "k").as_deref(), Some("later"), "memory must not hold a value the keychain refused");
+        assert!(
+            cached.set("k", &Sensitive::new("lost".into())).is_err(),
+            "the keychain's refusal should reach the caller"
+        );
+        assert_eq!(
+            value(&cached, "k").as_deref(),
+            Some("later"),
+            "memory must not hold a value the keychain refused"
+        );
     }
 
     #[test]
     fn reload_sees_a_change_made_by_another_program() {
         let backing = Arc::new(Counting::default());
-        backing.store.set("k", &Sensitive::new("v1".into())).expect("seed");
+        backing
+            .store
+            .set("k", &Sensitive::new("v1".into()))
+            .expect("seed");
         let cached = CachedStore::new(backing.clone());
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
-        backing.store.delete("k").expect("deleted behind the cache's back");
-        assert!(cached.reload("k").expect("reload").is_none(), "reload should report the keychain's state");
-        assert_eq!(value(&cached, "k"), None, "after a reload the deleted secret must not be served");
+        backing
+            .store
+            .delete("k")
+            .expect("deleted behind the cache's back");
+        assert!(
+            cached.reload("k").expect("reload").is_none(),
+            "reload should report the keychain's state"
+        );
+        assert_eq!(
+            value(&cached, "k"),
+            None,
+            "after a reload the deleted secret must not be served"
+        );
     }
 }

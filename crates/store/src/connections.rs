@@ -118,10 +118,18 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<ConnectionRecord>, Stor
         .optional()?)
 }
 
-/// Records a successful call: status back to healthy. The last-success time is kept to the
+/// Records a success: status back to healthy, last success now. For a person's check
+/// (`connections test`), which must show the time it ran.
+pub fn record_success(conn: &Connection, id: &str, at_ms: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE connections SET last_success_ms = ?2, status = 'healthy' WHERE id = ?1")?
+        .execute(params![id, at_ms])?;
+    Ok(())
+}
+
+/// [`record_success`] for a successful provider call, with the last-success time kept to the
 /// second: a healthy connection whose last success is under a second old is left as it is, so
 /// a busy connection does not rewrite its row (a page in the WAL) on every call.
-pub fn record_success(conn: &Connection, id: &str, at_ms: i64) -> Result<(), StoreError> {
+pub fn record_call_success(conn: &Connection, id: &str, at_ms: i64) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE connections SET last_success_ms = ?2, status = 'healthy' \
          WHERE id = ?1 AND NOT (status = 'healthy' AND last_success_ms IS NOT NULL AND last_success_ms > ?2 - 1000 AND last_success_ms <= ?2)",
