@@ -127,3 +127,14 @@ export async function settled(page, id) {
     () => `Draft ${id} was never sent after it was approved`,
   );
 }
+
+/**
+ * Waits until the draft editor that "e" opened has taken the focus (it focuses its first field
+ * once it is on screen). Typing before that can land in whichever field gets the focus next.
+ */
+export async function editorFocused(page) {
+  await waitFor(
+    () => page.evaluate(() => document.activeElement?.closest('[data-testid="edit-form"]') != null),
+    async () => 'The draft editor never took the keyboard focus after "e"',
+  );
+}

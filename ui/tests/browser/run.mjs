@@ -22,6 +22,7 @@ import {
   connectGmail,
   control,
   controlOk,
+  editorFocused,
   fail,
   passedCount,
   setOrigin,
@@ -240,7 +241,7 @@ async function main(page, context, pageErrors) {
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(path.dirname(path.resolve(screenshotPath)), `${name}.png`) });
   };
-  const t = { page, context, pageErrors, origin, approver: APPROVER, slackFeedback: SLACK_FEEDBACK, hubspotToken: SANDBOX_TOKEN, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, shot };
+  const t = { page, context, pageErrors, origin, approver: APPROVER, slackFeedback: SLACK_FEEDBACK, hubspotToken: SANDBOX_TOKEN, failureText, check, waitFor, fail, text, control, controlOk, agentCall, agentDrafts, connectGmail, settled, editorFocused, shot };
   for (const screenChecks of SCREENS) await screenChecks(t);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit', exact: true }).click();
   await waitFor(async () => (await rows.count()) > 0, async () => `Back on the Audit screen no rows show: ${await failureText()}`);
@@ -451,6 +452,7 @@ async function approvalsChecks(page, failureText, pageErrors) {
     await press('e');
     const field = detail.getByTestId('edit-field-text');
     await waitFor(() => field.isVisible(), async () => 'Pressing "e" opened no editor with a text field');
+    await editorFocused(page);
     if ((await field.inputValue()) !== drafted) fail(`The editor starts from "${await field.inputValue()}" instead of the draft`);
     await field.fill(edited);
     await detail.getByTestId('approve-edited').click();

@@ -16,7 +16,7 @@ const EDITED_SUBJECT = `Your Switchboard pilot plan ${Date.now().toString(36)}`;
 const BODY = 'Hi,\n\nThanks for your interest. Here is the pilot plan we discussed.\n\nAlex';
 
 export default async function journey(t) {
-  const { page, context, origin, approver, check, waitFor, fail, text, controlOk, failureText, settled, shot } = t;
+  const { page, context, origin, approver, check, waitFor, fail, text, controlOk, failureText, settled, editorFocused, shot } = t;
   const nav = page.getByRole('navigation', { name: 'Main' });
   const card = (provider) => page.locator(`[data-testid="provider"][data-provider="${provider}"]`);
   const labelled = (provider, label) => card(provider).locator('[data-testid="connection"]:not([data-status="removed"])', { hasText: label });
@@ -157,6 +157,7 @@ export default async function journey(t) {
       await page.keyboard.press('e');
       const subject = detail.getByTestId('edit-field-subject');
       await waitFor(() => subject.isVisible(), async () => 'Pressing "e" opened no editor with a subject field');
+      await editorFocused(page);
       if ((await subject.inputValue()) !== DRAFTED_SUBJECT) fail(`The editor's subject starts as "${await subject.inputValue()}" instead of the agent's "${DRAFTED_SUBJECT}"`);
       await subject.fill(EDITED_SUBJECT);
       await detail.getByTestId('approve-edited').click();
