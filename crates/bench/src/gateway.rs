@@ -28,7 +28,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rmcp::RoleClient;
 use rmcp::ServiceExt;
@@ -150,29 +150,45 @@ struct Figures {
     calls_per_s: f64,
 }
 
-/// Open loop: `callers` together send `total` calls at `rate` per second, each on its own fixed
-/// schedule. A call's latency counts from when it was due, not from when it could be sent.
-async fn measure_steady(callers: &[Arc<Caller>], total: usize, warmup: usize, rate: u32) -> Result<Figures, String> {
+/// Sends `total` calls from `callers` (after `warmup` calls each) and sorts their latencies.
+/// Flat out (`steady` is `None`): each agent sends its next call when the last one answered,
+/// and a call's latency is its own round trip. At a steady load (`Some(rate)`): the agents
+/// together send `rate` calls per second, each on its own fixed schedule, and a call's latency
+/// counts from when it was due, so a call held up behind a slow one is charged for the wait.
+async fn measure(
+    callers: &[Arc<Caller>],
+    total: usize,
+    warmup: usize,
+    steady: Option<u32>,
+) -> Result<Figures, String> {
     for c in callers {
         for _ in 0..warmup {
             c.call().await?;
         }
     }
     let per = total.div_ceil(callers.len());
-    let interval = Duration::from_secs_f64(callers.len() as f64 / f64::from(rate));
+    let interval =
+        steady.map(|rate| Duration::from_secs_f64(callers.len() as f64 / f64::from(rate)));
+    let agents = callers.len() as f64;
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::new();
     for (i, c) in callers.iter().enumerate() {
         let c = c.clone();
-        // Agents start spread over one interval, not all at once.
-        let offset = interval.mul_f64(i as f64 / callers.len() as f64);
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(per);
             for n in 0..per {
-                let due = started + offset + interval * u32::try_from(n).unwrap_or(u32::MAX);
-                tokio::time::sleep_until(due).await;
+                let from = match interval {
+                    None => tokio::time::Instant::now(),
+                    Some(every) => {
+                        // Agents start spread over one interval, not all at once.
+                        let offset = every.mul_f64(i as f64 / agents);
+                        let due = started + offset + every * u32::try_from(n).unwrap_or(u32::MAX);
+                        tokio::time::sleep_until(due).await;
+                        due
+                    }
+                };
                 c.call().await?;
-                lat.push(due.elapsed().as_secs_f64() * 1000.0);
+                lat.push(from.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<_, String>(lat)
         }));
@@ -198,48 +214,20 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn measure(callers: &[Arc<Caller>], total: usize, warmup: usize) -> Result<Figures, String> {
-    for c in callers {
-        for _ in 0..warmup {
-            c.call().await?;
-        }
-    }
-    let per = total.div_ceil(callers.len());
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in callers {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per);
-            for _ in 0..per {
-                let t = Instant::now();
-                c.call().await?;
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            Ok::<_, String>(lat)
-        }));
-    }
-    let mut all = Vec::with_capacity(per * callers.len());
-    for t in tasks {
-        all.extend(t.await.map_err(|e| format!("worker: {e}"))??);
-    }
-    let wall = started.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    Ok(Figures {
-        p50_ms: percentile(&all, 0.5),
-        p99_ms: percentile(&all, 0.99),
-        calls_per_s: all.len() as f64 / wall,
-    })
-}
-
 pub fn run(args: &Args) -> Result<(), String> {
     if args.calls == 0 {
         return Err("--calls must be at least 1".into());
     }
     if let Some(bad) = args.agents.iter().find(|&&a| a == 0 || a > AGENTS) {
-        return Err(format!("--agents {bad}: each concurrency must be 1 to {AGENTS}"));
+        return Err(format!(
+            "--agents {bad}: each concurrency must be 1 to {AGENTS}"
+        ));
     }
-    if let Some(bad) = args.only.iter().find(|o| !["rest", "mcp", "stdio"].contains(&o.to_ascii_lowercase().as_str())) {
+    if let Some(bad) = args
+        .only
+        .iter()
+        .find(|o| !["rest", "mcp", "stdio"].contains(&o.to_ascii_lowercase().as_str()))
+    {
         return Err(format!("--only {bad}: the paths are rest, mcp and stdio"));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -352,7 +340,14 @@ async fn drive(
     if stdio_bin.is_some() {
         paths.push(Path::Stdio);
     }
-    let wanted = |p: Path| p == Path::Direct || args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(p.name().trim_start_matches('/')));
+    let wanted = |p: Path| {
+        p == Path::Direct
+            || args.only.is_empty()
+            || args
+                .only
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(p.name().trim_start_matches('/')))
+    };
     paths.retain(|p| wanted(*p));
     let mut mcp_added_p50: f64 = 0.0;
     let mut mcp_added_p99: f64 = 0.0;
@@ -395,10 +390,13 @@ async fn drive(
                                 .auth_header(token.clone());
                         // The pooled client real MCP clients use (keep-alive), not rmcp's
                         // default, which opens a connection per message.
-                        let client =
-                            ().serve(StreamableHttpClientTransport::with_client(http.clone(), config))
-                                .await
-                                .map_err(|e| format!("MCP initialize: {e}"))?;
+                        let client = ()
+                            .serve(StreamableHttpClientTransport::with_client(
+                                http.clone(),
+                                config,
+                            ))
+                            .await
+                            .map_err(|e| format!("MCP initialize: {e}"))?;
                         Caller::Mcp(client)
                     }
                     Path::Stdio => {
@@ -419,10 +417,7 @@ async fn drive(
                 };
                 callers.push(Arc::new(caller));
             }
-            let f = match steady {
-                None => measure(&callers, args.calls, args.warmup).await?,
-                Some(rate) => measure_steady(&callers, args.calls, args.warmup, rate).await?,
-            };
+            let f = measure(&callers, args.calls, args.warmup, steady).await?;
             let (added_p50, added_p99) = match baseline {
                 None => {
                     baseline = Some((f.p50_ms, f.p99_ms));
