@@ -179,18 +179,24 @@ mod tests {
         }
     }
 
+    /// A cache in front of a counting store that holds `k` = `v`.
+    fn seeded(v: &str) -> (Arc<Counting>, CachedStore) {
+        let backing = Arc::new(Counting::default());
+        backing
+            .store
+            .set("k", &Sensitive::new(v.into()))
+            .expect("seed");
+        let cached = CachedStore::new(backing.clone());
+        (backing, cached)
+    }
+
     fn value(s: &CachedStore, key: &str) -> Option<String> {
         s.get(key).expect("get").map(|v| v.expose().clone())
     }
 
     #[test]
     fn a_secret_is_read_from_the_keychain_once_and_writes_go_through() {
-        let backing = Arc::new(Counting::default());
-        backing
-            .store
-            .set("k", &Sensitive::new("v1".into()))
-            .expect("seed");
-        let cached = CachedStore::new(backing.clone());
+        let (backing, cached) = seeded("v1");
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
         assert_eq!(
@@ -257,12 +263,7 @@ mod tests {
 
     #[test]
     fn reload_sees_a_change_made_by_another_program() {
-        let backing = Arc::new(Counting::default());
-        backing
-            .store
-            .set("k", &Sensitive::new("v1".into()))
-            .expect("seed");
-        let cached = CachedStore::new(backing.clone());
+        let (backing, cached) = seeded("v1");
         assert_eq!(value(&cached, "k").as_deref(), Some("v1"));
         backing
             .store
