@@ -1,24 +1,13 @@
 //! The provider catalog as the adapters see it: `GET /api/control/v1/providers`,
-//! `switchboard providers` and the UI's connect screens all read it through here, so a later
-//! change (the `--sandbox` entries, per-install overrides) happens in one place.
+//! `switchboard providers` and the UI's connect screens all read the one [`build`] made at start
+//! (through `App::provider_catalog`), so a later change (the `--sandbox` entries, per-install
+//! overrides) happens in one place.
 
 pub use switchboard_connectors::{
     AuthMode, AuthorizeParam, Catalog, Category, CategoryInfo, ConcurrencyLimit, LimitScope, LimitUnit, LoopbackRedirect,
     OAuthConfig, Pagination, PaginationStyle, ParamSource, PkceSupport, ProviderEntry, ProviderScope, QuotaCost, RateLimit,
     TenantParam, TokenAuth, WebhookScheme, WebhookSpec,
 };
-
-use crate::App;
-
-impl App {
-    /// Every provider this gateway can connect to, grouped by category. With `--sandbox`, each
-    /// running simulated provider follows its real provider as a `-sandbox` entry pointing at
-    /// the loopback server ([`ProviderEntry::sandboxed`]). Reading the catalog changes nothing,
-    /// so it is not audited.
-    pub fn provider_catalog(&self) -> &Catalog {
-        self.catalog_built()
-    }
-}
 
 /// The catalog a gateway serves: the built-in one, each running simulated provider's entry after
 /// its real provider's, then the extra entries the embedding program added. Built once at start.

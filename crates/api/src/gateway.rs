@@ -630,7 +630,11 @@ impl App {
         self.inner.sandbox_clients.iter().find(|(id, _)| *id == provider_id).map(|(_, c)| c)
     }
 
-    pub(crate) fn catalog_built(&self) -> &switchboard_connectors::Catalog {
+    /// Every provider this gateway can connect to, grouped by category. With `--sandbox`, each
+    /// running simulated provider follows its real provider as a `-sandbox` entry pointing at
+    /// the loopback server ([`switchboard_connectors::ProviderEntry::sandboxed`]); built once at
+    /// start ([`crate::catalog::build`]). Reading the catalog changes nothing, so it is not audited.
+    pub fn provider_catalog(&self) -> &switchboard_connectors::Catalog {
         &self.inner.catalog
     }
 

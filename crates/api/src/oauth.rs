@@ -1085,7 +1085,7 @@ impl App {
     /// The providers for which the user's own OAuth app is stored (never the id or secret).
     pub async fn oauth_clients_list(&self) -> Result<Vec<OAuthClientInfo>, ApiError> {
         let ids: Vec<String> =
-            self.provider_catalog().providers.iter().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).cloned().map(|p| p.id).collect();
+            self.provider_catalog().providers.iter().filter(|p| p.oauth.is_some() && self.sandbox_client(&p.id).is_none()).map(|p| p.id.clone()).collect();
         let secrets = self.secrets().clone();
         blocking(move || {
             let mut out = Vec::new();
