@@ -409,9 +409,18 @@ impl App {
     }
 
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
-        if q.text.is_some() {
-            // The search index trails the log by at most one batch; catch it up first so a
-            // search always sees every committed row.
+        let filtered = q.text.is_some()
+            || q.actor_kind.is_some()
+            || q.decision.is_some()
+            || q.agent.is_some()
+            || q.connection.is_some()
+            || q.tier.is_some()
+            || q.outcome.is_some()
+            || q.since_ms.is_some()
+            || q.until_ms.is_some();
+        if filtered {
+            // The search index and the filter table trail the log by at most one batch; catch
+            // them up first so a search or a filter sees every committed row through an index.
             if let Err(e) = self.inner.writer.flush_index().await {
                 tracing::warn!(error = %e, "search index not caught up; recent rows are matched by substring");
             }

@@ -238,25 +238,40 @@ fn flatten_text(v: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// The last row id in the search index (rows above it are not indexed yet).
+/// The last row id in the search index and the filter table (rows above it are not indexed
+/// yet). Both are filled in the same transaction; the lower of the two is taken, so a damaged
+/// or emptied one is rebuilt from there.
 pub fn indexed_through(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn
+    let fts: i64 = conn
         .query_row("SELECT rowid FROM audit_fts ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
         .optional()?
-        .unwrap_or(0))
+        .unwrap_or(0);
+    let facets: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM audit_facets", [], |r| r.get(0))?;
+    Ok(fts.min(facets))
 }
 
-/// Adds rows `(after, after + limit]` to the search index inside the caller's transaction;
-/// returns the last id indexed (or `after` when there was nothing to do).
+/// Adds rows `(after, after + limit]` to the search index and the filter table inside the
+/// caller's transaction; returns the last id indexed (or `after` when there was nothing to do).
 pub(crate) fn index_rows(conn: &Connection, after: i64, limit: i64) -> Result<i64, StoreError> {
     let mut select = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
     let mut insert = conn.prepare_cached("INSERT INTO audit_fts (rowid, body) VALUES (?1, ?2)")?;
+    let mut facets = conn.prepare_cached(
+        "INSERT OR REPLACE INTO audit_facets (id, ts_ms, actor_kind, actor_id, connection_id, tier, decision, outcome) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let fts_through: i64 = conn
+        .query_row("SELECT rowid FROM audit_fts ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
     let mut rows = select.query(rusqlite::params![after, limit])?;
     let mut last = after;
     while let Some(r) = rows.next()? {
         let row = StoredRow::from_sql(r)?;
-        let summary = serde_json::from_str(&row.summary).unwrap_or_else(|_| serde_json::Value::String(row.summary.clone()));
-        insert.execute(rusqlite::params![row.id, row.search_text(&summary)])?;
+        if row.id > fts_through {
+            let summary = serde_json::from_str(&row.summary).unwrap_or_else(|_| serde_json::Value::String(row.summary.clone()));
+            insert.execute(rusqlite::params![row.id, row.search_text(&summary)])?;
+        }
+        facets.execute(rusqlite::params![row.id, row.ts_ms, row.actor_kind, row.actor_id, row.connection_id, row.tier, row.decision, row.outcome])?;
         last = row.id;
     }
     Ok(last)
@@ -441,12 +456,16 @@ pub fn fts_query(text: &str) -> Option<String> {
 /// `(agent, action)` pairs with a successful agent call on `connection_id` since `since_ms`
 /// (the scope checklist's "used in the last 30 days").
 pub fn agent_actions_used_since(conn: &Connection, connection_id: &str, since_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+    // Indexed rows through the filter table, and the not yet indexed tail from the log itself.
     let rows = conn
         .prepare_cached(
-            "SELECT DISTINCT actor_id, action FROM audit_log \
-             WHERE connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
+            "SELECT DISTINCT a.actor_id, a.action FROM audit_facets x JOIN audit_log a ON a.id = x.id \
+             WHERE x.connection_id = ?1 AND x.ts_ms > ?2 AND x.actor_kind = 'agent' AND x.outcome = 'ok' \
+             UNION \
+             SELECT actor_id, action FROM audit_log \
+             WHERE id > ?3 AND connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
         )?
-        .query_map(rusqlite::params![connection_id, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(rusqlite::params![connection_id, since_ms, indexed_through(conn)?], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -462,100 +481,110 @@ pub fn chain(conn: &Connection, correlation_id: &str) -> Result<Vec<AuditRow>, S
 
 pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
-    let mut args: Vec<Value> = Vec::new();
-    let mut filters = String::new();
-    if let Some(before) = q.before_id {
-        args.push(Value::Integer(before));
-        filters.push_str(&format!(" AND a.id < ?{}", args.len()));
-    }
-    if let Some(kind) = q.actor_kind {
-        args.push(Value::Text(kind.as_str().into()));
-        filters.push_str(&format!(" AND a.actor_kind = ?{}", args.len()));
-    }
-    if let Some(decision) = q.decision.as_deref().filter(|d| !d.is_empty()) {
-        args.push(Value::Text(decision.into()));
-        filters.push_str(&format!(" AND a.decision = ?{}", args.len()));
-    }
-    if let Some(agent) = q.agent.as_deref().filter(|a| !a.is_empty()) {
-        args.push(Value::Text(agent.into()));
-        filters.push_str(&format!(" AND a.actor_kind = 'agent' AND a.actor_id = ?{}", args.len()));
-    }
-    if let Some(connection) = q.connection.as_deref().filter(|c| !c.is_empty()) {
-        args.push(Value::Text(connection.into()));
-        filters.push_str(&format!(" AND a.connection_id = ?{}", args.len()));
-    }
-    if let Some(tier) = q.tier {
-        args.push(Value::Text(tier.as_str().into()));
-        filters.push_str(&format!(" AND a.tier = ?{}", args.len()));
-    }
-    if let Some(outcome) = q.outcome.as_deref().filter(|o| !o.is_empty()) {
-        args.push(Value::Text(outcome.into()));
-        filters.push_str(&format!(" AND a.outcome = ?{}", args.len()));
-    }
-    if let Some(since) = q.since_ms {
-        args.push(Value::Integer(since));
-        filters.push_str(&format!(" AND a.ts_ms >= ?{}", args.len()));
-    }
-    if let Some(until) = q.until_ms {
-        args.push(Value::Integer(until));
-        filters.push_str(&format!(" AND a.ts_ms < ?{}", args.len()));
-    }
+    let before = q.before_id.unwrap_or(i64::MAX);
     let text = q.text.as_deref().and_then(fts_query);
-    if let Some(words) = q.text.as_deref().filter(|_| text.is_some()) {
-        // Rows committed after the last index batch (normally none: the gateway flushes the
-        // index before it searches; after a crash, until the next start) are matched by
-        // substring, newest first, ahead of the indexed rows.
-        let indexed = indexed_through(conn)?;
-        let (last, _) = last_row(conn)?;
-        if last > indexed && q.before_id.is_none_or(|b| b > indexed + 1) {
-            let mut page = list_unindexed(conn, q, words, indexed, limit)?;
-            if page.rows.len() as i64 >= limit {
-                return Ok(page);
-            }
-            let rest = AuditQuery { limit: Some((limit - page.rows.len() as i64) as u32), before_id: Some(q.before_id.unwrap_or(i64::MAX).min(indexed + 1)), ..q.clone() };
-            let more = list(conn, &rest)?;
-            page.rows.extend(more.rows);
-            page.next_before_id = more.next_before_id;
+    let (filters, mut args) = facet_filters(q);
+    if text.is_none() && filters.is_empty() {
+        // The plain timeline: newest rows of the log itself, no index needed.
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE id < ?1 ORDER BY id DESC LIMIT {}", limit + 1);
+        let rows = conn.prepare_cached(&sql)?.query_map([before], StoredRow::from_sql)?.collect::<Result<Vec<_>, _>>()?;
+        return Ok(page_of(rows, limit));
+    }
+    // Rows committed after the last index batch (normally none: the gateway catches the index up
+    // before a filtered list; after a crash, until the next start) are matched by scanning them,
+    // newest first, ahead of the indexed rows.
+    let indexed = indexed_through(conn)?;
+    let (last, _) = last_row(conn)?;
+    let mut page = AuditPage { rows: Vec::new(), next_before_id: None };
+    if last > indexed && before > indexed + 1 {
+        page = list_unindexed(conn, q, indexed, limit)?;
+        if page.rows.len() as i64 >= limit {
             return Ok(page);
         }
     }
+    let want = limit - page.rows.len() as i64;
+    args.push(Value::Integer(before.min(indexed + 1)));
+    let below = args.len();
     let sql = match text {
         Some(m) => {
             args.push(Value::Text(m));
-            let n = args.len();
             // Drive from the FTS index in rowid order so newest-first stops after `limit` hits.
-            let filters = filters.replace("a.id <", "f.rowid <");
             format!(
-                "SELECT {cols} FROM audit_fts f JOIN audit_log a ON a.id = f.rowid \
-                 WHERE audit_fts MATCH ?{n}{filters} ORDER BY f.rowid DESC LIMIT {lim}",
+                "SELECT {cols} FROM audit_fts f JOIN audit_facets x ON x.id = f.rowid JOIN audit_log a ON a.id = f.rowid \
+                 WHERE audit_fts MATCH ?{n} AND f.rowid < ?{below}{filters} ORDER BY f.rowid DESC LIMIT {lim}",
                 cols = prefixed_columns(),
-                lim = limit + 1
+                n = args.len(),
+                lim = want + 1
             )
         }
         None => format!(
-            "SELECT {cols} FROM audit_log a WHERE 1=1{filters} ORDER BY a.id DESC LIMIT {lim}",
+            "SELECT {cols} FROM audit_facets x JOIN audit_log a ON a.id = x.id WHERE x.id < ?{below}{filters} ORDER BY x.id DESC LIMIT {lim}",
             cols = prefixed_columns(),
-            lim = limit + 1
+            lim = want + 1
         ),
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows: Vec<AuditRow> = stmt
-        .query_map(params_from_iter(args), StoredRow::from_sql)?
-        .map(|r| r.map(|s| s.to_row()))
-        .collect::<Result<_, _>>()?;
+    let rows = conn.prepare_cached(&sql)?.query_map(params_from_iter(args), StoredRow::from_sql)?.collect::<Result<Vec<_>, _>>()?;
+    let mut more = page_of(rows, want);
+    // Facets are copies: a row edited behind Switchboard's back is held to its stored values
+    // (`audit verify` reports the edit).
+    more.rows.retain(|r| matches_row(q, r));
+    page.rows.extend(more.rows);
+    page.next_before_id = more.next_before_id;
+    Ok(page)
+}
+
+/// `limit` rows and the id to page on when the query found more (it asks for `limit + 1`).
+fn page_of(mut rows: Vec<StoredRow>, limit: i64) -> AuditPage {
     let next_before_id = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.id)
     } else {
         None
     };
-    Ok(AuditPage { rows, next_before_id })
+    AuditPage { rows: rows.into_iter().map(|s| s.to_row()).collect(), next_before_id }
 }
 
-/// Substring match of every word over the rows above the index watermark.
-fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, limit: i64) -> Result<AuditPage, StoreError> {
+/// The non-text filters of `q` as SQL over `audit_facets x`, with their arguments.
+fn facet_filters(q: &AuditQuery) -> (String, Vec<Value>) {
+    let mut args: Vec<Value> = Vec::new();
+    let mut filters = String::new();
+    let mut add = |sql: &str, v: Value| {
+        args.push(v);
+        filters.push_str(&sql.replace("?N", &format!("?{}", args.len())));
+    };
+    if let Some(kind) = q.actor_kind {
+        add(" AND x.actor_kind = ?N", Value::Text(kind.as_str().into()));
+    }
+    if let Some(decision) = q.decision.as_deref().filter(|d| !d.is_empty()) {
+        add(" AND x.decision = ?N", Value::Text(decision.into()));
+    }
+    if let Some(agent) = q.agent.as_deref().filter(|a| !a.is_empty()) {
+        add(" AND x.actor_kind = 'agent' AND x.actor_id = ?N", Value::Text(agent.into()));
+    }
+    if let Some(connection) = q.connection.as_deref().filter(|c| !c.is_empty()) {
+        add(" AND x.connection_id = ?N", Value::Text(connection.into()));
+    }
+    if let Some(tier) = q.tier {
+        add(" AND x.tier = ?N", Value::Text(tier.as_str().into()));
+    }
+    if let Some(outcome) = q.outcome.as_deref().filter(|o| !o.is_empty()) {
+        add(" AND x.outcome = ?N", Value::Text(outcome.into()));
+    }
+    if let Some(since) = q.since_ms {
+        add(" AND x.ts_ms >= ?N", Value::Integer(since));
+    }
+    if let Some(until) = q.until_ms {
+        add(" AND x.ts_ms < ?N", Value::Integer(until));
+    }
+    (filters, args)
+}
+
+/// The rows above the index watermark that match `q` (filters, and every word of its text as a
+/// substring), newest first.
+fn list_unindexed(conn: &Connection, q: &AuditQuery, indexed: i64, limit: i64) -> Result<AuditPage, StoreError> {
     let before = q.before_id.unwrap_or(i64::MAX);
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 AND id < ?2 ORDER BY id DESC"))?;
+    let words = q.text.as_deref().filter(|t| fts_query(t).is_some()).unwrap_or("");
     let needles: Vec<String> = words.split_whitespace().map(|w| w.trim_end_matches('*').to_lowercase()).filter(|w| !w.is_empty()).collect();
     let mut rows = Vec::new();
     let mut it = stmt.query(rusqlite::params![indexed, before])?;
@@ -564,13 +593,16 @@ fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, 
         if !matches_filters(q, &s) {
             continue;
         }
-        let summary = serde_json::from_str(&s.summary).unwrap_or(serde_json::Value::Null);
-        let hay = s.search_text(&summary).to_lowercase();
-        if needles.iter().all(|n| hay.contains(n.as_str())) {
-            rows.push(s.to_row());
-            if rows.len() as i64 >= limit {
-                break;
+        if !needles.is_empty() {
+            let summary = serde_json::from_str(&s.summary).unwrap_or(serde_json::Value::Null);
+            let hay = s.search_text(&summary).to_lowercase();
+            if !needles.iter().all(|n| hay.contains(n.as_str())) {
+                continue;
             }
+        }
+        rows.push(s.to_row());
+        if rows.len() as i64 >= limit {
+            break;
         }
     }
     let next_before_id = if rows.len() as i64 >= limit { rows.last().map(|r| r.id) } else { None };
@@ -579,15 +611,25 @@ fn list_unindexed(conn: &Connection, q: &AuditQuery, words: &str, indexed: i64, 
 
 /// The non-text filters of `q`, checked on a stored row (the unindexed tail of a search).
 fn matches_filters(q: &AuditQuery, s: &StoredRow) -> bool {
+    matches(q, &s.actor_kind, &s.actor_id, s.connection_id.as_deref(), s.tier.as_deref(), &s.decision, &s.outcome, s.ts_ms)
+}
+
+/// The same check on a row as returned.
+fn matches_row(q: &AuditQuery, r: &AuditRow) -> bool {
+    matches(q, r.actor_kind.as_str(), &r.actor_id, r.connection_id.as_deref(), r.tier.map(|t| t.as_str()), &r.decision, &r.outcome, r.ts_ms)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn matches(q: &AuditQuery, actor_kind: &str, actor_id: &str, connection: Option<&str>, tier: Option<&str>, decision: &str, outcome: &str, ts_ms: i64) -> bool {
     let text_is = |want: Option<&str>, have: &str| want.is_none_or(|w| w.is_empty() || w == have);
-    q.actor_kind.is_none_or(|k| k.as_str() == s.actor_kind)
-        && text_is(q.decision.as_deref(), &s.decision)
-        && q.agent.as_deref().is_none_or(|a| a.is_empty() || (s.actor_kind == "agent" && a == s.actor_id))
-        && q.connection.as_deref().is_none_or(|c| c.is_empty() || Some(c) == s.connection_id.as_deref())
-        && q.tier.is_none_or(|t| Some(t.as_str()) == s.tier.as_deref())
-        && text_is(q.outcome.as_deref(), &s.outcome)
-        && q.since_ms.is_none_or(|t| s.ts_ms >= t)
-        && q.until_ms.is_none_or(|t| s.ts_ms < t)
+    q.actor_kind.is_none_or(|k| k.as_str() == actor_kind)
+        && text_is(q.decision.as_deref(), decision)
+        && q.agent.as_deref().is_none_or(|a| a.is_empty() || (actor_kind == "agent" && a == actor_id))
+        && q.connection.as_deref().is_none_or(|c| c.is_empty() || Some(c) == connection)
+        && q.tier.is_none_or(|t| Some(t.as_str()) == tier)
+        && text_is(q.outcome.as_deref(), outcome)
+        && q.since_ms.is_none_or(|t| ts_ms >= t)
+        && q.until_ms.is_none_or(|t| ts_ms < t)
 }
 
 /// Committed rows with `after < id <= through`, oldest first (at most 1,000): what one commit

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_approvals", include_str!("migrations/0006_approvals.sql")),
     ("0007_audit_filters", include_str!("migrations/0007_audit_filters.sql")),
     ("0008_approval_before", include_str!("migrations/0008_approval_before.sql")),
+    ("0009_audit_facets", include_str!("migrations/0009_audit_facets.sql")),
 ];
 
 /// The schema version this build writes.

@@ -380,3 +380,108 @@ fn rows_not_yet_in_the_search_index_are_still_found() {
     assert_eq!(audit::indexed_through(&conn).expect("watermark"), 30, "the writer should index every committed row");
     w.shutdown();
 }
+
+/// Rows with every filter column varied: agents, a person, the system, three connections, read
+/// and write tiers, allow and deny.
+fn varied_row(i: usize) -> NewAuditRow {
+    let mut r = match i % 7 {
+        6 => NewAuditRow::system("gateway.tick", serde_json::json!({ "n": i })),
+        5 => NewAuditRow::user("control.grant", "owner", serde_json::json!({ "n": i })),
+        _ => {
+            let mut r = NewAuditRow::system("hubspot.list_contacts", serde_json::json!({ "n": i, "note": format!("call {i}") }));
+            r.actor_kind = switchboard_core::ActorKind::Agent;
+            r.actor_id = format!("agent-{}", i % 2);
+            r.connection_id = Some(format!("conn-{}", i % 3));
+            r.tier = Some(if i % 4 == 0 { switchboard_core::Tier::Write } else { switchboard_core::Tier::Read });
+            let denied = i % 5 == 0;
+            r.decision = if denied { "deny" } else { "allow" }.into();
+            r.outcome = if denied { "not_granted" } else { "ok" }.into();
+            r
+        }
+    };
+    r.correlation_id = Some(format!("call_{i}"));
+    r
+}
+
+#[test]
+fn filters_page_through_indexed_and_not_yet_indexed_rows_alike() {
+    use switchboard_core::{ActorKind, AuditQuery, Tier};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("switchboard.db");
+    let db = Database::open(&path, StoreOptions::default()).expect("open");
+    let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
+    let rows: Vec<switchboard_core::AuditRow> = (0..60).map(|i| w.append_blocking(varied_row(i), Durability::Normal).expect("append")).collect();
+    w.shutdown();
+    let queries = [
+        AuditQuery { actor_kind: Some(ActorKind::User), ..Default::default() },
+        AuditQuery { decision: Some("deny".into()), ..Default::default() },
+        AuditQuery { agent: Some("agent-1".into()), ..Default::default() },
+        AuditQuery { connection: Some("conn-2".into()), tier: Some(Tier::Read), ..Default::default() },
+        AuditQuery { outcome: Some("ok".into()), agent: Some("agent-0".into()), ..Default::default() },
+        AuditQuery { since_ms: Some(rows[20].ts_ms), until_ms: Some(rows[45].ts_ms), ..Default::default() },
+        AuditQuery { tier: Some(Tier::Write), text: Some("call".into()), ..Default::default() },
+    ];
+    // What each query should return, newest first, worked out over the rows as appended.
+    let expected = |q: &AuditQuery| -> Vec<i64> {
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| {
+                q.actor_kind.is_none_or(|k| k == r.actor_kind)
+                    && q.decision.as_deref().is_none_or(|d| d == r.decision)
+                    && q.agent.as_deref().is_none_or(|a| r.actor_kind == ActorKind::Agent && a == r.actor_id)
+                    && q.connection.as_deref().is_none_or(|c| Some(c) == r.connection_id.as_deref())
+                    && q.tier.is_none_or(|t| Some(t) == r.tier)
+                    && q.outcome.as_deref().is_none_or(|o| o == r.outcome)
+                    && q.since_ms.is_none_or(|t| r.ts_ms >= t)
+                    && q.until_ms.is_none_or(|t| r.ts_ms < t)
+                    && q.text.as_deref().is_none_or(|t| r.summary.to_string().contains(t))
+            })
+            .map(|r| r.id)
+            .collect();
+        ids.reverse();
+        ids
+    };
+    // Every page of a query, four rows at a time.
+    let paged = |conn: &Connection, q: &AuditQuery| -> Vec<i64> {
+        let mut ids = Vec::new();
+        let mut before = None;
+        for _ in 0..100 {
+            let page = audit::list(conn, &AuditQuery { limit: Some(4), before_id: before, ..q.clone() }).expect("list");
+            ids.extend(page.rows.iter().map(|r| r.id));
+            match page.next_before_id {
+                Some(b) => before = Some(b),
+                None => return ids,
+            }
+        }
+        panic!("paging never ended for {q:?}");
+    };
+    let conn = Connection::open(&path).expect("open");
+    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 60, "a writer that stopped should have indexed every row");
+    for q in &queries {
+        assert_eq!(paged(&conn, q), expected(q), "indexed rows: the filter {q:?} returned the wrong rows");
+    }
+    let used = |conn: &Connection| {
+        let mut v = audit::agent_actions_used_since(conn, "conn-1", rows[10].ts_ms).expect("used");
+        v.sort();
+        v
+    };
+    let all_used = used(&conn);
+    assert!(!all_used.is_empty(), "the scope checklist should see agent calls on conn-1");
+    // As after a crash before the last index batch: rows 36..60 are committed but not indexed.
+    conn.execute("DELETE FROM audit_facets WHERE id > 35", []).expect("drop the newest facets");
+    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 35, "the watermark follows the filter table");
+    for q in &queries {
+        assert_eq!(paged(&conn, q), expected(q), "rows not yet indexed: the filter {q:?} returned the wrong rows");
+    }
+    assert_eq!(used(&conn), all_used, "the scope checklist should see calls that are not indexed yet");
+    drop(conn);
+    // The next writer catches the filter table up.
+    let db = Database::open(&path, StoreOptions::default()).expect("open");
+    let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
+    w.flush_index_blocking().expect("flush index");
+    w.shutdown();
+    let conn = Connection::open(&path).expect("open");
+    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 60, "the writer should rebuild the missing facets");
+    let n: i64 = conn.query_row("SELECT count(*) FROM audit_facets", [], |r| r.get(0)).expect("count");
+    assert_eq!(n, 60, "every row should have exactly one facet row");
+}
