@@ -8,12 +8,17 @@
 //! its result, so an acknowledged row is never lost to a process crash, and a row that could not
 //! be committed is reported as an error: the action it describes must not run (fail closed).
 //!
-//! The full-text search index is filled by the same thread in batches, after the audit rows
-//! have committed: when the queue is idle, when the backlog passes [`INDEX_BATCH`] rows, and
-//! before a search ([`Writer::flush_index`]). Indexing each small group inline cost two thirds of
-//! the append throughput (FTS5 writes and merges a segment per transaction).
+//! The full-text search index and the filter table (`audit_facets`) are filled by the same
+//! thread after the audit rows have committed, in transactions of [`INDEX_CHUNK`] rows: whenever
+//! that many wait and no job does, after every group once the backlog passes [`INDEX_BATCH`]
+//! rows, after [`INDEX_IDLE`] of quiet, and all at once before a search or a filtered list
+//! ([`Writer::flush_index`]). Indexing each small group inline cost two thirds of the append
+//! throughput (FTS5 writes and merges a segment per transaction); one large batch held every
+//! commit back for up to a second under a sustained load.
 //!
 //! WAL checkpoints run on a separate thread and connection (`PASSIVE`), never inside a commit.
+//! Under a load that never pauses the writer copies the last frames itself now and then, so the
+//! WAL starts over instead of growing without bound (see `checkpoint_loop`).
 //!
 //! Hand-written because no crate offers group commit over rusqlite; it is small and tested.
 
@@ -34,14 +39,23 @@ use crate::{Database, Durability, StoreError};
 const MAX_GROUP: usize = 512;
 /// How many times a group of several jobs yields the CPU to let more callers queue.
 const YIELDS: usize = 4;
-/// Backlog of unindexed rows that triggers an index batch even while appends keep coming.
-const INDEX_BATCH: i64 = 16_384;
-/// Most rows indexed in one transaction.
+/// Backlog of unindexed rows past which a chunk is indexed after every group, even while
+/// appends keep coming.
+const INDEX_BATCH: i64 = 4_096;
+/// Rows indexed in one transaction between commits: about a millisecond of work, so a commit
+/// that arrives meanwhile is barely held up, and enough rows that the FTS segment each
+/// transaction writes stays worth its cost.
+const INDEX_CHUNK: i64 = 128;
+/// Most rows indexed in one transaction when a search waits for the index.
 const INDEX_MAX: i64 = 32_768;
 /// An idle queue for this long triggers indexing of whatever is pending.
 const INDEX_IDLE: Duration = Duration::from_millis(100);
 /// How often the checkpointer looks at the WAL.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// WAL length (frames of one page: 64 MB) past which the writer is asked to let the WAL start
+/// over. Whenever the writer pauses for a moment a PASSIVE pass catches up and SQLite starts the
+/// WAL over by itself; this is for a load that never pauses.
+const RESTART_AT: i64 = 16_384;
 
 /// The authenticated head after a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,13 +126,13 @@ struct Chain {
     last_hash: String,
 }
 
-/// Indexes committed rows above `indexed`, at most `max` per transaction, until caught up (or
-/// one batch when `all` is false). Errors leave the rows unindexed for the next try; they never
+/// Indexes committed rows above `indexed`, at most `chunk` per transaction, until caught up (or
+/// one chunk when `all` is false). Errors leave the rows unindexed for the next try; they never
 /// touch the audit rows themselves.
-fn index_pending(conn: &Connection, indexed: &mut i64, last_id: i64, all: bool) -> Result<(), StoreError> {
+fn index_pending(conn: &Connection, indexed: &mut i64, last_id: i64, chunk: i64, all: bool) -> Result<(), StoreError> {
     while *indexed < last_id {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done = audit::index_rows(conn, *indexed, INDEX_MAX).and_then(|last| {
+        let done = audit::index_rows(conn, *indexed, chunk).and_then(|last| {
             conn.execute_batch("COMMIT")?;
             Ok(last)
         });
@@ -180,16 +194,18 @@ impl Writer {
         let (head_tx, head_rx) = watch::channel(Head { id: last_id, hash: last_hash.clone(), mac });
         let (tx, rx) = mpsc::channel();
         let chain = Chain { last_id, last_hash };
+        let restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let wants_restart = restart.clone();
         let writer_thread = std::thread::Builder::new()
             .name("switchboard-writer".into())
-            .spawn(move || run(conn, rx, chain, key, clock, head_tx))
+            .spawn(move || run(conn, rx, chain, key, clock, head_tx, &wants_restart))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ck_conn = db.writer_connection()?;
         let ck_stop = stop.clone();
         let checkpointer = std::thread::Builder::new()
             .name("switchboard-checkpoint".into())
-            .spawn(move || checkpoint_loop(ck_conn, ck_stop))
+            .spawn(move || checkpoint_loop(ck_conn, ck_stop, &restart))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -302,29 +318,49 @@ fn run(
     key: Sensitive<Vec<u8>>,
     clock: Arc<dyn Clock>,
     head_tx: watch::Sender<Head>,
+    restart: &std::sync::atomic::AtomicBool,
 ) {
     let mut sync_full = false;
     let mut stopping = false;
     let mut indexed = audit::indexed_through(&conn).unwrap_or(0);
-    let index = |indexed: &mut i64, last_id: i64, all: bool| {
-        if let Err(e) = index_pending(&conn, indexed, last_id, all) {
+    // After a failed index transaction (e.g. a full disk), indexing waits for an idle queue.
+    let mut index_failed = false;
+    let index_chunk = |indexed: &mut i64, last_id: i64| -> bool {
+        let failed = index_pending(&conn, indexed, last_id, INDEX_CHUNK, false).inspect_err(|e| {
             tracing::warn!(error = %e, "search index batch failed; will retry");
-        }
+        });
+        failed.is_err()
     };
     while !stopping {
-        let first = match rx.recv_timeout(INDEX_IDLE) {
-            Ok(Msg::Job(j)) => j,
-            Ok(Msg::FlushIndex(reply)) => {
-                let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if indexed < chain.last_id {
-                    index(&mut indexed, chain.last_id, false);
+        let msg = match () {
+            // A chunk of rows waits for the index and no job does: index it now, while it holds
+            // nobody up (a commit that arrives meanwhile waits for one chunk at most).
+            () if chain.last_id - indexed >= INDEX_CHUNK && !index_failed => match rx.try_recv() {
+                Ok(m) => m,
+                Err(mpsc::TryRecvError::Empty) => {
+                    index_failed = index_chunk(&mut indexed, chain.last_id);
+                    continue;
                 }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            },
+            () => match rx.recv_timeout(INDEX_IDLE) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if indexed < chain.last_id {
+                        index_failed = index_chunk(&mut indexed, chain.last_id);
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+        };
+        let first = match msg {
+            Msg::Job(j) => j,
+            Msg::FlushIndex(reply) => {
+                let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true));
                 continue;
             }
-            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Msg::Stop => break,
         };
         let mut group = vec![first];
         let mut flushes = Vec::new();
@@ -365,14 +401,26 @@ fn run(
             }
         }
         commit_group(&conn, group, &mut chain, key.expose(), clock.as_ref(), &head_tx);
+        // Jobs never stop coming (the queue is never empty): keep the backlog bounded by one
+        // chunk per group (a retry at most once per group, too, after a failure).
         if chain.last_id - indexed >= INDEX_BATCH {
-            index(&mut indexed, chain.last_id, false);
+            index_failed = index_chunk(&mut indexed, chain.last_id);
         }
         for reply in flushes {
-            let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
+            let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true));
+        }
+        if restart.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            // See `checkpoint_loop`: copying the last frames here, where no commit can add
+            // more, lets the next commit start the WAL over. Busy (the checkpointer is mid-pass)
+            // or incomplete (a reader still needs old frames) only means: next time.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::debug!(error = %e, "WAL catch-up skipped");
+            }
         }
     }
-    index(&mut indexed, chain.last_id, true);
+    if let Err(e) = index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true) {
+        tracing::warn!(error = %e, "search index not caught up at shutdown; the next start will");
+    }
 }
 
 fn commit_group(conn: &Connection, group: Vec<Job>, chain: &mut Chain, key: &[u8], clock: &dyn Clock, head_tx: &watch::Sender<Head>) {
@@ -481,12 +529,24 @@ fn clone_err(e: &StoreError) -> StoreError {
     }
 }
 
-fn checkpoint_loop(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
+fn checkpoint_loop(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>, restart: &std::sync::atomic::AtomicBool) {
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         std::thread::sleep(CHECKPOINT_EVERY);
         // PASSIVE never blocks the writer; errors (e.g. a read-only disk) are retried next tick.
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(error = %e, "WAL checkpoint skipped");
+        let frames = match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            Ok(frames) => frames,
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint skipped");
+                continue;
+            }
+        };
+        // Under a steady stream of commits a PASSIVE pass never finds the WAL fully copied at the
+        // moment of the next commit, so SQLite never starts it over and it grows without bound.
+        // Past RESTART_AT frames the writer is asked to copy the last few frames itself, between
+        // two groups (about the cost of two fsyncs, once in a long while). A RESTART checkpoint
+        // from here would hold every commit back while it waits for readers: tens of ms.
+        if frames >= RESTART_AT {
+            restart.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
