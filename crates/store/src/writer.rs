@@ -9,12 +9,13 @@
 //! be committed is reported as an error: the action it describes must not run (fail closed).
 //!
 //! The full-text search index and the filter table (`audit_facets`) are filled by the same
-//! thread after the audit rows have committed, in transactions of [`INDEX_CHUNK`] rows: whenever
-//! that many wait and no job does, after every group once the backlog passes [`INDEX_BATCH`]
-//! rows, after [`INDEX_IDLE`] of quiet, and all at once before a search or a filtered list
+//! thread in batches, after the audit rows have committed: when the queue is idle, when the
+//! backlog passes [`INDEX_BATCH`] rows, and before a search or a filtered list
 //! ([`Writer::flush_index`]). Indexing each small group inline cost two thirds of the append
-//! throughput (FTS5 writes and merges a segment per transaction); one large batch held every
-//! commit back for up to a second under a sustained load.
+//! throughput (FTS5 writes and merges a segment per transaction); so did chunks of 128 rows
+//! between commits, which also stalled a commit for about 10 ms each. The cost of batches: under
+//! a load that never leaves the queue idle for 100 ms, the batch at [`INDEX_BATCH`] rows holds
+//! commits back for as long as it takes (about a second for 16K rows on 2 cores).
 //!
 //! WAL checkpoints run on a separate thread and connection (`PASSIVE`), never inside a commit.
 //! Under a load that never pauses the writer copies the last frames itself now and then, so the
@@ -39,14 +40,9 @@ use crate::{Database, Durability, StoreError};
 const MAX_GROUP: usize = 512;
 /// How many times a group of several jobs yields the CPU to let more callers queue.
 const YIELDS: usize = 4;
-/// Backlog of unindexed rows past which a chunk is indexed after every group, even while
-/// appends keep coming.
-const INDEX_BATCH: i64 = 4_096;
-/// Rows indexed in one transaction between commits: about a millisecond of work, so a commit
-/// that arrives meanwhile is barely held up, and enough rows that the FTS segment each
-/// transaction writes stays worth its cost.
-const INDEX_CHUNK: i64 = 128;
-/// Most rows indexed in one transaction when a search waits for the index.
+/// Backlog of unindexed rows that triggers an index batch even while appends keep coming.
+const INDEX_BATCH: i64 = 16_384;
+/// Most rows indexed in one transaction.
 const INDEX_MAX: i64 = 32_768;
 /// An idle queue for this long triggers indexing of whatever is pending.
 const INDEX_IDLE: Duration = Duration::from_millis(100);
@@ -126,13 +122,13 @@ struct Chain {
     last_hash: String,
 }
 
-/// Indexes committed rows above `indexed`, at most `chunk` per transaction, until caught up (or
-/// one chunk when `all` is false). Errors leave the rows unindexed for the next try; they never
+/// Indexes committed rows above `indexed`, at most `max` per transaction, until caught up (or
+/// one batch when `all` is false). Errors leave the rows unindexed for the next try; they never
 /// touch the audit rows themselves.
-fn index_pending(conn: &Connection, indexed: &mut i64, last_id: i64, chunk: i64, all: bool) -> Result<(), StoreError> {
+fn index_pending(conn: &Connection, indexed: &mut i64, last_id: i64, all: bool) -> Result<(), StoreError> {
     while *indexed < last_id {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done = audit::index_rows(conn, *indexed, chunk).and_then(|last| {
+        let done = audit::index_rows(conn, *indexed, INDEX_MAX).and_then(|last| {
             conn.execute_batch("COMMIT")?;
             Ok(last)
         });
@@ -323,44 +319,25 @@ fn run(
     let mut sync_full = false;
     let mut stopping = false;
     let mut indexed = audit::indexed_through(&conn).unwrap_or(0);
-    // After a failed index transaction (e.g. a full disk), indexing waits for an idle queue.
-    let mut index_failed = false;
-    let index_chunk = |indexed: &mut i64, last_id: i64| -> bool {
-        let failed = index_pending(&conn, indexed, last_id, INDEX_CHUNK, false).inspect_err(|e| {
+    let index = |indexed: &mut i64, last_id: i64, all: bool| {
+        if let Err(e) = index_pending(&conn, indexed, last_id, all) {
             tracing::warn!(error = %e, "search index batch failed; will retry");
-        });
-        failed.is_err()
+        }
     };
     while !stopping {
-        let msg = match () {
-            // A chunk of rows waits for the index and no job does: index it now, while it holds
-            // nobody up (a commit that arrives meanwhile waits for one chunk at most).
-            () if chain.last_id - indexed >= INDEX_CHUNK && !index_failed => match rx.try_recv() {
-                Ok(m) => m,
-                Err(mpsc::TryRecvError::Empty) => {
-                    index_failed = index_chunk(&mut indexed, chain.last_id);
-                    continue;
-                }
-                Err(mpsc::TryRecvError::Disconnected) => break,
-            },
-            () => match rx.recv_timeout(INDEX_IDLE) {
-                Ok(m) => m,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if indexed < chain.last_id {
-                        index_failed = index_chunk(&mut indexed, chain.last_id);
-                    }
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            },
-        };
-        let first = match msg {
-            Msg::Job(j) => j,
-            Msg::FlushIndex(reply) => {
-                let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true));
+        let first = match rx.recv_timeout(INDEX_IDLE) {
+            Ok(Msg::Job(j)) => j,
+            Ok(Msg::FlushIndex(reply)) => {
+                let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
                 continue;
             }
-            Msg::Stop => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if indexed < chain.last_id {
+                    index(&mut indexed, chain.last_id, false);
+                }
+                continue;
+            }
+            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
         let mut group = vec![first];
         let mut flushes = Vec::new();
@@ -401,13 +378,11 @@ fn run(
             }
         }
         commit_group(&conn, group, &mut chain, key.expose(), clock.as_ref(), &head_tx);
-        // Jobs never stop coming (the queue is never empty): keep the backlog bounded by one
-        // chunk per group (a retry at most once per group, too, after a failure).
         if chain.last_id - indexed >= INDEX_BATCH {
-            index_failed = index_chunk(&mut indexed, chain.last_id);
+            index(&mut indexed, chain.last_id, false);
         }
         for reply in flushes {
-            let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true));
+            let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
         }
         if restart.swap(false, std::sync::atomic::Ordering::SeqCst) {
             // See `checkpoint_loop`: copying the last frames here, where no commit can add
@@ -418,7 +393,7 @@ fn run(
             }
         }
     }
-    if let Err(e) = index_pending(&conn, &mut indexed, chain.last_id, INDEX_MAX, true) {
+    if let Err(e) = index_pending(&conn, &mut indexed, chain.last_id, true) {
         tracing::warn!(error = %e, "search index not caught up at shutdown; the next start will");
     }
 }
