@@ -409,16 +409,7 @@ impl App {
     }
 
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
-        let filtered = q.text.is_some()
-            || q.actor_kind.is_some()
-            || q.decision.is_some()
-            || q.agent.is_some()
-            || q.connection.is_some()
-            || q.tier.is_some()
-            || q.outcome.is_some()
-            || q.since_ms.is_some()
-            || q.until_ms.is_some();
-        if filtered {
+        if q.is_narrowed() {
             // The search index and the filter table trail the log by at most one batch; catch
             // them up first so a search or a filter sees every committed row through an index.
             if let Err(e) = self.inner.writer.flush_index().await {

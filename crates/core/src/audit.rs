@@ -187,6 +187,23 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
+impl AuditQuery {
+    /// Whether the query narrows the log (text or any filter), so it is answered through the
+    /// search index and the filter table rather than by paging the log itself.
+    pub fn is_narrowed(&self) -> bool {
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+        self.text.is_some()
+            || self.actor_kind.is_some()
+            || set(&self.decision)
+            || set(&self.agent)
+            || set(&self.connection)
+            || self.tier.is_some()
+            || set(&self.outcome)
+            || self.since_ms.is_some()
+            || self.until_ms.is_some()
+    }
+}
+
 /// One page of audit rows, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AuditPage {

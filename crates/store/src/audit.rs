@@ -488,7 +488,7 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         // The plain timeline: newest rows of the log itself, no index needed.
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE id < ?1 ORDER BY id DESC LIMIT {}", limit + 1);
         let rows = conn.prepare_cached(&sql)?.query_map([before], StoredRow::from_sql)?.collect::<Result<Vec<_>, _>>()?;
-        return Ok(page_of(rows, limit));
+        return Ok(page_of(rows, limit, |_| true));
     }
     // Rows committed after the last index batch (normally none: the gateway catches the index up
     // before a filtered list; after a crash, until the next start) are matched by scanning them,
@@ -524,24 +524,24 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         ),
     };
     let rows = conn.prepare_cached(&sql)?.query_map(params_from_iter(args), StoredRow::from_sql)?.collect::<Result<Vec<_>, _>>()?;
-    let mut more = page_of(rows, want);
     // Facets are copies: a row edited behind Switchboard's back is held to its stored values
     // (`audit verify` reports the edit).
-    more.rows.retain(|r| matches_row(q, r));
+    let more = page_of(rows, want, |s| matches_filters(q, s));
     page.rows.extend(more.rows);
     page.next_before_id = more.next_before_id;
     Ok(page)
 }
 
-/// `limit` rows and the id to page on when the query found more (it asks for `limit + 1`).
-fn page_of(mut rows: Vec<StoredRow>, limit: i64) -> AuditPage {
+/// The first `limit` rows that `keep`, and the id to page on when the query found more (it asks
+/// for `limit + 1`).
+fn page_of(mut rows: Vec<StoredRow>, limit: i64, keep: impl Fn(&StoredRow) -> bool) -> AuditPage {
     let next_before_id = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.id)
     } else {
         None
     };
-    AuditPage { rows: rows.into_iter().map(|s| s.to_row()).collect(), next_before_id }
+    AuditPage { rows: rows.into_iter().filter(|s| keep(s)).map(|s| s.to_row()).collect(), next_before_id }
 }
 
 /// The non-text filters of `q` as SQL over `audit_facets x`, with their arguments.
@@ -609,27 +609,17 @@ fn list_unindexed(conn: &Connection, q: &AuditQuery, indexed: i64, limit: i64) -
     Ok(AuditPage { rows, next_before_id })
 }
 
-/// The non-text filters of `q`, checked on a stored row (the unindexed tail of a search).
+/// The non-text filters of `q`, checked on a stored row.
 fn matches_filters(q: &AuditQuery, s: &StoredRow) -> bool {
-    matches(q, &s.actor_kind, &s.actor_id, s.connection_id.as_deref(), s.tier.as_deref(), &s.decision, &s.outcome, s.ts_ms)
-}
-
-/// The same check on a row as returned.
-fn matches_row(q: &AuditQuery, r: &AuditRow) -> bool {
-    matches(q, r.actor_kind.as_str(), &r.actor_id, r.connection_id.as_deref(), r.tier.map(|t| t.as_str()), &r.decision, &r.outcome, r.ts_ms)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn matches(q: &AuditQuery, actor_kind: &str, actor_id: &str, connection: Option<&str>, tier: Option<&str>, decision: &str, outcome: &str, ts_ms: i64) -> bool {
     let text_is = |want: Option<&str>, have: &str| want.is_none_or(|w| w.is_empty() || w == have);
-    q.actor_kind.is_none_or(|k| k.as_str() == actor_kind)
-        && text_is(q.decision.as_deref(), decision)
-        && q.agent.as_deref().is_none_or(|a| a.is_empty() || (actor_kind == "agent" && a == actor_id))
-        && q.connection.as_deref().is_none_or(|c| c.is_empty() || Some(c) == connection)
-        && q.tier.is_none_or(|t| Some(t.as_str()) == tier)
-        && text_is(q.outcome.as_deref(), outcome)
-        && q.since_ms.is_none_or(|t| ts_ms >= t)
-        && q.until_ms.is_none_or(|t| ts_ms < t)
+    q.actor_kind.is_none_or(|k| k.as_str() == s.actor_kind)
+        && text_is(q.decision.as_deref(), &s.decision)
+        && q.agent.as_deref().is_none_or(|a| a.is_empty() || (s.actor_kind == "agent" && a == s.actor_id))
+        && q.connection.as_deref().is_none_or(|c| c.is_empty() || Some(c) == s.connection_id.as_deref())
+        && q.tier.is_none_or(|t| Some(t.as_str()) == s.tier.as_deref())
+        && text_is(q.outcome.as_deref(), &s.outcome)
+        && q.since_ms.is_none_or(|t| s.ts_ms >= t)
+        && q.until_ms.is_none_or(|t| s.ts_ms < t)
 }
 
 /// Committed rows with `after < id <= through`, oldest first (at most 1,000): what one commit
