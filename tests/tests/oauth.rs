@@ -94,9 +94,10 @@ async fn token_request(token_url: &str, form: &[(&str, &str)]) -> (u16, Value) {
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// Every byte of the SQLite files (db and -wal) must be free of these secrets.
+/// Every byte of the SQLite files (the log and its search index, each with its -wal) must be free
+/// of these secrets.
 fn assert_not_in_sqlite(dir: &Path, secrets: &[(&str, &str)]) {
-    for file in ["switchboard.db", "switchboard.db-wal"] {
+    for file in ["switchboard.db", "switchboard.db-wal", "switchboard-search.db", "switchboard-search.db-wal"] {
         let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
         for (what, secret) in secrets {
             assert!(!secret.is_empty(), "the {what} to look for should not be empty");

@@ -21,6 +21,8 @@ use crate::types::{GatewayStatus, LoginUrl};
 
 /// How often at most the audit head is copied to the keychain.
 const ANCHOR_SYNC_EVERY: Duration = Duration::from_millis(500);
+/// Longest a search or filtered list waits for the search index to catch up.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
 
 /// How to start a gateway.
 pub struct AppOptions {
@@ -410,10 +412,14 @@ impl App {
 
     pub async fn audit_list(&self, q: AuditQuery) -> Result<AuditPage, ApiError> {
         if q.is_narrowed() {
-            // The search index and the filter table trail the log by at most one batch; catch
+            // The search index and the filter table trail the log by a few thousand rows; catch
             // them up first so a search or a filter sees every committed row through an index.
-            if let Err(e) = self.inner.writer.flush_index().await {
-                tracing::warn!(error = %e, "search index not caught up; recent rows are matched by substring");
+            // A rebuild (a new or damaged search file under a long log) takes longer: the list
+            // does not wait for it, and matches the rows not indexed yet by scanning them.
+            match tokio::time::timeout(INDEX_WAIT, self.inner.writer.flush_index()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "search index not caught up; recent rows are matched by substring"),
+                Err(_) => tracing::info!("search index still catching up; recent rows are matched by substring"),
             }
         }
         let db = self.inner.db.clone();

@@ -238,45 +238,6 @@ fn flatten_text(v: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// The last row id in the search index and the filter table (rows above it are not indexed
-/// yet). Both are filled in the same transaction; the lower of the two is taken, so a damaged
-/// or emptied one is rebuilt from there.
-pub fn indexed_through(conn: &Connection) -> Result<i64, StoreError> {
-    let fts: i64 = conn
-        .query_row("SELECT rowid FROM audit_fts ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    let facets: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM audit_facets", [], |r| r.get(0))?;
-    Ok(fts.min(facets))
-}
-
-/// Adds rows `(after, after + limit]` to the search index and the filter table inside the
-/// caller's transaction; returns the last id indexed (or `after` when there was nothing to do).
-pub(crate) fn index_rows(conn: &Connection, after: i64, limit: i64) -> Result<i64, StoreError> {
-    let mut select = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
-    let mut insert = conn.prepare_cached("INSERT INTO audit_fts (rowid, body) VALUES (?1, ?2)")?;
-    let mut facets = conn.prepare_cached(
-        "INSERT OR REPLACE INTO audit_facets (id, ts_ms, actor_kind, actor_id, connection_id, tier, decision, outcome) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    let fts_through: i64 = conn
-        .query_row("SELECT rowid FROM audit_fts ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    let mut rows = select.query(rusqlite::params![after, limit])?;
-    let mut last = after;
-    while let Some(r) = rows.next()? {
-        let row = StoredRow::from_sql(r)?;
-        if row.id > fts_through {
-            let summary = serde_json::from_str(&row.summary).unwrap_or_else(|_| serde_json::Value::String(row.summary.clone()));
-            insert.execute(rusqlite::params![row.id, row.search_text(&summary)])?;
-        }
-        facets.execute(rusqlite::params![row.id, row.ts_ms, row.actor_kind, row.actor_id, row.connection_id, row.tier, row.decision, row.outcome])?;
-        last = row.id;
-    }
-    Ok(last)
-}
-
 /// HMAC-SHA256 over the head, under the checkpoint key.
 pub fn head_mac(key: &[u8], last_id: i64, last_hash: &str) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
@@ -452,20 +413,30 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
-/// Newest-first page of rows matching `q`.
 /// `(agent, action)` pairs with a successful agent call on `connection_id` since `since_ms`
 /// (the scope checklist's "used in the last 30 days").
 pub fn agent_actions_used_since(conn: &Connection, connection_id: &str, since_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
     // Indexed rows through the filter table, and the not yet indexed tail from the log itself.
+    let indexed = crate::search::indexed_through(conn)?;
+    if indexed == 0 {
+        let rows = conn
+            .prepare_cached(
+                "SELECT DISTINCT actor_id, action FROM audit_log \
+                 WHERE connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
+            )?
+            .query_map(rusqlite::params![connection_id, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(rows);
+    }
     let rows = conn
         .prepare_cached(
-            "SELECT DISTINCT a.actor_id, a.action FROM audit_facets x JOIN audit_log a ON a.id = x.id \
+            "SELECT DISTINCT a.actor_id, a.action FROM search.audit_facets x JOIN audit_log a ON a.id = x.id \
              WHERE x.connection_id = ?1 AND x.ts_ms > ?2 AND x.actor_kind = 'agent' AND x.outcome = 'ok' \
              UNION \
              SELECT actor_id, action FROM audit_log \
              WHERE id > ?3 AND connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
         )?
-        .query_map(rusqlite::params![connection_id, since_ms, indexed_through(conn)?], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(rusqlite::params![connection_id, since_ms, indexed], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -479,6 +450,8 @@ pub fn chain(conn: &Connection, correlation_id: &str) -> Result<Vec<AuditRow>, S
     Ok(rows.into_iter().map(|s| s.to_row()).collect())
 }
 
+/// Newest-first page of rows matching `q`. `conn` needs the search index attached (readers from
+/// [`crate::Database::reader`] and [`crate::db::open_read_only`] have it).
 pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
     let before = q.before_id.unwrap_or(i64::MAX);
@@ -490,10 +463,10 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         let rows = conn.prepare_cached(&sql)?.query_map([before], StoredRow::from_sql)?.collect::<Result<Vec<_>, _>>()?;
         return Ok(page_of(rows, limit, |_| true));
     }
-    // Rows committed after the last index batch (normally none: the gateway catches the index up
-    // before a filtered list; after a crash, until the next start) are matched by scanning them,
-    // newest first, ahead of the indexed rows.
-    let indexed = indexed_through(conn)?;
+    // Rows above the search index's watermark (normally none: the gateway catches the index up
+    // before a filtered list; all of them for a tool reading a log whose index is missing) are
+    // matched by scanning them, newest first, ahead of the indexed rows.
+    let indexed = crate::search::indexed_through(conn)?;
     let (last, _) = last_row(conn)?;
     let mut page = AuditPage { rows: Vec::new(), next_before_id: None };
     if last > indexed && before > indexed + 1 {
@@ -501,6 +474,9 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
         if page.rows.len() as i64 >= limit {
             return Ok(page);
         }
+    }
+    if indexed == 0 {
+        return Ok(page);
     }
     let want = limit - page.rows.len() as i64;
     args.push(Value::Integer(before.min(indexed + 1)));
@@ -510,15 +486,15 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<AuditPage, StoreError> 
             args.push(Value::Text(m));
             // Drive from the FTS index in rowid order so newest-first stops after `limit` hits.
             format!(
-                "SELECT {cols} FROM audit_fts f JOIN audit_facets x ON x.id = f.rowid JOIN audit_log a ON a.id = f.rowid \
-                 WHERE audit_fts MATCH ?{n} AND f.rowid < ?{below}{filters} ORDER BY f.rowid DESC LIMIT {lim}",
+                "SELECT {cols} FROM search.audit_fts f JOIN search.audit_facets x ON x.id = f.rowid JOIN audit_log a ON a.id = f.rowid \
+                 WHERE f.audit_fts MATCH ?{n} AND f.rowid < ?{below}{filters} ORDER BY f.rowid DESC LIMIT {lim}",
                 cols = prefixed_columns(),
                 n = args.len(),
                 lim = want + 1
             )
         }
         None => format!(
-            "SELECT {cols} FROM audit_facets x JOIN audit_log a ON a.id = x.id WHERE x.id < ?{below}{filters} ORDER BY x.id DESC LIMIT {lim}",
+            "SELECT {cols} FROM search.audit_facets x JOIN audit_log a ON a.id = x.id WHERE x.id < ?{below}{filters} ORDER BY x.id DESC LIMIT {lim}",
             cols = prefixed_columns(),
             lim = want + 1
         ),
@@ -544,7 +520,7 @@ fn page_of(mut rows: Vec<StoredRow>, limit: i64, keep: impl Fn(&StoredRow) -> bo
     AuditPage { rows: rows.into_iter().filter(|s| keep(s)).map(|s| s.to_row()).collect(), next_before_id }
 }
 
-/// The non-text filters of `q` as SQL over `audit_facets x`, with their arguments.
+/// The non-text filters of `q` as SQL over `search.audit_facets x`, with their arguments.
 fn facet_filters(q: &AuditQuery) -> (String, Vec<Value>) {
     let mut args: Vec<Value> = Vec::new();
     let mut filters = String::new();

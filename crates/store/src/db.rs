@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 pub use rusqlite::Connection;
 use rusqlite::OpenFlags;
 
-use crate::{StoreError, migrations};
+use crate::{StoreError, migrations, search};
 
 /// How durable a write must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,6 +129,8 @@ impl Database {
             return Err(StoreError::Open { path: path.to_path_buf(), detail: format!("cannot enable WAL (journal_mode={mode})") });
         }
         migrations::apply(&mut conn).map_err(|e| with_path(path, e))?;
+        let search_path = search::path_for(path);
+        search::prepare(&conn, path).map_err(|e| with_path(&search_path, e))?;
         Ok(Self { path: path.to_path_buf(), options, readers: Arc::default() })
     }
 
@@ -142,6 +144,7 @@ impl Database {
 
     /// A read-only connection (WAL readers never block the writer): an idle one from the pool,
     /// or a new one. Each statement outside an explicit transaction sees the latest commit.
+    /// The search index is attached as `search` (see [`crate::search`]).
     pub fn reader(&self) -> Result<Reader, StoreError> {
         let pooled = self.readers.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match pooled {
@@ -158,6 +161,7 @@ impl Database {
         )
         .map_err(|e| open_error(&self.path, e))?;
         conn.busy_handler(Some(wait_briefly))?;
+        search::attach(&conn, &search::path_for(&self.path))?;
         Ok(conn)
     }
 
@@ -190,7 +194,7 @@ const MAX_ATTEMPTS: i32 = BRIEF_ATTEMPTS + 4_980;
 /// for about 5 s in all. SQLite's own (`busy_timeout`) sleeps 1, 2, 5, 10 ms… between attempts,
 /// so a lock held for 1.1 ms (the checkpointer's brief exclusive locks on the WAL index) cost a
 /// commit 3 ms or more; this one resumes within 50 µs of the lock's release.
-fn wait_briefly(attempt: i32) -> bool {
+pub(crate) fn wait_briefly(attempt: i32) -> bool {
     if attempt < BRIEF_ATTEMPTS {
         std::thread::sleep(std::time::Duration::from_micros(50));
         true
@@ -202,7 +206,7 @@ fn wait_briefly(attempt: i32) -> bool {
     }
 }
 
-fn check_header(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_header(path: &Path) -> Result<(), StoreError> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -240,7 +244,8 @@ fn with_path(path: &Path, e: StoreError) -> StoreError {
 }
 
 
-/// Opens an existing database read-only, for tools that must never change it.
+/// Opens an existing database read-only, for tools that must never change it, with its search
+/// index attached as `search` when it matches the log (see [`search::attach_for_reading`]).
 pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     check_header(path)?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -248,6 +253,7 @@ pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Touch the schema so a corrupt file fails here, with the path in the message.
     schema_version(&conn).map_err(|e| with_path(path, e))?;
+    search::attach_for_reading(&conn, path)?;
     Ok(conn)
 }
 

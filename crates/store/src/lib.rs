@@ -10,6 +10,8 @@
 //!   credential: that is in the keychain under `connection:<id>`); [`settings`] holds small persistent switches such as the agents' pause switch;
 //!   [`events`] holds provider events (webhooks and pulls), their de-duplication keys, the pull
 //!   cursors and the periodic-pull schedules.
+//! - [`search`] keeps the audit log's search index and filter table in `switchboard-search.db`,
+//!   derived from the log, filled by its own thread, attached to every reader as `search`.
 //! - [`writer::Writer`] is the one thread that writes. It groups whatever is queued into one
 //!   transaction (group commit), runs each job in its own savepoint, commits with
 //!   `synchronous=FULL` when any job in the group needs power-loss durability and `NORMAL`
@@ -31,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod migrations;
+pub mod search;
 pub mod settings;
 pub mod writer;
 

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_audit_filters", include_str!("migrations/0007_audit_filters.sql")),
     ("0008_approval_before", include_str!("migrations/0008_approval_before.sql")),
     ("0009_audit_facets", include_str!("migrations/0009_audit_facets.sql")),
+    ("0010_search_file", include_str!("migrations/0010_search_file.sql")),
 ];
 
 /// The schema version this build writes.

@@ -8,14 +8,9 @@
 //! its result, so an acknowledged row is never lost to a process crash, and a row that could not
 //! be committed is reported as an error: the action it describes must not run (fail closed).
 //!
-//! The full-text search index and the filter table (`audit_facets`) are filled by the same
-//! thread in batches, after the audit rows have committed: when the queue is idle, when the
-//! backlog passes [`INDEX_BATCH`] rows, and before a search or a filtered list
-//! ([`Writer::flush_index`]). Indexing each small group inline cost two thirds of the append
-//! throughput (FTS5 writes and merges a segment per transaction); so did chunks of 128 rows
-//! between commits, which also stalled a commit for about 10 ms each. The cost of batches: under
-//! a load that never leaves the queue idle for 100 ms, the batch at [`INDEX_BATCH`] rows holds
-//! commits back for as long as it takes (about a second for 16K rows on 2 cores).
+//! The search index and the filter table live in their own file, filled by their own thread
+//! from the committed rows ([`crate::search`]); the writer starts and stops that thread, and
+//! [`Writer::flush_index`] waits for it to catch up.
 //!
 //! WAL checkpoints run on a separate thread and connection (`PASSIVE`), never inside a commit.
 //! Under a load that never pauses the writer copies the last frames itself now and then, so the
@@ -34,18 +29,13 @@ use switchboard_core::{AuditRow, Clock, NewAuditRow, Sensitive};
 use tokio::sync::{oneshot, watch};
 
 use crate::audit::{self, StoredRow};
+use crate::search::Indexer;
 use crate::{Database, Durability, StoreError};
 
 /// Most jobs committed in one transaction.
 const MAX_GROUP: usize = 512;
 /// How many times a group of several jobs yields the CPU to let more callers queue.
 const YIELDS: usize = 4;
-/// Backlog of unindexed rows that triggers an index batch even while appends keep coming.
-const INDEX_BATCH: i64 = 16_384;
-/// Most rows indexed in one transaction.
-const INDEX_MAX: i64 = 32_768;
-/// An idle queue for this long triggers indexing of whatever is pending.
-const INDEX_IDLE: Duration = Duration::from_millis(100);
 /// How often the checkpointer looks at the WAL.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// WAL length (frames of one page: 64 MB) past which the writer is asked to let the WAL start
@@ -74,8 +64,6 @@ struct Job {
 
 enum Msg {
     Job(Job),
-    /// Index every committed row, then reply.
-    FlushIndex(oneshot::Sender<Result<(), StoreError>>),
     Stop,
 }
 
@@ -122,32 +110,6 @@ struct Chain {
     last_hash: String,
 }
 
-/// Indexes committed rows above `indexed`, at most `max` per transaction, until caught up (or
-/// one batch when `all` is false). Errors leave the rows unindexed for the next try; they never
-/// touch the audit rows themselves.
-fn index_pending(conn: &Connection, indexed: &mut i64, last_id: i64, all: bool) -> Result<(), StoreError> {
-    while *indexed < last_id {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done = audit::index_rows(conn, *indexed, INDEX_MAX).and_then(|last| {
-            conn.execute_batch("COMMIT")?;
-            Ok(last)
-        });
-        match done {
-            Ok(last) => *indexed = last,
-            Err(e) => {
-                if !conn.is_autocommit() {
-                    let _ = conn.execute_batch("ROLLBACK");
-                }
-                return Err(e);
-            }
-        }
-        if !all {
-            break;
-        }
-    }
-    Ok(())
-}
-
 /// Handle to the writer thread. Cloning shares the same thread.
 #[derive(Clone)]
 pub struct Writer {
@@ -159,6 +121,7 @@ struct Inner {
     head: watch::Receiver<Head>,
     threads: std::sync::Mutex<Vec<JoinHandle<()>>>,
     stop_checkpointer: Arc<std::sync::atomic::AtomicBool>,
+    indexer: Indexer,
 }
 
 impl Writer {
@@ -188,13 +151,14 @@ impl Writer {
         }
         let mac = audit::head_mac(key.expose(), last_id, &last_hash);
         let (head_tx, head_rx) = watch::channel(Head { id: last_id, hash: last_hash.clone(), mac });
+        let indexer = Indexer::start(db, head_rx.clone())?;
         let (tx, rx) = mpsc::channel();
         let chain = Chain { last_id, last_hash };
         let restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let wants_restart = restart.clone();
         let writer_thread = std::thread::Builder::new()
             .name("switchboard-writer".into())
-            .spawn(move || run(conn, rx, chain, key, clock, head_tx, &wants_restart))
+            .spawn(move || run(&conn, &rx, chain, &key, clock.as_ref(), &head_tx, &wants_restart))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ck_conn = db.writer_connection()?;
@@ -209,6 +173,7 @@ impl Writer {
                 head: head_rx,
                 threads: std::sync::Mutex::new(vec![writer_thread, checkpointer]),
                 stop_checkpointer: stop,
+                indexer,
             }),
         })
     }
@@ -245,17 +210,15 @@ impl Writer {
         Self::unpack(rx.blocking_recv())
     }
 
-    /// Waits until every committed row is in the search index.
+    /// Waits until every row committed so far is in the search index.
     pub async fn flush_index(&self) -> Result<(), StoreError> {
-        let (reply, rx) = oneshot::channel();
-        self.inner.tx.send(Msg::FlushIndex(reply)).map_err(|_| StoreError::WriterGone)?;
+        let rx = self.inner.indexer.flush(self.inner.head.borrow().id)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Blocking [`Writer::flush_index`].
     pub fn flush_index_blocking(&self) -> Result<(), StoreError> {
-        let (reply, rx) = oneshot::channel();
-        self.inner.tx.send(Msg::FlushIndex(reply)).map_err(|_| StoreError::WriterGone)?;
+        let rx = self.inner.indexer.flush(self.inner.head.borrow().id)?;
         rx.blocking_recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -264,7 +227,8 @@ impl Writer {
         self.inner.head.clone()
     }
 
-    /// Finishes queued jobs, stops both threads and waits for them.
+    /// Finishes queued jobs, stops the writer and the checkpointer, then lets the indexer catch
+    /// up with the last commit and stops it too.
     pub fn shutdown(&self) {
         let _ = self.inner.tx.send(Msg::Stop);
         self.inner.stop_checkpointer.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -272,6 +236,7 @@ impl Writer {
         for t in threads {
             let _ = t.join();
         }
+        self.inner.indexer.stop();
     }
 
     fn submit<T, F>(&self, durability: Durability, work: F) -> Result<oneshot::Receiver<Result<Box<dyn Any + Send>, StoreError>>, StoreError>
@@ -308,44 +273,26 @@ impl Writer {
 }
 
 fn run(
-    conn: Connection,
-    rx: mpsc::Receiver<Msg>,
+    conn: &Connection,
+    rx: &mpsc::Receiver<Msg>,
     mut chain: Chain,
-    key: Sensitive<Vec<u8>>,
-    clock: Arc<dyn Clock>,
-    head_tx: watch::Sender<Head>,
+    key: &Sensitive<Vec<u8>>,
+    clock: &dyn Clock,
+    head_tx: &watch::Sender<Head>,
     restart: &std::sync::atomic::AtomicBool,
 ) {
     let mut sync_full = false;
     let mut stopping = false;
-    let mut indexed = audit::indexed_through(&conn).unwrap_or(0);
-    let index = |indexed: &mut i64, last_id: i64, all: bool| {
-        if let Err(e) = index_pending(&conn, indexed, last_id, all) {
-            tracing::warn!(error = %e, "search index batch failed; will retry");
-        }
-    };
     while !stopping {
-        let first = match rx.recv_timeout(INDEX_IDLE) {
+        let first = match rx.recv() {
             Ok(Msg::Job(j)) => j,
-            Ok(Msg::FlushIndex(reply)) => {
-                let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if indexed < chain.last_id {
-                    index(&mut indexed, chain.last_id, false);
-                }
-                continue;
-            }
-            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Ok(Msg::Stop) | Err(_) => break,
         };
         let mut group = vec![first];
-        let mut flushes = Vec::new();
         let mut yields = 0;
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
                 Ok(Msg::Job(j)) => group.push(j),
-                Ok(Msg::FlushIndex(reply)) => flushes.push(reply),
                 Ok(Msg::Stop) => {
                     stopping = true;
                     break;
@@ -377,13 +324,7 @@ fn run(
                 }
             }
         }
-        commit_group(&conn, group, &mut chain, key.expose(), clock.as_ref(), &head_tx);
-        if chain.last_id - indexed >= INDEX_BATCH {
-            index(&mut indexed, chain.last_id, false);
-        }
-        for reply in flushes {
-            let _ = reply.send(index_pending(&conn, &mut indexed, chain.last_id, true));
-        }
+        commit_group(conn, group, &mut chain, key.expose(), clock, head_tx);
         if restart.swap(false, std::sync::atomic::Ordering::SeqCst) {
             // See `checkpoint_loop`: copying the last frames here, where no commit can add
             // more, lets the next commit start the WAL over. Busy (the checkpointer is mid-pass)
@@ -392,9 +333,6 @@ fn run(
                 tracing::debug!(error = %e, "WAL catch-up skipped");
             }
         }
-    }
-    if let Err(e) = index_pending(&conn, &mut indexed, chain.last_id, true) {
-        tracing::warn!(error = %e, "search index not caught up at shutdown; the next start will");
     }
 }
 

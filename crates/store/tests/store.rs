@@ -7,7 +7,8 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use rusqlite::Connection;
 use switchboard_core::{NewAuditRow, Sensitive, SystemClock};
 use switchboard_store::audit::{self, Anchor};
-use switchboard_store::{Database, Durability, StoreError, StoreOptions, Writer, migrations};
+use switchboard_store::db::open_read_only;
+use switchboard_store::{Database, Durability, StoreError, StoreOptions, Writer, migrations, search};
 
 const KEY: &[u8] = b"test-checkpoint-key-0123456789abcdef";
 
@@ -52,12 +53,22 @@ fn migrations_run_up_from_an_empty_file() {
     assert_eq!(v, migrations::latest(), "a new database should be at the latest schema version");
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("journal_mode");
     assert_eq!(mode, "wal", "the database must be in WAL mode");
-    for table in ["audit_log", "audit_fts", "audit_head"] {
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name = ?1", [table], |r| r.get(0))
-            .expect("schema query");
-        assert_eq!(n, 1, "table {table} missing after migrations");
-    }
+    let tables = |conn: &Connection, names: &[&str]| -> Vec<i64> {
+        names
+            .iter()
+            .map(|t| conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = ?1", [t], |r| r.get(0)).expect("schema query"))
+            .collect()
+    };
+    assert_eq!(tables(&conn, &["audit_log", "audit_head", "approvals"]), [1, 1, 1], "the log's tables should exist after migrations");
+    assert_eq!(tables(&conn, &["audit_fts", "audit_facets"]), [0, 0], "the search index belongs in its own file, not in the log's");
+    let search = Connection::open(search::path_for(&path)).expect("open the search file");
+    assert_eq!(
+        tables(&search, &["audit_fts", "audit_facets", "search_meta"]),
+        [1, 1, 1],
+        "opening a database should create its search file with the index tables"
+    );
+    let v: i64 = search.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("user_version");
+    assert_eq!(v, search::VERSION, "the search file should carry its schema version");
     // Opening again is a no-op, not a second migration.
     Database::open(&path, StoreOptions::default()).expect("reopening a current database works");
 }
@@ -339,7 +350,8 @@ fn restoring_an_older_copy_is_detected_by_the_keychain_anchor() {
 fn search_finds_newest_first_with_filters_and_paging() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = seeded(dir.path(), 30);
-    let conn = Connection::open(&path).expect("open");
+    let conn = open_read_only(&path).expect("open");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 30, "a writer that stopped should have indexed every row");
     let q = |text: &str, before: Option<i64>| switchboard_core::AuditQuery { text: Some(text.into()), before_id: before, limit: Some(5), ..Default::default() };
     let page = audit::list(&conn, &q("agent.call", None)).expect("search");
     let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
@@ -357,27 +369,93 @@ fn search_finds_newest_first_with_filters_and_paging() {
     assert!(hostile.rows.is_empty(), "syntax characters should be taken literally");
 }
 
+/// The text searches of `search_finds_newest_first_with_filters_and_paging`, answered the same
+/// way whether or not the rows are in the index.
+fn assert_found(conn: &Connection, how: &str) {
+    let q = |text: &str, before: Option<i64>| switchboard_core::AuditQuery { text: Some(text.into()), before_id: before, limit: Some(5), ..Default::default() };
+    let page = audit::list(conn, &q("agent.call", None)).expect("search");
+    assert_eq!(page.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![28, 25, 22, 19, 16], "{how}: matching rows should be found newest first");
+    let next = audit::list(conn, &q("agent.call", page.next_before_id)).expect("page 2");
+    assert_eq!(next.rows.first().map(|r| r.id), Some(13), "{how}: paging should continue below page 1");
+    let one = audit::list(conn, &q("user17@example.com", None)).expect("email");
+    assert_eq!(one.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![18], "{how}: an e-mail should find exactly its row");
+}
+
 #[test]
 fn rows_not_yet_in_the_search_index_are_still_found() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = seeded(dir.path(), 30);
-    // As after a crash before the index batch ran: the rows are committed, the index is empty.
-    let conn = Connection::open(&path).expect("open");
-    conn.execute_batch("DROP TABLE audit_fts; CREATE VIRTUAL TABLE audit_fts USING fts5(body, content='', tokenize = 'unicode61 remove_diacritics 2');").expect("empty the index");
-    let q = |text: &str, before: Option<i64>| switchboard_core::AuditQuery { text: Some(text.into()), before_id: before, limit: Some(5), ..Default::default() };
-    let page = audit::list(&conn, &q("agent.call", None)).expect("search");
-    assert_eq!(page.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![28, 25, 22, 19, 16], "unindexed rows should be found newest first");
-    let next = audit::list(&conn, &q("agent.call", page.next_before_id)).expect("page 2");
-    assert_eq!(next.rows.first().map(|r| r.id), Some(13), "paging should continue through unindexed rows");
-    let one = audit::list(&conn, &q("user17@example.com", None)).expect("email");
-    assert_eq!(one.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![18], "an e-mail should find its unindexed row");
+    // As after losing the search file: the rows are committed, there is no index.
+    std::fs::remove_file(search::path_for(&path)).expect("remove the search file");
+    let conn = open_read_only(&path).expect("open");
+    assert!(!search::path_for(&path).exists(), "a read-only open must not create the search file");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 0, "with no search file nothing is indexed");
+    assert_found(&conn, "no search file");
     drop(conn);
-    // A writer started on this database indexes the backlog.
-    let db = Database::open(&path, StoreOptions::default()).expect("open");
+    // A writer started on this database rebuilds the index.
+    assert_rebuilt(&path, "no search file");
+}
+
+/// Opens the 30-row database at `path`, as the gateway does, and checks that its indexer builds
+/// the whole index and that searches through it find what they should.
+fn assert_rebuilt(path: &Path, how: &str) {
+    let db = Database::open(path, StoreOptions::default()).expect("the database opens whatever the search file holds");
     let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
     w.flush_index_blocking().expect("flush index");
-    let conn = Connection::open(&path).expect("open");
-    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 30, "the writer should index every committed row");
+    let conn = db.reader().expect("reader");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 30, "{how}: the indexer should index every row of this log");
+    assert_found(&conn, &format!("{how}, rebuilt"));
+    w.shutdown();
+}
+
+#[test]
+fn a_search_file_that_does_not_match_the_log_is_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = seeded(&dir.path().join("a").tap_mkdir(), 30);
+    // Another log with the same rows at other times, so other hashes: its index is of another
+    // history (as after restoring a backup of switchboard.db alone).
+    let other = seeded(&dir.path().join("b").tap_mkdir(), 30);
+    let cases: [(&str, &dyn Fn(&Path)); 3] = [
+        ("another history", &|to: &Path| {
+            std::fs::copy(search::path_for(&other), to).expect("copy the other log's index");
+        }),
+        ("not SQLite", &|to: &Path| std::fs::write(to, b"this is not a database").expect("write garbage")),
+        ("another schema version", &|to: &Path| {
+            Connection::open(to).expect("open").pragma_update(None, "user_version", 99).expect("bump");
+        }),
+    ];
+    for (how, damage) in cases {
+        damage(&search::path_for(&path));
+        let conn = open_read_only(&path).expect("a read-only open works whatever the search file holds");
+        assert_eq!(search::indexed_through(&conn).expect("watermark"), 0, "{how}: offline search must not use a search file that does not match");
+        assert_found(&conn, how);
+        drop(conn);
+        assert_rebuilt(&path, how);
+    }
+}
+
+#[test]
+fn appends_never_wait_for_the_search_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("switchboard.db");
+    let db = Database::open(&path, StoreOptions::default()).expect("open");
+    let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
+    // Hold the search file's write lock, as a long index batch would.
+    let holder = Connection::open(search::path_for(&path)).expect("open the search file");
+    holder.execute_batch("BEGIN IMMEDIATE").expect("take the search file's lock");
+    let started = std::time::Instant::now();
+    for i in 0..50 {
+        w.append_blocking(row(i), Durability::Full).expect("an append must not depend on the search index");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "50 appends took {:?} while the search file was locked: appends are waiting for the index",
+        started.elapsed()
+    );
+    holder.execute_batch("COMMIT").expect("release");
+    w.flush_index_blocking().expect("flush index once the lock is free");
+    let conn = db.reader().expect("reader");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 50, "the index should catch up once its file is free");
     w.shutdown();
 }
 
@@ -408,10 +486,21 @@ fn filters_page_through_indexed_and_not_yet_indexed_rows_alike() {
     use switchboard_core::{ActorKind, AuditQuery, Tier};
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("switchboard.db");
-    let db = Database::open(&path, StoreOptions::default()).expect("open");
-    let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
-    let rows: Vec<switchboard_core::AuditRow> = (0..60).map(|i| w.append_blocking(varied_row(i), Durability::Normal).expect("append")).collect();
-    w.shutdown();
+    let search_file = search::path_for(&path);
+    let partial = dir.path().join("index-through-35.db");
+    let append = |range: std::ops::Range<usize>| {
+        let db = Database::open(&path, StoreOptions::default()).expect("open");
+        let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
+        let rows: Vec<switchboard_core::AuditRow> = range.map(|i| w.append_blocking(varied_row(i), Durability::Normal).expect("append")).collect();
+        w.shutdown();
+        rows
+    };
+    let mut rows = append(0..35);
+    // The index as it was when the log ended at row 35 (a stopped writer leaves it caught up).
+    let checkpoint = || Connection::open(&search_file).expect("open").query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    checkpoint();
+    std::fs::copy(&search_file, &partial).expect("keep the index through row 35");
+    rows.extend(append(35..60));
     let queries = [
         AuditQuery { actor_kind: Some(ActorKind::User), ..Default::default() },
         AuditQuery { decision: Some("deny".into()), ..Default::default() },
@@ -455,8 +544,8 @@ fn filters_page_through_indexed_and_not_yet_indexed_rows_alike() {
         }
         panic!("paging never ended for {q:?}");
     };
-    let conn = Connection::open(&path).expect("open");
-    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 60, "a writer that stopped should have indexed every row");
+    let conn = open_read_only(&path).expect("open");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 60, "a writer that stopped should have indexed every row");
     for q in &queries {
         assert_eq!(paged(&conn, q), expected(q), "indexed rows: the filter {q:?} returned the wrong rows");
     }
@@ -467,9 +556,12 @@ fn filters_page_through_indexed_and_not_yet_indexed_rows_alike() {
     };
     let all_used = used(&conn);
     assert!(!all_used.is_empty(), "the scope checklist should see agent calls on conn-1");
+    drop(conn);
     // As after a crash before the last index batch: rows 36..60 are committed but not indexed.
-    conn.execute("DELETE FROM audit_facets WHERE id > 35", []).expect("drop the newest facets");
-    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 35, "the watermark follows the filter table");
+    checkpoint();
+    std::fs::copy(&partial, &search_file).expect("put the index through row 35 back");
+    let conn = open_read_only(&path).expect("open");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 35, "an index of an earlier state of the same log should be used");
     for q in &queries {
         assert_eq!(paged(&conn, q), expected(q), "rows not yet indexed: the filter {q:?} returned the wrong rows");
     }
@@ -480,8 +572,11 @@ fn filters_page_through_indexed_and_not_yet_indexed_rows_alike() {
     let w = Writer::start(&db, key(), Arc::new(SystemClock)).expect("writer");
     w.flush_index_blocking().expect("flush index");
     w.shutdown();
-    let conn = Connection::open(&path).expect("open");
-    assert_eq!(audit::indexed_through(&conn).expect("watermark"), 60, "the writer should rebuild the missing facets");
-    let n: i64 = conn.query_row("SELECT count(*) FROM audit_facets", [], |r| r.get(0)).expect("count");
+    let conn = open_read_only(&path).expect("open");
+    assert_eq!(search::indexed_through(&conn).expect("watermark"), 60, "the indexer should index the rows the copy lacked");
+    let n: i64 = conn.query_row("SELECT count(*) FROM search.audit_facets", [], |r| r.get(0)).expect("count");
     assert_eq!(n, 60, "every row should have exactly one facet row");
+    for q in &queries {
+        assert_eq!(paged(&conn, q), expected(q), "caught up: the filter {q:?} returned the wrong rows");
+    }
 }
