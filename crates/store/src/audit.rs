@@ -416,26 +416,21 @@ pub fn fts_query(text: &str) -> Option<String> {
 /// `(agent, action)` pairs with a successful agent call on `connection_id` since `since_ms`
 /// (the scope checklist's "used in the last 30 days").
 pub fn agent_actions_used_since(conn: &Connection, connection_id: &str, since_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
-    // Indexed rows through the filter table, and the not yet indexed tail from the log itself.
+    // Rows above the index watermark, from the log itself; the indexed ones through the filter
+    // table (none when no index is attached).
+    const TAIL: &str = "SELECT actor_id, action FROM audit_log \
+         WHERE id > ?3 AND connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'";
     let indexed = crate::search::indexed_through(conn)?;
-    if indexed == 0 {
-        let rows = conn
-            .prepare_cached(
-                "SELECT DISTINCT actor_id, action FROM audit_log \
-                 WHERE connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
-            )?
-            .query_map(rusqlite::params![connection_id, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(rows);
-    }
-    let rows = conn
-        .prepare_cached(
+    let sql = if indexed == 0 {
+        format!("SELECT DISTINCT * FROM ({TAIL})")
+    } else {
+        format!(
             "SELECT DISTINCT a.actor_id, a.action FROM search.audit_facets x JOIN audit_log a ON a.id = x.id \
-             WHERE x.connection_id = ?1 AND x.ts_ms > ?2 AND x.actor_kind = 'agent' AND x.outcome = 'ok' \
-             UNION \
-             SELECT actor_id, action FROM audit_log \
-             WHERE id > ?3 AND connection_id = ?1 AND ts_ms > ?2 AND actor_kind = 'agent' AND outcome = 'ok'",
-        )?
+             WHERE x.connection_id = ?1 AND x.ts_ms > ?2 AND x.actor_kind = 'agent' AND x.outcome = 'ok' UNION {TAIL}"
+        )
+    };
+    let rows = conn
+        .prepare_cached(&sql)?
         .query_map(rusqlite::params![connection_id, since_ms, indexed], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)

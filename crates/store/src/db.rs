@@ -248,9 +248,9 @@ fn with_path(path: &Path, e: StoreError) -> StoreError {
 /// index attached as `search` when it matches the log (see [`search::attach_for_reading`]).
 pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     check_header(path)?;
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| open_error(path, e))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_handler(Some(wait_briefly))?;
     // Touch the schema so a corrupt file fails here, with the path in the message.
     schema_version(&conn).map_err(|e| with_path(path, e))?;
     search::attach_for_reading(&conn, path)?;

@@ -331,8 +331,8 @@ fn add_rows(search: &Connection, log: &Connection, after: i64) -> Result<i64, St
             fts.execute(rusqlite::params![row.id, row.search_text(&summary)])?;
             facets.execute(rusqlite::params![row.id, row.ts_ms, row.actor_kind, row.actor_id, row.connection_id, row.tier, row.decision, row.outcome])?;
         }
-        added += rows.len() as i64;
         let got = rows.len() as i64;
+        added += got;
         if let Some(row) = rows.into_iter().last() {
             last = Some((row.id, row.hash));
         }
