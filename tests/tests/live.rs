@@ -1,7 +1,8 @@
 //! Journey: live updates and the Audit timeline over real HTTP. A browser-like client holds the
 //! control API's Server-Sent Events stream open while an agent drafts a Slack message: the stream
 //! announces the draft with the new pending count, then its approval and its send; pausing is
-//! announced too, and a gateway stop ends the stream. The audit list narrows by agent,
+//! announced too, and a gateway stop ends the stream. A grant that lapses is announced when it
+//! lapses, with no person acting. The audit list narrows by agent,
 //! connection, tier, outcome and time, and refuses bad filters clearly; the export streams every
 //! row with its count. Real keychain, real SQLite, the simulated Slack over loopback.
 
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_sandbox::slack::{BOT_TOKEN, CUSTOMER_FEEDBACK};
+use switchboard_core::{Clock, SystemClock};
 use switchboard_tests::{Gateway, client};
 
 /// An open `GET /live` stream, read event by event.
@@ -371,4 +373,45 @@ async fn the_live_stream_announces_drafts_decisions_and_sends_and_the_audit_list
         ended.is_ok(),
         "the live stream should end when the gateway stops"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_that_lapses_is_announced_on_the_live_stream() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let (status, conn) = gw
+        .control(
+            Method::POST,
+            "/connections",
+            Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN })),
+        )
+        .await;
+    assert_eq!(status, 200, "{conn}");
+    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let (status, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "temp-bot" }))).await;
+    assert_eq!(status, 200, "{agent}");
+
+    let mut live = Live::open(&gw).await;
+    let now_ms = || SystemClock.now_ms();
+    let expires_at_ms = now_ms() + 2_000;
+    let (status, g) = gw
+        .control(
+            Method::POST,
+            "/grants",
+            Some(json!({ "agent": "temp-bot", "connection": conn_id, "tier": "read", "expires_at_ms": expires_at_ms })),
+        )
+        .await;
+    assert_eq!(status, 200, "a two-second grant should be accepted: {g}");
+    live.until("the grant being set", |n, d| n == "grants" && d["agent"] == "temp-bot").await;
+    live.until("the grant lapsing", |n, d| n == "grants" && d["agent"] == "temp-bot").await;
+    assert!(
+        now_ms() >= expires_at_ms,
+        "a second grants event came before the grant lapsed, so it announced something else"
+    );
+    let (_, grants) = gw.control(Method::GET, "/grants?agent=temp-bot", None).await;
+    assert_eq!(
+        grants[0]["expired"], true,
+        "once announced, the grant should read as expired: {grants}"
+    );
+    gw.stop().await;
 }

@@ -6,7 +6,7 @@
 //! through the control API, it is posted exactly once, and `approval_status` reports it executed
 //! with Slack's answer. Recent events of a readable connection are a resource. A session learns
 //! of a new grant through `notifications/tools/list_changed`, on both the session protocol
-//! (2025-11-25) and the sessionless one (2026-07-28).
+//! (2025-11-25) and the sessionless one (2026-07-28), and of a grant that lapses the same way.
 //!
 //! The edge: a foreign `Origin` is refused (403), no token or a wrong, revoked or control token
 //! is 401 with `{code, message}`, an agent token on the control API is 403, and a session id
@@ -28,6 +28,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, RoleClient};
 use serde_json::{Value, json};
 use switchboard_sandbox::slack::{BOT_TOKEN, GENERAL};
+use switchboard_core::{Clock, SystemClock};
 use switchboard_tests::{Gateway, client};
 use tokio::sync::Notify;
 
@@ -398,6 +399,51 @@ async fn a_new_grant_reaches_connected_sessions_as_tools_list_changed() {
     let _ = listening.cancel().await;
     let _ = legacy.cancel().await;
     let _ = modern.cancel().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_that_lapses_reaches_connected_sessions_as_tools_list_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
+    let conn = connect_slack(&gw).await;
+    let token = add_agent(&gw, "temp").await;
+    let now_ms = || SystemClock.now_ms();
+    let expires_at_ms = now_ms() + 2_000;
+    let (status, g) = gw
+        .control(
+            Method::POST,
+            "/grants",
+            Some(json!({ "agent": "temp", "connection": conn, "tier": "read", "expires_at_ms": expires_at_ms })),
+        )
+        .await;
+    assert_eq!(status, 200, "a read grant for two seconds should be accepted: {g}");
+
+    let watcher = Watcher::default();
+    let changed = watcher.changed.clone();
+    let client = watcher
+        .serve_with_lifecycle(transport(&gw, &token), ClientLifecycleMode::Initialize)
+        .await
+        .expect("session");
+    let tools = names(&client.list_all_tools().await.expect("tools/list"));
+    assert!(
+        tools.contains(&"slack_channel_history".to_string()),
+        "while the grant lasts its reads are listed: {tools:?}"
+    );
+
+    tokio::time::timeout(Duration::from_secs(15), changed.notified())
+        .await
+        .expect("a session should hear tools/list_changed when its grant lapses, with no person acting");
+    assert!(
+        now_ms() >= expires_at_ms,
+        "tools/list_changed came before the grant lapsed, so it announced something else"
+    );
+    assert_eq!(
+        names(&client.list_all_tools().await.expect("tools/list")),
+        vec!["request_access", "approval_status"],
+        "once the grant lapsed the agent should see only the built-ins"
+    );
+    let _ = client.cancel().await;
     gw.stop().await;
 }
 

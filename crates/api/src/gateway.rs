@@ -85,10 +85,12 @@ struct Inner {
     /// Small change events for live screens and the tray ([`crate::live`]).
     live: broadcast::Sender<crate::live::LiveEvent>,
     live_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// The name of each agent whose tools may have changed (grant set or revoked, access
+    /// The name of each agent whose tools may have changed (grant set, revoked or lapsed, access
     /// granted, agent revoked, connection removed); MCP sessions re-list their tools.
     grant_changes: broadcast::Sender<String>,
     rotation_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Announces grants as they lapse ([`App::spawn_lapse_notices`]).
+    lapse_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Every provider call goes through this: one rate-limit budget per connection, shared by
     /// every agent.
     paced: switchboard_http::PacedClient,
@@ -262,6 +264,7 @@ impl App {
                 live_task: Mutex::new(None),
                 grant_changes,
                 rotation_task: Mutex::new(None),
+                lapse_task: Mutex::new(None),
                 paced,
                 anchor_task: Mutex::new(None),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
@@ -281,6 +284,7 @@ impl App {
         app.spawn_rotation_checks();
         app.spawn_pull_schedule();
         app.spawn_outbox_executor();
+        app.spawn_lapse_notices();
         Ok(app)
     }
 
@@ -580,6 +584,10 @@ impl App {
         *self.inner.rotation_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
+    pub(crate) fn set_lapse_task(&self, task: tokio::task::JoinHandle<()>) {
+        *self.inner.lapse_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
     /// Audits the stop, drains the writer, saves the audit anchor in the keychain, removes the
     /// runtime file and releases the data dir. Safe to call twice.
     pub async fn shutdown(&self, reason: &str) {
@@ -602,6 +610,9 @@ impl App {
             task.abort();
         }
         if let Some(task) = self.inner.outbox_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        if let Some(task) = self.inner.lapse_task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
         let sandboxes = std::mem::take(&mut *self.inner.sandboxes.lock().unwrap_or_else(|p| p.into_inner()));

@@ -68,7 +68,62 @@ pub(crate) fn allows(g: &GrantRecord, tool: &str, now_ms: i64) -> bool {
     g.expires_at_ms.is_none_or(|e| e > now_ms) && g.actions.as_ref().is_none_or(|a| a.iter().any(|t| t == tool))
 }
 
+/// The agents with a grant that lapsed in `(after, now]`, each once.
+fn lapsed(grants: &[GrantRecord], after: i64, now: i64) -> Vec<String> {
+    let mut agents: Vec<String> =
+        grants.iter().filter(|g| g.expires_at_ms.is_some_and(|e| e > after && e <= now)).map(|g| g.agent.clone()).collect();
+    agents.sort();
+    agents.dedup();
+    agents
+}
+
+/// When the next grant lapses, if any grant is still to lapse after `now`.
+fn next_lapse(grants: &[GrantRecord], now: i64) -> Option<i64> {
+    grants.iter().filter_map(|g| g.expires_at_ms).filter(|&e| e > now).min()
+}
+
+/// The longest the lapse watcher sleeps before it looks again, so a wall-clock jump (a suspended
+/// laptop, a corrected clock) delays a notice by at most this much.
+const LAPSE_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl App {
+    /// Tells connected agents (and the live screens) when one of their grants lapses. An
+    /// expiring grant changes an agent's tools as surely as a revoke, but no person's action
+    /// announces it, so this task sleeps until the next expiry and then sends the agent's
+    /// `tools/list_changed` and a live `grants` event. A grant set or revoked meanwhile wakes it
+    /// to look again.
+    pub(crate) fn spawn_lapse_notices(&self) {
+        let app = self.clone();
+        let task = tokio::spawn(async move {
+            let mut changes = app.grant_changes();
+            let mut after = app.clock().now_ms();
+            loop {
+                let db = app.db().clone();
+                let grants = match blocking(move || Ok(stored::list(&*db.reader()?, None)?)).await {
+                    Ok(g) => g,
+                    Err(e) => {
+                        tracing::warn!(code = %e.code, error = %e.message, "could not read grants to announce the ones that lapse");
+                        Vec::new()
+                    }
+                };
+                let now = app.clock().now_ms();
+                for agent in lapsed(&grants, after, now) {
+                    app.grants_changed(&agent);
+                    // No audit row marks a lapse, so the live screens hear of it here.
+                    let _ = app.live_sender().send(crate::live::LiveEvent::Grants { agent });
+                }
+                after = now;
+                let wait = next_lapse(&grants, now)
+                    .map_or(LAPSE_RECHECK, |e| std::time::Duration::from_millis(u64::try_from(e - now).unwrap_or(0)).min(LAPSE_RECHECK));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    r = changes.recv() => if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) { return },
+                }
+            }
+        });
+        self.set_lapse_task(task);
+    }
+
     /// Every grant, or one agent's.
     pub async fn grants_list(&self, agent: Option<&str>) -> Result<Vec<GrantInfo>, ApiError> {
         let db = self.db().clone();
@@ -183,5 +238,38 @@ impl App {
         } else {
             Err(ApiError::new(ErrorCode::NotFound, format!("agent '{agent}' holds no {} grant on '{connection}'", tier.as_str())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(agent: &str, expires_at_ms: Option<i64>) -> GrantRecord {
+        GrantRecord {
+            agent: agent.into(),
+            connection_id: "c".into(),
+            tier: "read".into(),
+            actions: None,
+            expires_at_ms,
+            granted_at_ms: 0,
+            granted_by: "user".into(),
+        }
+    }
+
+    #[test]
+    fn each_agent_whose_grant_lapsed_since_the_last_look_is_announced_once() {
+        let grants = [grant("a", Some(100)), grant("a", Some(150)), grant("b", Some(200)), grant("c", None), grant("d", Some(50))];
+        assert_eq!(lapsed(&grants, 60, 150), vec!["a".to_string()], "only grants that lapsed after the last look and by now count, each agent once");
+        assert_eq!(lapsed(&grants, 150, 200), vec!["b".to_string()], "a grant lapsing exactly now counts; one announced before does not");
+        assert!(lapsed(&grants, 200, 10_000).is_empty(), "a grant without expiry never lapses");
+    }
+
+    #[test]
+    fn the_watcher_wakes_at_the_next_expiry_still_ahead() {
+        let grants = [grant("a", Some(100)), grant("b", Some(300)), grant("c", None)];
+        assert_eq!(next_lapse(&grants, 0), Some(100));
+        assert_eq!(next_lapse(&grants, 100), Some(300), "a grant lapsing now is no longer ahead");
+        assert_eq!(next_lapse(&grants, 300), None, "nothing left to lapse: the watcher only rechecks");
     }
 }

@@ -11,7 +11,7 @@
 //!   [`tools::mcp_tool`]), `tools/call` through `App::agent_call` with every outcome a tool
 //!   result ([`tools::tool_result`]), resources `switchboard://connections/{id}/events` for
 //!   each connection the agent may read, and `notifications/tools/list_changed` whenever the
-//!   agent's grants change (`App::grant_changes`).
+//!   agent's grants change or one lapses (`App::grant_changes`).
 //! - The agent's token is used only to find the agent: it is never forwarded or logged.
 //! - [`bridge`] is the stdio bridge of `switchboard mcp`: an rmcp stdio server relaying to
 //!   `/mcp` through an rmcp Streamable HTTP client, notifications included.

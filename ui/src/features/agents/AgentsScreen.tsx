@@ -17,6 +17,7 @@ import { formatLocalTime, formatRelative } from '../../lib/format';
 import { agentNameProblem, grantLimits, grantMatrix, TIER_HELP, TIER_WORDS, TIERS } from './agent-logic';
 import { CopyButton, McpSetup } from './McpSetup';
 import { PauseSwitch } from './PauseSwitch';
+import { useLive } from '../../lib/useLive';
 
 /** Requests, last-seen times and grants made elsewhere (CLI, another window) refresh this often. */
 const POLL_MS = 5_000;
@@ -69,6 +70,8 @@ export function AgentsScreen() {
     const timer = window.setInterval(() => void reload(), POLL_MS);
     return () => window.clearInterval(timer);
   }, [reload]);
+  // A grant set or revoked elsewhere, or one that lapsed, shows at once rather than at the next poll.
+  useLive(['grants'], () => void reload());
 
   // Keep a live agent selected: the one just made, else the first active one.
   const active = useMemo(() => (data ? data.agents.filter((a) => a.revoked_at_ms === null) : []), [data]);
