@@ -86,6 +86,9 @@ fn next_lapse(grants: &[GrantRecord], now: i64) -> Option<i64> {
 /// laptop, a corrected clock) delays a notice by at most this much.
 const LAPSE_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How soon the lapse watcher tries again after it could not read the grants.
+const LAPSE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl App {
     /// Tells connected agents (and the live screens) when one of their grants lapses. An
     /// expiring grant changes an agent's tools as surely as a revoke, but no person's action
@@ -102,8 +105,10 @@ impl App {
                 let grants = match blocking(move || Ok(stored::list(&*db.reader()?, None)?)).await {
                     Ok(g) => g,
                     Err(e) => {
-                        tracing::warn!(code = %e.code, error = %e.message, "could not read grants to announce the ones that lapse");
-                        Vec::new()
+                        // Keep `after` where it is, so a grant that lapses meanwhile is still announced.
+                        tracing::warn!(code = %e.code, error = %e.message, "could not read grants to announce the ones that lapse; retrying");
+                        tokio::time::sleep(LAPSE_RETRY).await;
+                        continue;
                     }
                 };
                 let now = app.clock().now_ms();
