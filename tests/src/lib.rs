@@ -78,6 +78,22 @@ impl Gateway {
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// Grants `tier` of `connection` to `agent` until `lasts_ms` from now; returns the expiry
+    /// (UTC ms).
+    pub async fn grant_expiring(&self, agent: &str, connection: &str, tier: &str, lasts_ms: i64) -> i64 {
+        use switchboard_core::Clock;
+        let expires_at_ms = switchboard_core::SystemClock.now_ms() + lasts_ms;
+        let (status, g) = self
+            .control(
+                reqwest::Method::POST,
+                "/grants",
+                Some(serde_json::json!({ "agent": agent, "connection": connection, "tier": tier, "expires_at_ms": expires_at_ms })),
+            )
+            .await;
+        assert_eq!(status, 200, "a {tier} grant for {lasts_ms} ms should be accepted: {g}");
+        expires_at_ms
+    }
+
     /// An agent API call with an agent token: `(status, JSON body)`.
     pub async fn agent(&self, token: &str, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
         let mut req = client().request(method, format!("{}/api/agent/v1{path}", self.url)).bearer_auth(token);

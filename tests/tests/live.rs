@@ -102,6 +102,19 @@ impl Live {
     }
 }
 
+/// Connects the simulated Slack with its bot token; returns the connection id.
+async fn connect_slack(gw: &Gateway) -> String {
+    let (status, conn) = gw
+        .control(
+            Method::POST,
+            "/connections",
+            Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN })),
+        )
+        .await;
+    assert_eq!(status, 200, "connecting the Slack sandbox should work: {conn}");
+    conn["id"].as_str().expect("connection id").to_string()
+}
+
 async fn rows(gw: &Gateway, query: &str) -> Vec<Value> {
     let (status, page) = gw
         .control(Method::GET, &format!("/audit?{query}"), None)
@@ -127,15 +140,7 @@ async fn the_live_stream_announces_drafts_decisions_and_sends_and_the_audit_list
         "the live stream must need the control token or a session"
     );
 
-    let (status, conn) = gw
-        .control(
-            Method::POST,
-            "/connections",
-            Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN })),
-        )
-        .await;
-    assert_eq!(status, 200, "{conn}");
-    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let conn_id = connect_slack(&gw).await;
     gw.control(
         Method::PUT,
         &format!("/connections/{conn_id}/scopes"),
@@ -379,33 +384,16 @@ async fn the_live_stream_announces_drafts_decisions_and_sends_and_the_audit_list
 async fn a_grant_that_lapses_is_announced_on_the_live_stream() {
     let dir = tempfile::tempdir().expect("temp dir");
     let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
-    let (status, conn) = gw
-        .control(
-            Method::POST,
-            "/connections",
-            Some(json!({ "provider": "slack-sandbox", "label": "Acme", "api_key": BOT_TOKEN })),
-        )
-        .await;
-    assert_eq!(status, 200, "{conn}");
-    let conn_id = conn["id"].as_str().expect("connection id").to_string();
+    let conn_id = connect_slack(&gw).await;
     let (status, agent) = gw.control(Method::POST, "/agents", Some(json!({ "name": "temp-bot" }))).await;
     assert_eq!(status, 200, "{agent}");
 
     let mut live = Live::open(&gw).await;
-    let now_ms = || SystemClock.now_ms();
-    let expires_at_ms = now_ms() + 2_000;
-    let (status, g) = gw
-        .control(
-            Method::POST,
-            "/grants",
-            Some(json!({ "agent": "temp-bot", "connection": conn_id, "tier": "read", "expires_at_ms": expires_at_ms })),
-        )
-        .await;
-    assert_eq!(status, 200, "a two-second grant should be accepted: {g}");
+    let expires_at_ms = gw.grant_expiring("temp-bot", &conn_id, "read", 2_000).await;
     live.until("the grant being set", |n, d| n == "grants" && d["agent"] == "temp-bot").await;
     live.until("the grant lapsing", |n, d| n == "grants" && d["agent"] == "temp-bot").await;
     assert!(
-        now_ms() >= expires_at_ms,
+        SystemClock.now_ms() >= expires_at_ms,
         "a second grants event came before the grant lapsed, so it announced something else"
     );
     let (_, grants) = gw.control(Method::GET, "/grants?agent=temp-bot", None).await;

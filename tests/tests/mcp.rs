@@ -408,16 +408,7 @@ async fn a_grant_that_lapses_reaches_connected_sessions_as_tools_list_changed() 
     let gw = Gateway::start_sandbox(&dir.path().join("data")).await;
     let conn = connect_slack(&gw).await;
     let token = add_agent(&gw, "temp").await;
-    let now_ms = || SystemClock.now_ms();
-    let expires_at_ms = now_ms() + 2_000;
-    let (status, g) = gw
-        .control(
-            Method::POST,
-            "/grants",
-            Some(json!({ "agent": "temp", "connection": conn, "tier": "read", "expires_at_ms": expires_at_ms })),
-        )
-        .await;
-    assert_eq!(status, 200, "a read grant for two seconds should be accepted: {g}");
+    let expires_at_ms = gw.grant_expiring("temp", &conn, "read", 2_000).await;
 
     let watcher = Watcher::default();
     let changed = watcher.changed.clone();
@@ -435,7 +426,7 @@ async fn a_grant_that_lapses_reaches_connected_sessions_as_tools_list_changed() 
         .await
         .expect("a session should hear tools/list_changed when its grant lapses, with no person acting");
     assert!(
-        now_ms() >= expires_at_ms,
+        SystemClock.now_ms() >= expires_at_ms,
         "tools/list_changed came before the grant lapsed, so it announced something else"
     );
     assert_eq!(
